@@ -1,0 +1,36 @@
+# Two commands do all set-up on a fresh machine (Python 3.10+ and make):
+#   make demo   - the example DAG end to end on the built-in emulator and an embedded SQLite Airflow
+#   make test   - lint and the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test test-ui bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[test]"
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/python scripts/demo.py
+
+lint: install
+	$(BIN)/ruff check src tests dags scripts bench
+
+test: lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-ui: install
+	bash tests/ui/install_chromium.sh
+	ZOHO_AEP_UI_TESTS=1 $(BIN)/pytest -q -p no:cacheprovider -m ui tests/ui
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache

@@ -1,0 +1,105 @@
+"""``make demo``: run the example DAG end to end on the emulator with an embedded SQLite Airflow.
+
+1. starts the emulator on a free loopback port (its state is kept in ``.airflow/emulator-state.json``, so a
+   second run finds the base connection of the first and reuses it);
+2. points the two Airflow Connections at it through ``AIRFLOW_CONN_*`` environment variables;
+3. runs ``airflow db migrate`` and ``airflow dags test zoho_crm_to_aep`` with ``AIRFLOW_HOME=.airflow``;
+4. prints the IDs the DAG pushed to XCom, then stops the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from airflow_provider_zoho_aep.emulator import Emulator, EmulatorCredentials
+
+REPO = Path(__file__).resolve().parent.parent
+DAG_ID = "zoho_crm_to_aep"
+
+
+def airflow_env(emulator_url: str, airflow_home: Path, creds: EmulatorCredentials) -> dict[str, str]:
+    """Environment for an embedded Airflow whose two Connections point at the emulator."""
+    aep = {
+        "conn_type": "adobe_experience_platform",
+        "login": creds.ims_client_id,
+        "password": creds.ims_client_secret,
+        "host": emulator_url,
+        "extra": {
+            "ims_org_id": creds.ims_org_id,
+            "sandbox_name": "prod",
+            "ims_token_url": f"{emulator_url}/ims/token/v3",
+            "timeout": 10,
+        },
+    }
+    zoho = {
+        "conn_type": "zoho_crm",
+        "login": creds.zoho_client_id,
+        "password": creds.zoho_client_secret,
+        "host": emulator_url,
+        "extra": {"accounts_url": emulator_url, "refresh_token": creds.zoho_refresh_token},
+    }
+    env = dict(os.environ)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(airflow_home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW_CONN_AEP_DEFAULT": json.dumps(aep),
+            "AIRFLOW_CONN_ZOHO_CRM_DEFAULT": json.dumps(zoho),
+        }
+    )
+    return env
+
+
+def xcom_values(airflow_home: Path, dag_id: str) -> dict[str, object]:
+    """``return_value`` of every task of the latest run of ``dag_id``, read from the SQLite metadata DB."""
+    with sqlite3.connect(airflow_home / "airflow.db") as db:
+        run_id = db.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()
+        if not run_id:
+            return {}
+        rows = db.execute(
+            "SELECT task_id, value FROM xcom WHERE dag_id = ? AND run_id = ? AND key = 'return_value'",
+            (dag_id, run_id[0]),
+        ).fetchall()
+    return {task_id: json.loads(value) for task_id, value in rows}
+
+
+def main() -> int:
+    airflow_home = Path(os.environ.get("ZOHO_AEP_DEMO_HOME", REPO / ".airflow"))
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    creds = EmulatorCredentials()
+    airflow = [str(Path(sys.executable).parent / "airflow")]
+    with Emulator(credentials=creds, state_file=str(airflow_home / "emulator-state.json")) as emulator:
+        print(f"Emulator listening on {emulator.url}", flush=True)
+        env = airflow_env(emulator.url, airflow_home, creds)
+        subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+        run = subprocess.run([*airflow, "dags", "test", DAG_ID], env=env, capture_output=True, text=True)
+        log_path = airflow_home / "demo-last-run.log"
+        log_path.write_text(run.stdout + run.stderr)
+        if run.returncode != 0:
+            print(run.stdout[-4000:], run.stderr[-4000:], sep="\n", file=sys.stderr)
+            print(f"The DAG run failed; full output in {log_path}", file=sys.stderr)
+            return 1
+    values = xcom_values(airflow_home, DAG_ID)
+    print(f"DAG {DAG_ID} succeeded (full output in {log_path})")
+    for task_id, value in values.items():
+        print(f"  {task_id}: {value}")
+    base_connection_id = values.get("create_base_connection")
+    if not base_connection_id:
+        print("No base connection ID found in XCom", file=sys.stderr)
+        return 1
+    print(f"Base connection ID: {base_connection_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Flow Service over HTTP: headers, the IMS token, paging and the resource calls.
+
+Resources are addressed by their Flow Service collection name ("kind"): ``connections`` (base connections),
+``sourceConnections``, ``targetConnections``, ``flows`` and ``runs``. The name-based idempotency on top of
+these calls lives in :mod:`airflow_provider_zoho_aep.client.idempotent`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import requests
+
+from airflow_provider_zoho_aep.client.errors import AEPAPIError
+from airflow_provider_zoho_aep.client.http import HttpTransport
+from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
+from airflow_provider_zoho_aep.client.settings import AEPSettings
+
+SERVICE = "Flow Service"
+KINDS = frozenset({"connections", "sourceConnections", "targetConnections", "flows", "runs"})
+MAX_PAGES = 100
+#: Flow Service splits a filter value on commas (OR); such a value cannot be filtered on server-side.
+_UNFILTERABLE = ","
+
+
+def property_filters(filters: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``{"name": "x", "connectionSpec.id": "y"}`` → repeated ``property=name==x`` query parameters (AND)."""
+    return [("property", f"{key}=={value}") for key, value in filters.items() if _UNFILTERABLE not in value]
+
+
+class FlowServiceClient:
+    """Calls Flow Service for one organization and sandbox.
+
+    :param settings: validated AEP settings (client ID, org, sandbox, URLs, timeout)
+    :param transport: the HTTP transport (retries, timeouts, errors)
+    :param tokens: the IMS token provider
+    """
+
+    def __init__(self, settings: AEPSettings, transport: HttpTransport, tokens: IMSTokenProvider) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.tokens = tokens
+        self.base_url = settings.flow_service_url
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    def _headers(self, token: str, *, body: bool, if_match: str | None) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "x-api-key": self.settings.client_id,
+            "x-gw-ims-org-id": self.settings.ims_org_id,
+            "x-sandbox-name": self.settings.sandbox_name,
+            "Accept": "application/json",
+        }
+        if body:
+            headers["Content-Type"] = "application/json"
+        if if_match is not None:
+            headers["If-Match"] = if_match
+        return headers
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        idempotent: bool = True,
+        if_match: str | None = None,
+        ok: tuple[int, ...] = (200, 201, 204),
+    ) -> requests.Response:
+        """One Flow Service call. A 401 for an expired token refreshes the token once and retries once."""
+        token = self.tokens.get_token()
+        url = self.base_url + path
+        headers = self._headers(token, body=json is not None, if_match=if_match)
+        try:
+            return self.transport.request(
+                method, url, service=SERVICE, idempotent=idempotent, headers=headers, params=params,
+                json=json, ok=ok,
+            )
+        except AEPAPIError as err:
+            if err.status != 401:
+                raise
+        # The gateway refused the token before doing anything, so even a create is safe to send again.
+        self.tokens.invalidate(token)
+        headers["Authorization"] = f"Bearer {self.tokens.get_token()}"
+        return self.transport.request(
+            method, url, service=SERVICE, idempotent=idempotent, headers=headers, params=params, json=json, ok=ok
+        )
+
+    # -- generic resource calls ---------------------------------------------------------------------------
+
+    def list(
+        self,
+        kind: str,
+        filters: Mapping[str, str] | None = None,
+        *,
+        orderby: str | None = None,
+        limit: int | None = None,
+        max_items: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """All items of ``kind`` matching the ``property`` filters, following ``_links.next`` pages."""
+        _check_kind(kind)
+        params: list[tuple[str, str]] = property_filters(filters or {})
+        if orderby:
+            params.append(("orderby", orderby))
+        if limit:
+            params.append(("limit", str(limit)))
+        items: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            body = self.request("GET", f"/{kind}", params=params, ok=(200,)).json()
+            items.extend(body.get("items") or [])
+            if max_items is not None and len(items) >= max_items:
+                return items[:max_items]
+            next_href = ((body.get("_links") or {}).get("next") or {}).get("href")
+            if not next_href:
+                return items
+            # Parse the continuation token out of the href's query; never split on '='.
+            params = parse_qsl(urlsplit(next_href).query, keep_blank_values=True)
+        raise AEPAPIError(f"Flow Service GET /{kind}: more than {MAX_PAGES} pages", service=SERVICE)
+
+    def get(self, kind: str, resource_id: str) -> dict[str, Any]:
+        """One resource; Flow Service wraps it as ``{"items": [...]}``."""
+        _check_kind(kind)
+        body = self.request("GET", f"/{kind}/{_segment(resource_id)}", ok=(200,)).json()
+        items = body.get("items") if isinstance(body, dict) else None
+        if not items:
+            raise AEPAPIError(f"Flow Service GET /{kind}/{resource_id} returned no item", status=200,
+                              service=SERVICE)
+        return items[0]
+
+    def create(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a new resource; returns ``{"id", "etag"}``. Never retried once it may have reached the server."""
+        _check_kind(kind)
+        return self.request("POST", f"/{kind}", json=dict(body), idempotent=False, ok=(200, 201)).json()
+
+    def patch(self, kind: str, resource_id: str, operations: Sequence[Mapping[str, Any]], etag: str) -> dict[str, Any]:
+        """PATCH with ``If-Match`` (the etag exactly as received, quotes included); returns the new etag."""
+        _check_kind(kind)
+        return self.request(
+            "PATCH", f"/{kind}/{_segment(resource_id)}", json=[dict(op) for op in operations], if_match=etag,
+            ok=(200,),
+        ).json()
+
+    def delete(self, kind: str, resource_id: str) -> bool:
+        """DELETE; True when deleted, False when it was already gone (404 is not an error)."""
+        _check_kind(kind)
+        try:
+            self.request("DELETE", f"/{kind}/{_segment(resource_id)}", ok=(200, 202, 204))
+        except AEPAPIError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    # -- specific calls -------------------------------------------------------------------------------------
+
+    def get_connection_spec(self, spec_id: str) -> dict[str, Any]:
+        body = self.request("GET", f"/connectionSpecs/{_segment(spec_id)}", ok=(200,)).json()
+        items = body.get("items") if isinstance(body, dict) else None
+        if not items:
+            raise AEPAPIError(f"connection spec {spec_id} not found", status=404, service=SERVICE)
+        return items[0]
+
+    def find_flow_spec(self, name: str) -> list[dict[str, Any]]:
+        body = self.request("GET", "/flowSpecs", params=[("property", f'name=="{name}"')], ok=(200,)).json()
+        return [item for item in body.get("items") or [] if item.get("name") == name]
+
+    def test_connection(self, connection_id: str) -> bool:
+        body = self.request("GET", f"/connections/{_segment(connection_id)}/test", ok=(200,)).json()
+        return bool(body.get("result"))
+
+    def explore(self, connection_id: str, params: Iterable[tuple[str, str]]) -> Any:
+        return self.request("GET", f"/connections/{_segment(connection_id)}/explore", params=list(params),
+                            ok=(200,)).json()
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown Flow Service collection {kind!r}")
+
+
+def _segment(value: str) -> str:
+    """An ID as one URL path segment, so a stray '/' or '?' in a templated ID cannot change the call."""
+    return quote(str(value), safe="")

@@ -1,0 +1,249 @@
+"""The one place where HTTP happens: timeouts, retries, backoff, error parsing.
+
+Everything that talks to IMS, Flow Service or Zoho goes through :class:`HttpTransport.request`. It
+
+* always sends a timeout;
+* retries 429, 500, 502, 503, 504 and connection errors, honouring ``Retry-After`` (seconds or an HTTP date)
+  and otherwise backing off exponentially with full jitter, bounded in attempts and in total time;
+* never retries a non-idempotent request (a create) once it may have reached the server: a timeout, a reset
+  after sending, or a 5xx raises :class:`AmbiguousWriteError` so the caller can look the resource up first.
+  A 429 or a refused connection is safe to retry, because the server did not process the request;
+* raises :class:`AEPAPIError` for every other failure, with Adobe's code and request ID and no secret;
+* logs one line per request (method, path, status, time) and never a body.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from airflow_provider_zoho_aep.client.errors import (
+    AEPAPIError,
+    AmbiguousWriteError,
+    parse_error_body,
+    redact,
+)
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Flow Service codes that mean "try again" even when the status says otherwise.
+RETRYABLE_CODES = ("-1102-", "-1103-", "-1104-")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try.
+
+    :param max_attempts: attempts per request, the first included
+    :param backoff_base: first backoff in seconds when the server gives no ``Retry-After``
+    :param backoff_max: longest single wait in seconds (a longer ``Retry-After`` ends the retries)
+    :param max_total_seconds: total time budget for one request, waits included
+    """
+
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    max_total_seconds: float = 120.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full-jitter exponential backoff for the given 1-based attempt number."""
+        return rng.uniform(0, min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1))))
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """``Retry-After`` as seconds to wait: an integer/decimal count, or an HTTP date. None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now())
+
+
+@dataclass
+class HttpTransport:
+    """A ``requests`` session with the retry policy and error handling of the whole provider.
+
+    :param timeout: seconds per request (connect and read)
+    :param retry: the retry policy
+    :param secrets: values to scrub from any error text (client secrets, tokens); add with :meth:`add_secret`
+    :param sleep: how to wait (tests inject a fake)
+    :param clock: monotonic clock for the time budget (tests inject a fake)
+    """
+
+    timeout: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    secrets: set[str] = field(default_factory=set)
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    session: requests.Session = field(default_factory=requests.Session)
+    rng: random.Random = field(default_factory=random.Random)
+    #: Every request sent, as (method, path); benchmarks and tests read it. Bounded.
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add_secret(self, value: str | None) -> None:
+        if value:
+            self.secrets.add(value)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        service: str,
+        idempotent: bool = True,
+        headers: Mapping[str, str] | None = None,
+        params: Any = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        ok: tuple[int, ...] = (200, 201, 202, 204),
+    ) -> requests.Response:
+        """Send one logical request, retrying as the policy allows; return the response or raise."""
+        path = urlsplit(url).path
+        start = self.clock()
+        attempt = 0
+        last_error: AEPAPIError | None = None
+        while True:
+            attempt += 1
+            began = self.clock()
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=dict(headers or {}),
+                    params=params,
+                    json=json,
+                    data=data,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except requests.ConnectionError as exc:
+                refused = _never_sent(exc)
+                log.warning("%s %s: connection failed (attempt %d)", method, path, attempt)
+                last_error = self._network_error(method, path, service, exc, attempt, idempotent or refused)
+                if not (idempotent or refused):
+                    raise last_error from None
+                wait = None
+            except requests.Timeout:
+                log.warning("%s %s: no answer within %.0f s (attempt %d)", method, path, self.timeout, attempt)
+                last_error = self._network_error(method, path, service, None, attempt, idempotent)
+                if not idempotent:
+                    raise last_error from None
+                wait = None
+            else:
+                self._record(method, path)
+                elapsed = self.clock() - began
+                log.info("%s %s -> %d (%.2f s)", method, path, response.status_code, elapsed)
+                if response.status_code in ok:
+                    return response
+                error = self.error_from_response(response, service, method, path, attempt)
+                if not _retryable(response.status_code, error.code):
+                    raise error
+                if not idempotent and response.status_code != 429:
+                    # The server may have applied the write before failing: let the caller look it up.
+                    raise AmbiguousWriteError(
+                        f"{method} {path} failed with a server error; it may have been applied",
+                        status=error.status,
+                        code=error.code,
+                        title=error.title,
+                        detail=error.detail,
+                        request_id=error.request_id,
+                        service=service,
+                        attempts=attempt,
+                    )
+                last_error = error
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+            if attempt >= self.retry.max_attempts:
+                raise self._exhausted(last_error, attempt, "retry limit reached")
+            if wait is None:
+                wait = self.retry.backoff(attempt, self.rng)
+            if wait > self.retry.backoff_max:
+                raise self._exhausted(last_error, attempt, f"Retry-After of {wait:.0f} s exceeds backoff_max")
+            if self.clock() - start + wait > self.retry.max_total_seconds:
+                raise self._exhausted(last_error, attempt, "time budget")
+            log.info("%s %s: retrying in %.2f s", method, path, wait)
+            self.sleep(wait)
+
+    def _record(self, method: str, path: str) -> None:
+        with self._lock:
+            if len(self.sent) < 10_000:
+                self.sent.append((method, path))
+
+    def error_from_response(
+        self, response: requests.Response, service: str, method: str, path: str, attempt: int = 1
+    ) -> AEPAPIError:
+        """Build the error for a non-success answer; the body is parsed, scrubbed, and never logged."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        fields = {k: (redact(v, self.secrets) if v else v) for k, v in parse_error_body(body).items()}
+        request_id = fields["request_id"] or response.headers.get("x-request-id")
+        return AEPAPIError(
+            f"{service} {method} {path} failed",
+            status=response.status_code,
+            code=fields["code"],
+            title=fields["title"],
+            detail=fields["detail"],
+            request_id=request_id,
+            service=service,
+            attempts=attempt,
+        )
+
+    def _network_error(
+        self,
+        method: str,
+        path: str,
+        service: str,
+        exc: Exception | None,
+        attempt: int,
+        safe_to_retry: bool,
+    ) -> AEPAPIError:
+        what = "timed out" if exc is None else "could not connect or the connection was reset"
+        cls = AEPAPIError if safe_to_retry else AmbiguousWriteError
+        return cls(f"{service} {method} {path} {what}", service=service, attempts=attempt)
+
+    @staticmethod
+    def _exhausted(last: AEPAPIError | None, attempts: int, why: str) -> AEPAPIError:
+        base = last or AEPAPIError("request failed")
+        return AEPAPIError(
+            f"{base.summary}; gave up: {why}",
+            status=base.status,
+            code=base.code,
+            title=base.title,
+            detail=base.detail,
+            request_id=base.request_id,
+            service=base.service,
+            attempts=attempts,
+        )
+
+
+def _retryable(status: int, code: str | None) -> bool:
+    return status in RETRYABLE_STATUSES or bool(code and any(c in code for c in RETRYABLE_CODES))
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection was refused or unresolvable: the request never reached the server."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    text = repr(exc)
+    return "NewConnectionError" in text or "NameResolutionError" in text or "Connection refused" in text

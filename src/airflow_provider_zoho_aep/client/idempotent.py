@@ -1,0 +1,184 @@
+"""Create-or-reuse by name, for every Flow Service resource.
+
+Flow Service does not make names unique, and a POST is not idempotent. So a create here is:
+
+1. look up by exact name (and parent/spec filters): none → create; one → ``reuse`` it, ``update`` it with
+   ``If-Match``, or ``fail``; several already → refuse to guess;
+2. POST once; after an ambiguous failure (timeout, reset, 5xx) look up again and adopt what the server made,
+   and only when nothing is there send the POST again (bounded);
+3. after a successful POST look up once more: if a concurrent caller created the same name, keep the oldest
+   (``createdAt``, then ID) and delete our own, so every caller returns the same ID.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from airflow_provider_zoho_aep.client.errors import (
+    AEPAPIError,
+    AmbiguousWriteError,
+    DuplicateResourcesError,
+    ResourceExistsError,
+)
+from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+
+log = logging.getLogger(__name__)
+
+IfExists = Literal["reuse", "update", "fail"]
+IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "update", "fail")
+MAX_CREATE_ATTEMPTS = 3
+
+_NOUN = {
+    "connections": "base connection",
+    "sourceConnections": "source connection",
+    "targetConnections": "target connection",
+    "flows": "dataflow",
+}
+
+
+@dataclass(frozen=True)
+class EnsureResult:
+    """Outcome of :func:`ensure`: the resource's ID and etag, and whether this call created or updated it."""
+
+    id: str
+    etag: str | None
+    created: bool
+    updated: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "etag": self.etag, "created": self.created, "updated": self.updated}
+
+
+def find_by_name(
+    client: FlowServiceClient, kind: str, name: str, filters: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Resources of ``kind`` whose name is exactly ``name`` (the server filter is only a first cut)."""
+    found = client.list(kind, {"name": name, **(filters or {})})
+    return [item for item in found if item.get("name") == name]
+
+
+def _oldest(items: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    return min(items, key=lambda item: (item.get("createdAt") or 0, str(item.get("id"))))
+
+
+def ensure(
+    client: FlowServiceClient,
+    kind: str,
+    *,
+    name: str,
+    filters: Mapping[str, str] | None,
+    build_body: Callable[[], Mapping[str, Any]],
+    if_exists: IfExists = "reuse",
+    build_patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None,
+) -> EnsureResult:
+    """Make sure exactly one ``kind`` named ``name`` exists; see the module docstring for the rules.
+
+    :param build_body: returns the POST body; called only when a create is needed (so a Zoho token is minted
+        only when it will be used)
+    :param build_patch: returns the JSON-Patch operations for ``if_exists="update"``, given the existing item
+    """
+    noun = _NOUN.get(kind, kind)
+    matches = find_by_name(client, kind, name, filters)
+    if len(matches) > 1:
+        ids = ", ".join(sorted(str(m.get("id")) for m in matches))
+        raise DuplicateResourcesError(
+            f"{len(matches)} {noun}s are already named {name!r} ({ids}); delete the extra ones or choose "
+            "another name", service="Flow Service",
+        )
+    if matches:
+        existing = matches[0]
+        if if_exists == "fail":
+            raise ResourceExistsError(
+                f"a {noun} named {name!r} already exists ({existing.get('id')}) and if_exists='fail'",
+                service="Flow Service",
+            )
+        if if_exists == "update":
+            if build_patch is None:
+                raise ValueError(f"if_exists='update' is not supported for a {noun}")
+            return update(client, kind, existing, build_patch)
+        log.info("Reusing the existing %s %r: %s", noun, name, existing.get("id"))
+        return EnsureResult(str(existing["id"]), existing.get("etag"), created=False)
+    return _create(client, kind, name, filters, dict(build_body()), noun)
+
+
+def _create(
+    client: FlowServiceClient,
+    kind: str,
+    name: str,
+    filters: Mapping[str, str] | None,
+    body: dict[str, Any],
+    noun: str,
+) -> EnsureResult:
+    last_error: AEPAPIError | None = None
+    for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+        try:
+            created = client.create(kind, body)
+        except AmbiguousWriteError as err:
+            last_error = err
+            log.warning("Creating the %s %r may or may not have worked (%s); looking it up before any retry",
+                        noun, name, err.summary)
+            matches = find_by_name(client, kind, name, filters)
+            if matches:
+                adopted = _oldest(matches)
+                log.info("The %s %r exists after all: %s", noun, name, adopted.get("id"))
+                return EnsureResult(str(adopted["id"]), adopted.get("etag"), created=True)
+            log.info("No %s named %r exists; sending the create again (attempt %d)", noun, name, attempt + 1)
+            continue
+        new_id = str(created["id"])
+        log.info("Created the %s %r: %s", noun, name, new_id)
+        return _converge(client, kind, name, filters, new_id, created.get("etag"), noun)
+    assert last_error is not None
+    raise last_error
+
+
+def _converge(
+    client: FlowServiceClient,
+    kind: str,
+    name: str,
+    filters: Mapping[str, str] | None,
+    new_id: str,
+    etag: str | None,
+    noun: str,
+) -> EnsureResult:
+    """If a concurrent caller created the same name, keep the oldest and delete ours."""
+    matches = find_by_name(client, kind, name, filters)
+    if len(matches) <= 1:
+        return EnsureResult(new_id, etag, created=True)
+    keep = _oldest(matches)
+    if str(keep["id"]) == new_id:
+        return EnsureResult(new_id, etag, created=True)
+    log.warning("Another task created the %s %r at the same time (%s); deleting ours (%s) and using that one",
+                noun, name, keep["id"], new_id)
+    client.delete(kind, new_id)
+    return EnsureResult(str(keep["id"]), keep.get("etag"), created=False)
+
+
+def update(
+    client: FlowServiceClient,
+    kind: str,
+    existing: Mapping[str, Any],
+    build_patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]],
+) -> EnsureResult:
+    """PATCH with ``If-Match``; a stale etag (412 / 1404) re-reads the resource and retries once."""
+    resource_id = str(existing["id"])
+    operations = build_patch(existing)
+    etag = existing.get("etag") or client.get(kind, resource_id).get("etag")
+    try:
+        answer = client.patch(kind, resource_id, operations, etag)
+    except AEPAPIError as err:
+        if not _stale_etag(err):
+            raise
+        log.info("The etag of %s changed under us; reading it again and retrying once", resource_id)
+        fresh = client.get(kind, resource_id)
+        answer = client.patch(kind, resource_id, build_patch(fresh), fresh.get("etag"))
+    log.info("Updated %s %s", _NOUN.get(kind, kind), resource_id)
+    return EnsureResult(resource_id, answer.get("etag"), created=False, updated=True)
+
+
+def _stale_etag(err: AEPAPIError) -> bool:
+    return err.status == 412 or bool(err.code and "1404" in err.code) or "does not match the current version" in (
+        err.detail or ""
+    )

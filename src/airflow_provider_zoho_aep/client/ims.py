@@ -1,0 +1,125 @@
+"""Adobe IMS access tokens (OAuth Server-to-Server), cached per process with a refresh margin.
+
+IMS issues no refresh token: a new token is asked for with the same credentials. Tokens live about 24 h
+(``expires_in`` is in seconds). One cache per process, keyed by token URL, client ID, org and scopes, so every
+hook and task in a worker process shares one token instead of asking IMS each time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from airflow_provider_zoho_aep.client.errors import AEPAPIError
+from airflow_provider_zoho_aep.client.http import HttpTransport
+
+#: Refresh this many seconds before expiry (IMS tokens live ~24 h; 5 min is Adobe's own advice).
+REFRESH_MARGIN_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class _Cached:
+    token: str
+    expires_at: float
+
+
+_cache: dict[tuple[str, ...], _Cached] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_token_cache() -> None:
+    """Forget every cached IMS token (tests, and after rotating a client secret)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+class IMSTokenProvider:
+    """Gives a valid IMS access token, asking IMS only when the cached one is missing or close to expiry.
+
+    :param token_url: IMS token endpoint
+    :param client_id: OAuth client ID
+    :param client_secret: OAuth client secret (sent in the form body, never the URL)
+    :param ims_org_id: organization, part of the cache key
+    :param scopes: comma-separated scopes
+    :param transport: the HTTP transport
+    :param on_token: called with every new token before anything else sees it (Airflow's ``mask_secret``)
+    :param clock: wall clock, injectable for tests
+    """
+
+    def __init__(
+        self,
+        *,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        ims_org_id: str,
+        scopes: str,
+        transport: HttpTransport,
+        on_token: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.time,
+        refresh_margin: float = REFRESH_MARGIN_SECONDS,
+    ) -> None:
+        self._token_url = token_url
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._scopes = scopes
+        self._transport = transport
+        self._on_token = on_token
+        self._clock = clock
+        self._margin = refresh_margin
+        secret_digest = hashlib.sha256(client_secret.encode()).hexdigest()[:16]
+        self._key = (token_url, client_id, ims_org_id, scopes, secret_digest)
+        transport.add_secret(client_secret)
+
+    def get_token(self) -> str:
+        """A token valid for at least the refresh margin."""
+        with _cache_lock:
+            cached = _cache.get(self._key)
+        if cached and cached.expires_at - self._margin > self._clock():
+            self._transport.add_secret(cached.token)
+            return cached.token
+        return self._fetch()
+
+    def invalidate(self, token: str) -> None:
+        """Drop ``token`` from the cache (after the gateway answered 401 for it)."""
+        with _cache_lock:
+            cached = _cache.get(self._key)
+            if cached and cached.token == token:
+                del _cache[self._key]
+
+    def _fetch(self) -> str:
+        response = self._transport.request(
+            "POST",
+            self._token_url,
+            service="IMS",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self._client_id,
+                "client_secret": self._client_secret,
+                "scope": self._scopes,
+            },
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ok=(200,),
+        )
+        try:
+            body = response.json()
+            token = body["access_token"]
+            expires_in = float(body.get("expires_in", 86399))
+        except (ValueError, KeyError, TypeError):
+            raise AEPAPIError(
+                "IMS answered 200 without an access_token", status=response.status_code, service="IMS"
+            ) from None
+        if not isinstance(token, str) or not token:
+            raise AEPAPIError("IMS answered an empty access_token", status=response.status_code, service="IMS")
+        # JWT-era IMS answered milliseconds; a value beyond a few days can only be that.
+        if expires_in > 7 * 86400:
+            expires_in /= 1000.0
+        if self._on_token:
+            self._on_token(token)
+        self._transport.add_secret(token)
+        with _cache_lock:
+            _cache[self._key] = _Cached(token, self._clock() + expires_in)
+        return token

@@ -1,0 +1,119 @@
+"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
+
+It imports nothing from the package, so provider discovery stays cheap. The connection-form metadata here
+(``conn-fields`` / ``ui-field-behaviour``) is what Airflow 3.2+ reads; the hooks' classmethods carry the same
+form for 3.0/3.1, built from the same two dicts below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SCOPES_DEFAULT = "openid,session,AdobeID,read_organizations,additional_info.projectedProductContext"
+
+AEP_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["schema", "port"],
+    "relabeling": {"login": "Client ID", "password": "Client Secret", "host": "Platform gateway URL"},
+    "placeholders": {
+        "login": "OAuth Server-to-Server client ID (also sent as x-api-key)",
+        "password": "OAuth Server-to-Server client secret",
+        "host": "https://platform.adobe.io",
+        "description": "Adobe Experience Platform, sandbox prod",
+    },
+}
+
+AEP_CONN_FIELDS: dict[str, Any] = {
+    "ims_org_id": {
+        "label": "IMS organization ID",
+        "description": "Your organization ID from the Adobe Developer Console, ending in @AdobeOrg.",
+        "schema": {"type": ["string", "null"], "pattern": "^$|^.+@AdobeOrg$"},
+    },
+    "sandbox_name": {
+        "label": "Sandbox name",
+        "description": "Technical sandbox name, lower case.",
+        "schema": {"type": ["string", "null"], "default": "prod"},
+    },
+    "scopes": {
+        "label": "Scopes",
+        "description": "Comma-separated IMS scopes of the OAuth Server-to-Server credential.",
+        "schema": {"type": ["string", "null"], "default": _SCOPES_DEFAULT},
+    },
+    "ims_token_url": {
+        "label": "IMS token URL",
+        "description": "IMS token endpoint.",
+        "schema": {"type": ["string", "null"], "default": "https://ims-na1.adobelogin.com/ims/token/v3"},
+    },
+    "timeout": {
+        "label": "Timeout (seconds)",
+        "description": "Seconds to wait for each HTTP answer.",
+        "schema": {"type": ["number", "null"], "default": 30, "minimum": 1, "maximum": 600},
+    },
+}
+
+ZOHO_REGIONS = ["us", "eu", "in", "au", "cn", "jp", "ca", "sa"]
+
+ZOHO_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["schema", "port"],
+    "relabeling": {"login": "Client ID", "password": "Client Secret", "host": "CRM API endpoint"},
+    "placeholders": {
+        "login": "1000.XXXXXXXXXXXXXXXXXXXX",
+        "password": "Zoho OAuth client secret",
+        "host": "https://www.zohoapis.com (or leave empty and pick a region)",
+    },
+}
+
+ZOHO_CONN_FIELDS: dict[str, Any] = {
+    "region": {
+        "label": "Region",
+        "description": "Zoho data centre; fills the CRM API endpoint and accounts URL when they are empty.",
+        "schema": {"type": ["string", "null"], "enum": [None, *ZOHO_REGIONS]},
+    },
+    "accounts_url": {
+        "label": "Accounts URL",
+        "description": "Zoho accounts server of the same data centre, e.g. https://accounts.zoho.com.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "refresh_token": {
+        "label": "Refresh token",
+        "description": "Zoho OAuth refresh token (access_type=offline).",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
+    "access_token": {
+        "label": "Access token",
+        "description": "Optional; minted from the refresh token when empty.",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
+}
+
+
+def get_provider_info() -> dict[str, Any]:
+    """The provider's metadata, as Airflow's ProvidersManager expects it."""
+    return {
+        "package-name": "airflow-provider-zoho-aep",
+        "name": "Zoho CRM to Adobe Experience Platform",
+        "description": "Create Zoho CRM base connections and CRM ingestion dataflows in Adobe Experience "
+        "Platform through the Flow Service API.",
+        "connection-types": [
+            {
+                "connection-type": "adobe_experience_platform",
+                "hook-class-name": "airflow_provider_zoho_aep.hooks.aep.AdobeExperiencePlatformHook",
+                "hook-name": "Adobe Experience Platform",
+                "ui-field-behaviour": AEP_UI_FIELD_BEHAVIOUR,
+                "conn-fields": AEP_CONN_FIELDS,
+            },
+            {
+                "connection-type": "zoho_crm",
+                "hook-class-name": "airflow_provider_zoho_aep.hooks.zoho_crm.ZohoCRMHook",
+                "hook-name": "Zoho CRM",
+                "ui-field-behaviour": ZOHO_UI_FIELD_BEHAVIOUR,
+                "conn-fields": ZOHO_CONN_FIELDS,
+            },
+        ],
+        "integrations": [
+            {
+                "integration-name": "Adobe Experience Platform",
+                "external-doc-url": "https://experienceleague.adobe.com/en/docs/experience-platform/sources/home",
+                "tags": ["service"],
+            }
+        ],
+    }

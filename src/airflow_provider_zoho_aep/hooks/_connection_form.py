@@ -1,0 +1,41 @@
+"""The connection-form classmethods Airflow 3.0/3.1 read, derived from the provider-info metadata.
+
+Airflow 3.2+ reads ``conn-fields`` / ``ui-field-behaviour`` from :mod:`..get_provider_info`; older 3.x calls the
+hooks' ``get_connection_form_widgets`` / ``get_ui_field_behaviour``. Both come from the same dicts, so the two
+forms cannot drift apart. wtforms and friends are imported only when Airflow asks for the form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def form_widgets(conn_fields: dict[str, Any]) -> dict[str, Any]:
+    """wtforms fields for ``conn_fields`` (password format → password widget, enum → select)."""
+    from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget, Select2Widget
+    from flask_babel import lazy_gettext
+    from wtforms import FloatField, PasswordField, SelectField, StringField
+
+    widgets: dict[str, Any] = {}
+    for name, spec in conn_fields.items():
+        schema = spec["schema"]
+        label = lazy_gettext(spec["label"])
+        description = spec.get("description", "")
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if "enum" in schema:
+            choices = [("", "")] + [(v, v) for v in schema["enum"] if v is not None]
+            widgets[name] = SelectField(label, choices=choices, widget=Select2Widget(), description=description)
+        elif schema.get("format") == "password":
+            widgets[name] = PasswordField(label, widget=BS3PasswordFieldWidget(), description=description)
+        elif "number" in types:
+            widgets[name] = FloatField(label, widget=BS3TextFieldWidget(), default=schema.get("default"),
+                                       description=description)
+        else:
+            widgets[name] = StringField(label, widget=BS3TextFieldWidget(), default=schema.get("default"),
+                                        description=description)
+    return widgets
+
+
+def field_behaviour(ui_field_behaviour: dict[str, Any]) -> dict[str, Any]:
+    """The snake_case form of a kebab-case ``ui-field-behaviour`` dict."""
+    return {key.replace("-", "_"): value for key, value in ui_field_behaviour.items()}

@@ -1,0 +1,292 @@
+"""Hook for the ``adobe_experience_platform`` connection type: Flow Service with an IMS token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
+from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
+from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
+from airflow_provider_zoho_aep.client.idempotent import IF_EXISTS_CHOICES, IfExists, ensure, find_by_name
+from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
+from airflow_provider_zoho_aep.client.settings import AEPSettings
+from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
+
+AuthParams = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+
+_DEPRECATION = (
+    "Adobe deprecated the Zoho CRM source at the end of June 2025; its connection spec may be gone from your "
+    "organization. Adobe names the Data Landing Zone source as the replacement (export from Zoho to files)."
+)
+
+
+def _mask(value: str) -> None:
+    from airflow.sdk.log import mask_secret
+
+    mask_secret(value)
+
+
+def check_if_exists(value: str) -> None:
+    """Reject an unknown ``if_exists`` before any call."""
+    if value not in IF_EXISTS_CHOICES:
+        raise ConfigurationError("if_exists", f"{value!r} is not one of {', '.join(IF_EXISTS_CHOICES)}",
+                                 "use 'reuse' (default), 'update' or 'fail'")
+
+
+def check_name(value: Any, field: str = "name") -> str:
+    """A resource name: a non-empty string of at most 255 characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(field, "is empty", "give the resource a name; it is how re-runs find it again")
+    if len(value) > 255:
+        raise ConfigurationError(field, f"is {len(value)} characters long", "use at most 255 characters")
+    return value
+
+
+class AdobeExperiencePlatformHook(BaseHook):
+    """Talks to AEP's Flow Service with the credentials of an ``adobe_experience_platform`` Airflow Connection.
+
+    The IMS token is cached per process until five minutes before it expires and is masked in logs as soon as
+    it arrives. Every request has a timeout; 429/5xx/network errors are retried with backoff; creates are
+    idempotent by name (see :mod:`airflow_provider_zoho_aep.client.idempotent`).
+
+    :param aep_conn_id: the Airflow Connection ID (type ``adobe_experience_platform``)
+    :param timeout: seconds per HTTP request; overrides the Connection's ``timeout`` extra
+    :param retry_policy: retry bounds; the default retries up to 6 times within 120 s
+    """
+
+    conn_name_attr = "aep_conn_id"
+    default_conn_name = "aep_default"
+    conn_type = "adobe_experience_platform"
+    hook_name = "Adobe Experience Platform"
+
+    def __init__(
+        self,
+        aep_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.aep_conn_id = aep_conn_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy
+
+    # -- connection form (Airflow 3.0/3.1; 3.2+ reads get_provider_info) -----------------------------------
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        from airflow_provider_zoho_aep.get_provider_info import AEP_CONN_FIELDS
+
+        return form_widgets(AEP_CONN_FIELDS)
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        from airflow_provider_zoho_aep.get_provider_info import AEP_UI_FIELD_BEHAVIOUR
+
+        return field_behaviour(AEP_UI_FIELD_BEHAVIOUR)
+
+    # -- configuration ---------------------------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> AEPSettings:
+        """The Connection's fields, validated (raises :class:`ConfigurationError` naming the field)."""
+        conn = self.get_connection(self.aep_conn_id)
+        return AEPSettings.from_connection_fields(
+            login=conn.login,
+            password=conn.password,
+            host=conn.host,
+            extra=conn.extra,
+            source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",
+        )
+
+    def get_conn(self) -> FlowServiceClient:
+        """The Flow Service client for this Connection (built once per hook)."""
+        return self.client
+
+    @cached_property
+    def client(self) -> FlowServiceClient:
+        settings = self.settings
+        _mask(settings.client_secret)
+        transport = HttpTransport(
+            timeout=self.timeout or settings.timeout,
+            retry=self.retry_policy or RetryPolicy(),
+        )
+        tokens = IMSTokenProvider(
+            token_url=settings.ims_token_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            ims_org_id=settings.ims_org_id,
+            scopes=settings.scopes,
+            transport=transport,
+            on_token=_mask,
+        )
+        return FlowServiceClient(settings, transport, tokens)
+
+    # -- base connections --------------------------------------------------------------------------------
+
+    def find_base_connections(self, name: str, connection_spec_id: str | None = None) -> list[dict[str, Any]]:
+        """Base connections named exactly ``name`` (optionally of one connection spec)."""
+        filters = {"connectionSpec.id": connection_spec_id} if connection_spec_id else None
+        return find_by_name(self.client, "connections", name, filters)
+
+    def get_base_connection(self, base_connection_id: str) -> dict[str, Any]:
+        """One base connection (secrets in ``auth.params`` come back as placeholders)."""
+        return self.client.get("connections", base_connection_id)
+
+    def create_base_connection(
+        self,
+        name: str,
+        connection_spec_id: str,
+        auth_params: AuthParams,
+        *,
+        auth_spec_name: str = "Basic Authentication",
+        connection_spec_version: str = "1.0",
+        description: str | None = None,
+        if_exists: IfExists = "reuse",
+    ) -> dict[str, Any]:
+        """Create a base connection, or reuse/update the one with the same name and connection spec.
+
+        :param name: base connection name; re-runs find the connection by it
+        :param connection_spec_id: the source's connection spec
+        :param auth_params: ``auth.params``, or a callable returning them (called only if they will be sent)
+        :param auth_spec_name: ``auth.specName``
+        :param connection_spec_version: ``connectionSpec.version``
+        :param description: optional description
+        :param if_exists: ``reuse`` (default), ``update`` (PATCH the credentials with If-Match) or ``fail``
+        :return: ``{"id", "etag", "created", "updated"}``
+        """
+        check_name(name)
+        check_if_exists(if_exists)
+        if not isinstance(connection_spec_id, str) or not connection_spec_id.strip():
+            raise ConfigurationError("connection_spec_id", "is empty", "pass the source's connection spec ID")
+        self.settings  # noqa: B018 - validate the Airflow Connection before any call
+
+        def params() -> dict[str, Any]:
+            return dict(auth_params() if callable(auth_params) else auth_params)
+
+        def body() -> dict[str, Any]:
+            payload: dict[str, Any] = {"name": name}
+            if description:
+                payload["description"] = description
+            payload["auth"] = {"specName": auth_spec_name, "params": params()}
+            payload["connectionSpec"] = {"id": connection_spec_id, "version": connection_spec_version}
+            return payload
+
+        def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
+            ops = [{"op": "replace", "path": "/auth/params", "value": params()}]
+            if description and description != existing.get("description"):
+                ops.append({"op": "replace", "path": "/description", "value": description})
+            return ops
+
+        result = ensure(
+            self.client,
+            "connections",
+            name=name,
+            filters={"connectionSpec.id": connection_spec_id},
+            build_body=body,
+            if_exists=if_exists,
+            build_patch=patch,
+        )
+        return result.as_dict()
+
+    def delete_base_connection(self, base_connection_id: str) -> None:
+        """Delete a base connection; one already gone is not an error. Delete its dataflows first (1418)."""
+        if self.client.delete("connections", base_connection_id):
+            self.log.info("Deleted base connection %s", base_connection_id)
+        else:
+            self.log.info("Base connection %s was already gone", base_connection_id)
+
+    def test_base_connection(self, base_connection_id: str) -> bool:
+        """Ask Flow Service to test the stored credentials (``GET /connections/{id}/test``)."""
+        return self.client.test_connection(base_connection_id)
+
+    # -- explore ------------------------------------------------------------------------------------------
+
+    def list_tables(self, base_connection_id: str) -> list[dict[str, Any]]:
+        """Tables the base connection exposes (``explore?objectType=root``); each ``path`` is a ``tableName``."""
+        items = self.client.explore(base_connection_id, [("objectType", "root")])
+        return [item for item in items or [] if isinstance(item, dict) and item.get("type") == "table"]
+
+    def get_table_columns(self, base_connection_id: str, table_path: str) -> list[dict[str, Any]]:
+        """Columns of one table: ``name``, ``type`` and ``xdm`` type; pick the delta column from these."""
+        body = self.client.explore(base_connection_id, [("objectType", "table"), ("object", table_path)])
+        return list(((body or {}).get("schema") or {}).get("columns") or [])
+
+    def preview_table(self, base_connection_id: str, table_path: str, count: int = 10) -> list[dict[str, Any]]:
+        """Up to ``count`` rows of a table, as ``{column: value}`` dicts."""
+        if not isinstance(count, int) or not 1 <= count <= 100:
+            raise ConfigurationError("count", f"{count!r} is not between 1 and 100", "ask for 1 to 100 rows")
+        body = self.client.explore(
+            base_connection_id,
+            [("objectType", "table"), ("object", table_path), ("preview", "true"), ("previewCount", str(count))],
+        )
+        return list((body or {}).get("data") or [])
+
+    def check_connection_spec(
+        self,
+        connection_spec_id: str,
+        auth_spec_name: str | None = None,
+        auth_param_names: set[str] | None = None,
+    ) -> dict[str, Any]:
+        """Pre-flight: the connection spec exists, offers ``auth_spec_name``, and ``auth_param_names`` cover
+        its required auth params. Raises :class:`AEPAPIError` with a clear message otherwise.
+        """
+        zoho = connection_spec_id == ZOHO_CRM_CONNECTION_SPEC_ID
+        try:
+            spec = self.client.get_connection_spec(connection_spec_id)
+        except AEPAPIError as err:
+            retired = err.status == 404 or (err.code is not None and ("1413" in err.code or "1100" in err.code))
+            if not retired:
+                raise
+            raise AEPAPIError(
+                f"connection spec {connection_spec_id} is not available in this organization"
+                + (f". {_DEPRECATION}" if zoho else ""),
+                status=err.status, code=err.code, title=err.title, detail=err.detail,
+                request_id=err.request_id, service=err.service,
+            ) from None
+        if auth_spec_name is not None:
+            auth_specs = {a.get("name"): a for a in spec.get("authSpec") or []}
+            if auth_spec_name not in auth_specs:
+                raise ConfigurationError(
+                    "auth_spec_name", f"{auth_spec_name!r} is not an auth spec of connection spec "
+                    f"{connection_spec_id}", f"use one of {', '.join(repr(n) for n in auth_specs) or '(none)'}",
+                )
+            required = set((auth_specs[auth_spec_name].get("spec") or {}).get("required") or [])
+            missing = sorted(required - (auth_param_names or required))
+            if missing:
+                raise ConfigurationError(
+                    "auth_params", f"lacks {', '.join(missing)}, required by {auth_spec_name!r}",
+                    "add the missing keys",
+                )
+        return spec
+
+    # -- Airflow's "Test" button ----------------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Get an IMS token and read the Zoho CRM connection spec: proves credentials, org and sandbox."""
+        if self.retry_policy is None:
+            # A person is waiting on the Test button: fail within seconds, not minutes.
+            self.retry_policy = RetryPolicy(max_attempts=2, max_total_seconds=10)
+        try:
+            settings = self.settings
+            self.client.tokens.get_token()
+            self.client.get_connection_spec(ZOHO_CRM_CONNECTION_SPEC_ID)
+        except ConfigurationError as err:
+            return False, str(err)
+        except AEPAPIError as err:
+            if err.status == 404 and err.service == "Flow Service":
+                return True, (
+                    f"Authenticated with IMS and reached Flow Service (sandbox '{settings.sandbox_name}'), but "
+                    f"the Zoho CRM connection spec is not available. {_DEPRECATION}"
+                )
+            return False, str(err)
+        return True, (
+            f"Authenticated with IMS and reached Flow Service in sandbox '{settings.sandbox_name}' of "
+            f"{settings.ims_org_id}; the Zoho CRM connection spec is available."
+        )

@@ -1,0 +1,194 @@
+"""Operators that create (or reuse) a Flow Service base connection and push its ID to XCom."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
+from airflow_provider_zoho_aep.client.errors import ConfigurationError
+from airflow_provider_zoho_aep.hooks.aep import (
+    AdobeExperiencePlatformHook,
+    AuthParams,
+    check_if_exists,
+    check_name,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+ZOHO_AUTH_PARAM_NAMES = frozenset(
+    {"endpoint", "accountsUrl", "clientId", "clientSecret", "accessToken", "refreshToken"}
+)
+
+
+class AEPCreateBaseConnectionOperator(BaseOperator):
+    """Create a base connection for any AEP source, or reuse the one with the same name and spec.
+
+    Returns the base connection ID (XCom ``return_value``) and pushes its etag under the key ``etag``.
+    Re-running the task never creates a duplicate: the connection is looked up by name first, and after an
+    ambiguous failure it is looked up again before any new attempt.
+
+    :param name: base connection name (templated); re-runs find the connection by it
+    :param connection_spec_id: the source's connection spec ID (templated)
+    :param auth_params: ``auth.params`` as the spec's auth spec defines them. Not templated, so secrets never
+        land in rendered template fields; build them from an Airflow Connection in a custom subclass or use a
+        preset such as :class:`AEPCreateZohoCRMBaseConnectionOperator`
+    :param auth_spec_name: ``auth.specName`` (templated)
+    :param connection_spec_version: ``connectionSpec.version`` (templated)
+    :param description: optional description (templated)
+    :param if_exists: ``reuse`` (default) returns the existing ID untouched; ``update`` PATCHes its credentials
+        with ``If-Match``; ``fail`` raises (templated)
+    :param check_connection_spec: read ``GET /connectionSpecs/{id}`` first, so a retired or unknown spec (or a
+        wrong ``auth_spec_name``) fails clearly before anything is written
+    :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
+    """
+
+    template_fields: Sequence[str] = (
+        "name",
+        "description",
+        "connection_spec_id",
+        "auth_spec_name",
+        "connection_spec_version",
+        "if_exists",
+        "aep_conn_id",
+    )
+    ui_color = "#fa0f00"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        connection_spec_id: str,
+        auth_params: Mapping[str, Any] | None = None,
+        auth_spec_name: str = "Basic Authentication",
+        connection_spec_version: str = "1.0",
+        description: str | None = None,
+        if_exists: str = "reuse",
+        check_connection_spec: bool = True,
+        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.description = description
+        self.connection_spec_id = connection_spec_id
+        self.auth_params = auth_params
+        self.auth_spec_name = auth_spec_name
+        self.connection_spec_version = connection_spec_version
+        self.if_exists = if_exists
+        self.check_connection_spec = check_connection_spec
+        self.aep_conn_id = aep_conn_id
+
+    # Subclasses override these two to supply credentials from elsewhere (e.g. a Zoho CRM Connection).
+    def auth_param_names(self) -> set[str]:
+        """The ``auth.params`` keys that will be sent, known without any network call."""
+        if not isinstance(self.auth_params, Mapping) or not self.auth_params:
+            raise ConfigurationError("auth_params", "is missing or not a dict",
+                                     "pass the source's auth params as a dict")
+        return set(self.auth_params)
+
+    def auth_params_source(self) -> AuthParams:
+        """The params, or a callable that produces them only when a create or update needs them."""
+        assert self.auth_params is not None
+        return self.auth_params
+
+    def validate(self) -> None:
+        """Check the rendered arguments and the Airflow Connections; no network call."""
+        check_name(self.name)
+        check_if_exists(self.if_exists)
+        if not isinstance(self.connection_spec_id, str) or not self.connection_spec_id.strip():
+            raise ConfigurationError("connection_spec_id", "is empty", "pass the source's connection spec ID")
+        if self.description is not None and not isinstance(self.description, str):
+            raise ConfigurationError("description", "is not a string", "pass text or None")
+        self.auth_param_names()
+
+    def execute(self, context: Context) -> str:
+        hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
+        self.validate()
+        hook.settings  # noqa: B018 - validates the AEP Connection before any call
+        if self.check_connection_spec:
+            hook.check_connection_spec(self.connection_spec_id, self.auth_spec_name, self.auth_param_names())
+        result = hook.create_base_connection(
+            self.name,
+            self.connection_spec_id,
+            self.auth_params_source(),
+            auth_spec_name=self.auth_spec_name,
+            connection_spec_version=self.connection_spec_version,
+            description=self.description or None,
+            if_exists=self.if_exists,  # type: ignore[arg-type]
+        )
+        ti = context["ti"]
+        ti.xcom_push(key="etag", value=result["etag"])
+        ti.xcom_push(key="created", value=result["created"])
+        verb = "Created" if result["created"] else ("Updated" if result["updated"] else "Reused")
+        self.log.info("%s base connection %r: %s", verb, self.name, result["id"])
+        return result["id"]
+
+
+class AEPCreateZohoCRMBaseConnectionOperator(AEPCreateBaseConnectionOperator):
+    """Create the Zoho CRM base connection from a ``zoho_crm`` Airflow Connection (Adobe's tutorial, as a task).
+
+    The six ``auth.params`` come from the Zoho CRM Connection; with ``refresh_access_token=True`` a fresh access
+    token is minted from the refresh token, but only when a create or update will send it (a reuse spends none
+    of Zoho's token budget). Returns the base connection ID; pushes ``etag``.
+
+    Adobe deprecated the Zoho CRM source at the end of June 2025: with ``check_connection_spec=True`` a missing
+    spec fails with a message saying so.
+
+    :param name: base connection name (templated)
+    :param description: optional description (templated)
+    :param zoho_conn_id: Airflow Connection of type ``zoho_crm`` (templated)
+    :param if_exists: ``reuse`` / ``update`` / ``fail`` (templated)
+    :param refresh_access_token: mint a fresh Zoho access token before sending the credentials
+    :param check_connection_spec: pre-flight read of the Zoho CRM connection spec
+    :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
+    """
+
+    template_fields: Sequence[str] = (*AEPCreateBaseConnectionOperator.template_fields, "zoho_conn_id")
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        description: str | None = None,
+        zoho_conn_id: str = "zoho_crm_default",
+        if_exists: str = "reuse",
+        refresh_access_token: bool = True,
+        check_connection_spec: bool = True,
+        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            name=name,
+            connection_spec_id=ZOHO_CRM_CONNECTION_SPEC_ID,
+            description=description,
+            if_exists=if_exists,
+            check_connection_spec=check_connection_spec,
+            aep_conn_id=aep_conn_id,
+            **kwargs,
+        )
+        self.zoho_conn_id = zoho_conn_id
+        self.refresh_access_token = refresh_access_token
+
+    def _zoho_hook(self) -> Any:
+        from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+
+        hook = getattr(self, "_zoho_hook_instance", None)
+        if hook is None or hook.zoho_conn_id != self.zoho_conn_id:
+            hook = ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
+            self._zoho_hook_instance = hook
+        return hook
+
+    def auth_param_names(self) -> set[str]:
+        return set(ZOHO_AUTH_PARAM_NAMES)
+
+    def auth_params_source(self) -> AuthParams:
+        hook = self._zoho_hook()
+        return lambda: hook.get_auth_params(refresh_access_token=self.refresh_access_token)
+
+    def validate(self) -> None:
+        super().validate()
+        self._zoho_hook().settings  # noqa: B018 - validates the Zoho Connection before any call
