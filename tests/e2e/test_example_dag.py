@@ -51,7 +51,9 @@ def world(airflow_home: Path) -> Iterator[tuple[Emulator, EmulatorCredentials]]:
         yield emu, creds
 
 
-def dags_test(emu: Emulator, creds: EmulatorCredentials, home: Path, **conn_changes: str) -> subprocess.CompletedProcess:
+def dags_test(
+    emu: Emulator, creds: EmulatorCredentials, home: Path, **conn_changes: str
+) -> subprocess.CompletedProcess:
     env = airflow_env(emu.url, home, creds)
     env.update(conn_changes)
     return subprocess.run([AIRFLOW, "dags", "test", DAG_ID], env=env, capture_output=True, text=True, timeout=600)
