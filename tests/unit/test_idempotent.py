@@ -24,6 +24,10 @@ class FakeFlowService:
         self.calls: list[str] = []
         self.create_failures: list[str] = []  # "drop" = applied but answer lost; "lost" = not applied
         self.patch_failures: list[int] = []
+        self.pending: list[dict[str, Any]] = []
+        self.transport = self  # the settle wait goes through transport.sleep / transport.timeout
+        self.timeout = 30.0
+        self.slept: list[float] = []
         self._ids = itertools.count(1)
         self._clock = itertools.count(1000)
 
@@ -42,11 +46,20 @@ class FakeFlowService:
         self.calls.append("create")
         failure = self.create_failures.pop(0) if self.create_failures else None
         if failure == "lost":
-            raise AmbiguousWriteError("POST /connections timed out", service="Flow Service")
+            raise AmbiguousWriteError("POST /connections: 502", service="Flow Service")
+        if failure == "slow":  # the server applies it after the client gave up waiting
+            self.pending.append(body)
+            raise AmbiguousWriteError("POST /connections timed out", timed_out=True, service="Flow Service")
         rid = self.add(body["name"], **{k: v for k, v in body.items() if k != "name"})
         if failure == "drop":
             raise AmbiguousWriteError("POST /connections: connection reset", service="Flow Service")
         return {"id": rid, "etag": self.items[rid]["etag"]}
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        for body in self.pending:  # the slow create lands while we wait
+            self.add(body["name"], **{k: v for k, v in body.items() if k != "name"})
+        self.pending.clear()
 
     def get(self, kind: str, rid: str) -> dict[str, Any]:
         self.calls.append("get")
@@ -166,3 +179,11 @@ def test_a_concurrent_create_converges_on_the_oldest_and_deletes_ours():
     result = run(fs)
     assert not result.created and len(fs.items) == 1 and result.id == next(iter(fs.items))
     assert fs.calls[-1] == "delete"
+
+
+def test_after_a_timed_out_create_the_lookup_waits_one_timeout_for_the_server_to_finish():
+    fs = FakeFlowService()
+    fs.create_failures = ["slow"]
+    result = run(fs)
+    assert fs.slept == [30.0] and result.created and len(fs.items) == 1
+    assert fs.calls == ["list", "create", "list"]

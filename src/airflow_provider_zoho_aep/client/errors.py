@@ -160,8 +160,13 @@ def _rebuild(cls: type[AEPAPIError], message: str, state: dict[str, Any]) -> AEP
 class AmbiguousWriteError(AEPAPIError):
     """A write may or may not have been applied: the answer never came (timeout, reset) or was a 5xx.
 
-    Never retry the write blindly after this: look the resource up first.
+    Never retry the write blindly after this: look the resource up first. ``timed_out`` says the server may
+    still be working on it, so a look-up right away could miss what it is about to make.
     """
+
+    def __init__(self, message: str, *, timed_out: bool = False, **fields: Any) -> None:
+        self.timed_out = timed_out
+        super().__init__(message, **fields)
 
 
 class ResourceExistsError(AEPAPIError):

@@ -5,7 +5,8 @@ Flow Service does not make names unique, and a POST is not idempotent. So a crea
 1. look up by exact name (and parent/spec filters): none → create; one → ``reuse`` it, ``update`` it with
    ``If-Match``, or ``fail``; several already → refuse to guess;
 2. POST once; after an ambiguous failure (timeout, reset, 5xx) look up again and adopt what the server made,
-   and only when nothing is there send the POST again (bounded);
+   and only when nothing is there send the POST again (bounded). After a timeout the look-up first waits one
+   client timeout, since the server may still be making the resource;
 3. after a successful POST look up once more: if a concurrent caller created the same name, keep the oldest
    (``createdAt``, then ID) and delete our own, so every caller returns the same ID.
 """
@@ -120,6 +121,9 @@ def _create(
             last_error = err
             log.warning("Creating the %s %r may or may not have worked (%s); looking it up before any retry",
                         noun, name, err.summary)
+            if err.timed_out:
+                # The server may still be making it: give it one more client timeout before looking.
+                client.transport.sleep(client.transport.timeout)
             matches = find_by_name(client, kind, name, filters)
             if matches:
                 adopted = _oldest(matches)
