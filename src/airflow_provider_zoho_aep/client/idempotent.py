@@ -3,7 +3,8 @@
 Flow Service does not make names unique, and a POST is not idempotent. So a create here is:
 
 1. look up by exact name (and parent/spec filters): none → create; one → ``reuse`` it, ``update`` it with
-   ``If-Match``, or ``fail``; several already → refuse to guess;
+   ``If-Match``, or ``fail``; several → look again a few times (a concurrent race settles within moments),
+   then refuse to guess;
 2. POST once; after an ambiguous failure (timeout, reset, 5xx) look up again and adopt what the server made,
    and only when nothing is there send the POST again (bounded). After a timeout the look-up first waits one
    client timeout, since the server may still be making the resource;
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 IfExists = Literal["reuse", "update", "fail"]
 IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "update", "fail")
 MAX_CREATE_ATTEMPTS = 3
+#: Pauses before looking again when a name is taken several times (a race that is still converging).
+DUPLICATE_RECHECK_PAUSES = (0.2, 0.5, 1.0)
 
 _NOUN = {
     "connections": "base connection",
@@ -83,6 +86,12 @@ def ensure(
     """
     noun = _NOUN.get(kind, kind)
     matches = find_by_name(client, kind, name, filters)
+    for pause in DUPLICATE_RECHECK_PAUSES:
+        if len(matches) <= 1:
+            break
+        # Concurrent creators delete their extra copies within moments (see _converge): look again.
+        client.transport.sleep(pause)
+        matches = find_by_name(client, kind, name, filters)
     if len(matches) > 1:
         ids = ", ".join(sorted(str(m.get("id")) for m in matches))
         raise DuplicateResourcesError(

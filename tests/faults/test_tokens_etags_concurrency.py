@@ -1,0 +1,110 @@
+"""Tokens that expire mid-run, Zoho's HTTP-200 errors, stale etags, and 16 concurrent creates of one name."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
+from airflow_provider_zoho_aep.client.errors import AEPAPIError
+from airflow_provider_zoho_aep.client.http import RetryPolicy
+from airflow_provider_zoho_aep.client.idempotent import update
+from airflow_provider_zoho_aep.emulator import Fault
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+from tests.conftest import set_connection, zoho_connection
+
+FS = "/data/foundation/flowservice"
+SPEC = ZOHO_CRM_CONNECTION_SPEC_ID
+
+
+def ims_token_requests(emulator) -> int:
+    return len([r for r in emulator.requests if r.path == "/ims/token/v3"])
+
+
+def test_an_ims_token_expiring_mid_run_is_refreshed_once_and_the_call_retried(emulator):
+    hook = AdobeExperiencePlatformHook()
+    made = hook.create_base_connection("tok", SPEC, ZohoCRMHook().get_auth_params)
+    emulator.expire_ims_tokens()  # the gateway now answers 401013 for the cached token
+    assert hook.get_base_connection(made["id"])["name"] == "tok"
+    assert ims_token_requests(emulator) == 2
+    statuses = [r.status for r in emulator.requests if r.path.endswith(made["id"])]
+    assert statuses == [401, 200]
+
+
+def test_a_second_401_is_an_error_not_a_loop(emulator):
+    hook = AdobeExperiencePlatformHook()
+    hook.client.tokens.get_token()
+    emulator.add_fault(Fault(method="GET", path=rf"^{FS}/connections$", kind="status", status=401, count=-1))
+    with pytest.raises(AEPAPIError) as info:
+        hook.find_base_connections("x")
+    assert info.value.status == 401
+    assert ims_token_requests(emulator) == 2
+    assert len([r for r in emulator.requests if r.path == f"{FS}/connections"]) == 2
+
+
+def test_ims_tokens_are_shared_by_every_hook_in_the_process(emulator):
+    for _ in range(5):
+        AdobeExperiencePlatformHook().find_base_connections("x")
+    assert ims_token_requests(emulator) == 1
+
+
+@pytest.mark.parametrize(
+    ("emulator_switch", "conn_change", "expected"),
+    [
+        ("zoho_throttled", None, "throttling token refreshes"),
+        (None, {"refresh_token": "1000.revoked"}, "refresh token is revoked or invalid"),
+        (None, {"client_id": "1000.WRONG"}, "data centre"),
+    ],
+)
+def test_zoho_token_errors_are_clear_and_never_a_hot_loop(emulator, monkeypatch, emulator_switch, conn_change,
+                                                           expected):
+    if emulator_switch:
+        setattr(emulator, emulator_switch, True)
+    if conn_change:
+        fields = zoho_connection(emulator.url)
+        if "client_id" in conn_change:
+            fields["login"] = conn_change["client_id"]
+        else:
+            fields["extra"] = {**fields["extra"], **conn_change}  # type: ignore[dict-item]
+        set_connection(monkeypatch, "zoho_crm_default", fields)
+    with pytest.raises(AEPAPIError, match=expected):
+        AdobeExperiencePlatformHook().create_base_connection("z", SPEC, ZohoCRMHook().get_auth_params)
+    assert len([r for r in emulator.requests if r.path == "/oauth/v2/token"]) == 1
+    assert not emulator.store.connections
+
+
+def test_a_stale_etag_rereads_and_retries_once(emulator):
+    hook = AdobeExperiencePlatformHook()
+    made = hook.create_base_connection("etag", SPEC, ZohoCRMHook().get_auth_params)
+    stale = hook.get_base_connection(made["id"])
+    # Someone else updates it: our etag is now stale.
+    AdobeExperiencePlatformHook().create_base_connection("etag", SPEC, ZohoCRMHook().get_auth_params,
+                                                        if_exists="update")
+    result = update(hook.client, "connections", stale,
+                    lambda existing: [{"op": "replace", "path": "/description", "value": "new"}])
+    patches = [r.status for r in emulator.requests if r.method == "PATCH"]
+    assert patches == [200, 412, 200]
+    assert result.etag == emulator.store.connections[made["id"]]["etag"]
+    assert emulator.store.connections[made["id"]]["description"] == "new"
+
+
+def test_sixteen_threads_creating_one_name_converge_on_one_base_connection(emulator):
+    barrier = threading.Barrier(16)
+    params = ZohoCRMHook().get_auth_params()
+
+    def create_one(_: int) -> str:
+        hook = AdobeExperiencePlatformHook(retry_policy=RetryPolicy(backoff_base=0.05))
+        hook.settings  # noqa: B018
+        barrier.wait()
+        return hook.create_base_connection("race", SPEC, params)["id"]
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(create_one, range(16)))
+    survivors = [cid for cid, c in emulator.store.connections.items() if c["name"] == "race"]
+    assert len(set(ids)) == 1 and survivors == [ids[0]]
+    posts = len([r for r in emulator.requests if r.method == "POST" and r.path == f"{FS}/connections"])
+    deletes = len([r for r in emulator.requests if r.method == "DELETE"])
+    assert posts >= 1 and deletes == posts - 1
