@@ -108,3 +108,51 @@ def test_sixteen_threads_creating_one_name_converge_on_one_base_connection(emula
     posts = len([r for r in emulator.requests if r.method == "POST" and r.path == f"{FS}/connections"])
     deletes = len([r for r in emulator.requests if r.method == "DELETE"])
     assert posts >= 1 and deletes == posts - 1
+
+
+
+_barrier = None
+
+
+def _init_worker(barrier) -> None:  # type: ignore[no-untyped-def]
+    global _barrier
+    _barrier = barrier
+
+
+def _execute_operator_in_a_worker_process(args: tuple[str, str, str]) -> str:
+    """One 'worker': its own process, token caches and HTTP session, running the operator."""
+    import os
+
+    from airflow_provider_zoho_aep.client import ims, zoho
+    from airflow_provider_zoho_aep.operators.base_connection import AEPCreateZohoCRMBaseConnectionOperator
+
+    aep_json, zoho_json, name = args
+    os.environ["AIRFLOW_CONN_AEP_DEFAULT"] = aep_json
+    os.environ["AIRFLOW_CONN_ZOHO_CRM_DEFAULT"] = zoho_json
+    ims.clear_token_cache()
+    zoho.clear_token_cache()
+
+    class TI:
+        def xcom_push(self, key: str, value: object) -> None:
+            pass
+
+    op = AEPCreateZohoCRMBaseConnectionOperator(task_id="create", name=name)
+    assert _barrier is not None
+    _barrier.wait(timeout=60)
+    return op.execute({"ti": TI()})  # type: ignore[arg-type]
+
+
+def test_sixteen_worker_processes_running_the_operator_converge_on_one_base_connection(emulator):
+    import json
+    import multiprocessing
+
+    from tests.conftest import aep_connection, zoho_connection
+
+    context = multiprocessing.get_context("fork")
+    args = (json.dumps(aep_connection(emulator.url)), json.dumps(zoho_connection(emulator.url)), "process race")
+    with context.Pool(16, initializer=_init_worker, initargs=(context.Barrier(16),)) as pool:
+        ids = pool.map(_execute_operator_in_a_worker_process, [args] * 16, chunksize=1)
+    survivors = [cid for cid, c in emulator.store.connections.items() if c["name"] == "process race"]
+    assert len(set(ids)) == 1 and survivors == [ids[0]]
+    posts = len([r for r in emulator.requests if r.method == "POST" and r.path == f"{FS}/connections"])
+    assert posts > 1  # the race really happened: several creates, all but one deleted again
