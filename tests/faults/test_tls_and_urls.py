@@ -1,0 +1,44 @@
+"""TLS verification is never turned off, and secrets never travel in a URL."""
+
+from __future__ import annotations
+
+import re
+
+from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
+from airflow_provider_zoho_aep.client.http import HttpTransport
+from airflow_provider_zoho_aep.emulator import EmulatorCredentials
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+from tests.conftest import REPO
+
+_UNSAFE = re.compile(r"verify\s*=\s*False|_create_unverified_context|CERT_NONE|disable_warnings|verify_ssl\s*=\s*False")
+
+
+def test_no_code_turns_tls_verification_off():
+    offenders = [
+        f"{path.relative_to(REPO)}:{n}"
+        for path in (REPO / "src").rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if _UNSAFE.search(line)
+    ]
+    assert offenders == []
+    assert HttpTransport().session.verify is True
+
+
+def test_every_secret_travels_in_a_body_or_header_never_in_a_url(emulator):
+    hook = AdobeExperiencePlatformHook()
+    made = hook.create_base_connection("urls", ZOHO_CRM_CONNECTION_SPEC_ID, ZohoCRMHook().get_auth_params)
+    hook.create_base_connection("urls", ZOHO_CRM_CONNECTION_SPEC_ID, ZohoCRMHook().get_auth_params,
+                                if_exists="update")
+    ZohoCRMHook().test_connection()
+    hook.list_tables(made["id"])
+    creds = EmulatorCredentials()
+    secrets = {creds.ims_client_secret, creds.zoho_client_secret, creds.zoho_refresh_token}
+    for request in emulator.requests:
+        auth = {k.lower(): v for k, v in request.headers.items()}.get("authorization", "")
+        if " " in auth:
+            secrets.add(auth.split(" ", 1)[1])
+    assert len(secrets) >= 5
+    for request in emulator.requests:
+        url = request.path + "?" + "&".join(f"{k}={v}" for k, vs in request.query.items() for v in vs)
+        assert not [s for s in secrets if s in url], request.path
