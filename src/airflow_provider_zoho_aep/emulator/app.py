@@ -1,0 +1,159 @@
+"""``Emulator``: the object tests, the demo and benchmarks hold. Starts the server; exposes its switches."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from .config import EmulatorCredentials, is_loopback
+from .faults import DEFAULT_RATE_LIMIT_PATHS, Fault, FaultList, RateLimiter
+from .request_log import RecordedRequest, RequestLog
+from .server import EmulatorHTTPServer
+from .state import Store
+
+
+class Emulator:
+    """Local stand-in for Adobe IMS, AEP Flow Service and Zoho accounts/CRM, served on loopback.
+
+    >>> with Emulator() as emu:  # port 0: a free port
+    ...     token_url = f"{emu.url}/ims/token/v3"
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credentials: EmulatorCredentials | None = None,
+        run_duration: float = 2.0,
+        ims_token_ttl: int = 86399,
+        zoho_token_ttl: int = 3600,
+        verbose: bool = False,
+    ):
+        if not is_loopback(host):
+            raise ValueError(f"The emulator only binds to loopback addresses, not {host!r}.")
+        self.host = host
+        self.credentials = credentials or EmulatorCredentials()
+        self.verbose = verbose
+        self.store = Store(run_duration, ims_token_ttl, zoho_token_ttl)
+        self.faults = FaultList()
+        self.rate_limiter = RateLimiter()
+        self.log = RequestLog()
+        self._port = port
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- life cycle ---------------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        """Bind and serve in a daemon thread. Returns self."""
+        if self._server is not None:
+            return self
+        self._server = EmulatorHTTPServer(self.host, self._port, self)
+        self.store.base_url = self.url
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="aep-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every open connection."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1]) if self._server is not None else self._port
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def reset(self) -> None:
+        """Forget resources, tokens, faults, the request log; switches back to the constructor values."""
+        self.store.reset()
+        self.faults.clear()
+        self.log.clear()
+        self.rate_limiter.configure(None)
+
+    # ---- request log, faults, rate limit -------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request served so far, in order (a copy)."""
+        return self.log.snapshot()
+
+    def clear_requests(self) -> None:
+        self.log.clear()
+
+    def add_fault(self, fault: Fault) -> None:
+        self.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def set_rate_limit(
+        self, rate_per_second: float | None, burst: int = 1, paths: str = DEFAULT_RATE_LIMIT_PATHS
+    ) -> None:
+        """A token bucket over paths matching ``paths``; ``None`` turns it off."""
+        self.rate_limiter.configure(rate_per_second, burst, paths)
+
+    # ---- switches ------------------------------------------------------------------------------------
+
+    def expire_ims_tokens(self) -> None:
+        """Every IMS token issued so far becomes invalid (401013)."""
+        with self.store.lock:
+            self.store.ims_tokens.clear()
+
+    def expire_zoho_tokens(self) -> None:
+        """Every Zoho access token issued so far becomes invalid (INVALID_TOKEN)."""
+        with self.store.lock:
+            self.store.zoho_tokens.clear()
+
+    def retire_connection_spec(self, spec_id: str) -> None:
+        """The spec disappears, as Adobe's Zoho CRM source did in June 2025."""
+        with self.store.lock:
+            self.store.retired_specs.add(spec_id)
+
+    @property
+    def run_duration(self) -> float:
+        """Seconds a run created from now on takes from queued to its end."""
+        return self.store.run_duration
+
+    @run_duration.setter
+    def run_duration(self, seconds: float) -> None:
+        self.store.run_duration = seconds
+
+    @property
+    def fail_runs(self) -> bool:
+        """Runs created from now on end ``Failed`` with errors."""
+        return self.store.fail_runs
+
+    @fail_runs.setter
+    def fail_runs(self, value: bool) -> None:
+        self.store.fail_runs = value
+
+    @property
+    def zoho_throttled(self) -> bool:
+        """Zoho's token endpoint answers "Access Denied" (too many requests)."""
+        return self.store.zoho_throttled
+
+    @zoho_throttled.setter
+    def zoho_throttled(self, value: bool) -> None:
+        self.store.zoho_throttled = value

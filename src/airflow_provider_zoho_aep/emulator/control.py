@@ -1,0 +1,97 @@
+"""The ``/__emulator__/`` control API for scripts and benchmarks in another process (no auth).
+
+GET health, GET/DELETE requests, POST/DELETE faults, POST reset, POST config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+from .faults import DEFAULT_RATE_LIMIT_PATHS, Fault
+from .messages import Request, Response, empty_response, json_response
+
+if TYPE_CHECKING:
+    from .app import Emulator
+
+PREFIX = "/__emulator__/"
+_FAULT_FIELDS = {f.name for f in dataclasses.fields(Fault) if f.init}
+_CONFIG_KEYS = {
+    "run_duration",
+    "fail_runs",
+    "rate_limit",
+    "zoho_throttled",
+    "retire_connection_spec",
+    "expire_ims_tokens",
+    "expire_zoho_tokens",
+}
+
+
+def handle(app: Emulator, req: Request) -> Response:
+    route = req.path[len(PREFIX) :].strip("/")
+    try:
+        match req.method, route:
+            case "GET", "health":
+                return json_response(200, {"status": "ok", "url": app.url})
+            case "GET", "requests":
+                return json_response(
+                    200,
+                    [{"method": r.method, "path": r.path, "query": r.query, "status": r.status} for r in app.requests],
+                )
+            case "DELETE", "requests":
+                app.clear_requests()
+                return empty_response(204)
+            case "POST", "faults":
+                body = _json_object(req)
+                unknown = sorted(set(body) - _FAULT_FIELDS)
+                if unknown:
+                    raise ValueError(f"unknown fault field(s): {', '.join(unknown)}")
+                app.add_fault(Fault(**body))
+                return json_response(201, {"ok": True})
+            case "DELETE", "faults":
+                app.clear_faults()
+                return empty_response(204)
+            case "POST", "reset":
+                app.reset()
+                return json_response(200, {"ok": True})
+            case "POST", "config":
+                _configure(app, _json_object(req))
+                return json_response(200, {"ok": True})
+    except (ValueError, TypeError) as err:
+        return json_response(400, {"error": "bad_request", "message": str(err)})
+    return json_response(404, {"error": "not_found", "message": f"No control endpoint {req.method} {req.path}"})
+
+
+def _json_object(req: Request) -> dict[str, Any]:
+    body = json.loads(req.body or b"{}")
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
+def _configure(app: Emulator, body: dict[str, Any]) -> None:
+    unknown = sorted(set(body) - _CONFIG_KEYS)
+    if unknown:
+        raise ValueError(f"unknown config key(s): {', '.join(unknown)}")
+    if "run_duration" in body:
+        duration = body["run_duration"]
+        if not isinstance(duration, (int, float)) or isinstance(duration, bool) or duration < 0:
+            raise ValueError("run_duration must be a number of seconds >= 0")
+        app.run_duration = float(duration)
+    for switch in ("fail_runs", "zoho_throttled"):
+        if switch in body:
+            if not isinstance(body[switch], bool):
+                raise ValueError(f"{switch} must be true or false")
+            setattr(app, switch, body[switch])
+    if "rate_limit" in body:
+        limit = body["rate_limit"] or {}
+        app.set_rate_limit(
+            limit.get("rate_per_second"), int(limit.get("burst", 1)), limit.get("paths", DEFAULT_RATE_LIMIT_PATHS)
+        )
+    if body.get("retire_connection_spec"):
+        app.retire_connection_spec(str(body["retire_connection_spec"]))
+    if body.get("expire_ims_tokens"):
+        app.expire_ims_tokens()
+    if body.get("expire_zoho_tokens"):
+        app.expire_zoho_tokens()

@@ -1,0 +1,179 @@
+"""The in-memory store: resources, tokens, switches, and how a run progresses over time.
+
+One ``RLock`` guards everything; the server holds it while a handler runs, so handlers need no locking.
+Stored records hold exactly the public item fields, except runs, whose timing and outcome live in
+private keys starting with ``_`` (``run_view`` turns them into the status Adobe shows).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+#: Record counts of a finished run (deterministic, so tests can assert them).
+RUN_RECORDS = 120
+RUN_BYTES_PER_RECORD = 256
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_etag() -> str:
+    """An etag the way Adobe writes it: a quoted id."""
+    return f'"{uuid.uuid4()}"'
+
+
+@dataclass
+class IssuedToken:
+    client_id: str
+    expires_at: float  # time.monotonic()
+
+
+class Store:
+    """Everything the emulator remembers. ``reset()`` brings it back to the constructor values."""
+
+    def __init__(self, run_duration: float = 2.0, ims_token_ttl: int = 86399, zoho_token_ttl: int = 3600):
+        self.lock = threading.RLock()
+        self.ims_token_ttl = ims_token_ttl
+        self.zoho_token_ttl = zoho_token_ttl
+        self.base_url = ""  # set once the server listens (Zoho's token answer names it as api_domain)
+        self._initial_run_duration = run_duration
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.connections: dict[str, dict[str, Any]] = {}
+            self.source_connections: dict[str, dict[str, Any]] = {}
+            self.target_connections: dict[str, dict[str, Any]] = {}
+            self.flows: dict[str, dict[str, Any]] = {}
+            self.runs: dict[str, dict[str, Any]] = {}
+            self.last_run_ids: dict[str, str] = {}  # flow id -> id of its newest run
+            self.ims_tokens: dict[str, IssuedToken] = {}
+            self.zoho_tokens: dict[str, IssuedToken] = {}
+            self.ims_tokens_issued = 0
+            #: refresh token -> number of access tokens minted from it
+            self.zoho_tokens_issued: dict[str, int] = {}
+            self.retired_specs: set[str] = set()
+            self.run_duration = self._initial_run_duration
+            self.fail_runs = False
+            self.zoho_throttled = False
+
+    # ---- resources -------------------------------------------------------------------------------
+
+    def add(
+        self,
+        collection: dict[str, dict[str, Any]],
+        fields: dict[str, Any],
+        *,
+        sandbox: str,
+        org_id: str,
+        client_id: str,
+    ) -> dict[str, Any]:
+        """Store a new resource with the metadata Adobe adds (id, etag, timestamps, owner)."""
+        stamp = now_ms()
+        etag = new_etag()
+        record = {
+            "id": str(uuid.uuid4()),
+            **fields,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "createdBy": f"{client_id}@AdobeID",
+            "createdClient": client_id,
+            "updatedBy": f"{client_id}@AdobeID",
+            "sandboxName": sandbox,
+            "imsOrgId": org_id,
+            "etag": etag,
+            "version": etag,
+        }
+        collection[record["id"]] = record
+        return record
+
+    def touch(self, record: dict[str, Any]) -> None:
+        """Give an updated record a new etag and updatedAt."""
+        record["etag"] = record["version"] = new_etag()
+        record["updatedAt"] = now_ms()
+
+    # ---- runs ------------------------------------------------------------------------------------
+
+    def add_run(self, flow: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Start a run of ``flow``. Its outcome and duration are fixed now, from the current switches."""
+        run = self.add(
+            self.runs,
+            {"flowId": flow["id"], "params": params or {}},
+            sandbox=flow["sandboxName"],
+            org_id=flow["imsOrgId"],
+            client_id=flow["createdClient"],
+        )
+        run["_started"] = time.monotonic()
+        run["_duration"] = self.run_duration
+        run["_fails"] = self.fail_runs
+        self.last_run_ids[flow["id"]] = run["id"]
+        return run
+
+    def latest_run(self, flow_id: str) -> dict[str, Any] | None:
+        return self.runs.get(self.last_run_ids.get(flow_id, ""))
+
+
+def run_view(run: dict[str, Any]) -> dict[str, Any]:
+    """The run as GET shows it now: queued for the first third, inProgress, then success or Failed."""
+    elapsed = time.monotonic() - run["_started"]
+    duration = run["_duration"]
+    started_at = run["createdAt"] + int(duration * 1000 / 3)
+    completed_at = run["createdAt"] + int(duration * 1000)
+    done = elapsed >= duration
+    durations: dict[str, int] = {}
+    if elapsed >= duration / 3:
+        durations["startedAtUTC"] = started_at
+    if done:
+        durations["completedAtUTC"] = completed_at
+
+    records = {"inputRecordCount": 0, "outputRecordCount": 0, "failedRecordCount": 0}
+    sizes = {"inputBytes": 0, "outputBytes": 0}
+    errors: list[dict[str, str]] = []
+    if not done:
+        status = "queued" if elapsed < duration / 3 else "inProgress"
+    elif run["_fails"]:
+        status = "Failed"
+        records = {"inputRecordCount": RUN_RECORDS, "outputRecordCount": 0, "failedRecordCount": RUN_RECORDS}
+        sizes = {"inputBytes": RUN_RECORDS * RUN_BYTES_PER_RECORD, "outputBytes": 0}
+        errors = [{"code": "CONNECTOR-2001-500", "message": "Error reading records from the source (emulated)."}]
+    else:
+        status = "success"
+        records = {"inputRecordCount": RUN_RECORDS, "outputRecordCount": RUN_RECORDS, "failedRecordCount": 0}
+        sizes = {"inputBytes": RUN_RECORDS * RUN_BYTES_PER_RECORD, "outputBytes": RUN_RECORDS * RUN_BYTES_PER_RECORD}
+
+    status_summary: dict[str, Any] = {"status": status}
+    if errors:
+        status_summary["errors"] = errors
+    view = {k: v for k, v in run.items() if not k.startswith("_")}
+    if done:
+        view["updatedAt"] = completed_at
+    view["metrics"] = {
+        "durationSummary": durations,
+        "sizeSummary": sizes,
+        "recordSummary": records,
+        "statusSummary": status_summary,
+    }
+    view["activities"] = [
+        {
+            "id": "copyActivity",
+            "name": "Copy Activity",
+            "durationSummary": dict(durations),
+            "sizeSummary": dict(sizes),
+            "recordSummary": dict(records),
+            "statusSummary": dict(status_summary),
+        }
+    ]
+    return view
+
+
+def last_run_details(run: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``lastRunDetails`` block of a flow item."""
+    if run is None:
+        return {}
+    view = run_view(run)
+    return {"id": run["id"], "state": view["metrics"]["statusSummary"]["status"], **view["metrics"]["durationSummary"]}
