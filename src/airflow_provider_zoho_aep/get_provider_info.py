@@ -116,4 +116,29 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
+        "operators": [
+            {
+                "integration-name": "Adobe Experience Platform",
+                "python-modules": [
+                    "airflow_provider_zoho_aep.operators.base_connection",
+                    "airflow_provider_zoho_aep.operators.explore",
+                    "airflow_provider_zoho_aep.operators.source_connection",
+                    "airflow_provider_zoho_aep.operators.target_connection",
+                    "airflow_provider_zoho_aep.operators.dataflow",
+                    "airflow_provider_zoho_aep.operators.teardown",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Adobe Experience Platform",
+                "python-modules": ["airflow_provider_zoho_aep.sensors.dataflow_run"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Adobe Experience Platform",
+                "python-modules": ["airflow_provider_zoho_aep.triggers.dataflow_run"],
+            }
+        ],
     }

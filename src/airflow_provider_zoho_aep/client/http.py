@@ -172,14 +172,9 @@ class HttpTransport:
                     )
                 last_error = error
                 wait = parse_retry_after(response.headers.get("Retry-After"))
-            if attempt >= self.retry.max_attempts:
-                raise self._exhausted(last_error, attempt, "retry limit reached")
-            if wait is None:
-                wait = self.retry.backoff(attempt, self.rng)
-            if wait > self.retry.backoff_max:
-                raise self._exhausted(last_error, attempt, f"Retry-After of {wait:.0f} s exceeds backoff_max")
-            if self.clock() - start + wait > self.retry.max_total_seconds:
-                raise self._exhausted(last_error, attempt, "time budget")
+            wait, give_up = retry_wait(self.retry, attempt, wait, self.clock() - start, self.rng)
+            if give_up is not None:
+                raise exhausted_error(last_error, attempt, give_up)
             log.info("%s %s: retrying in %.2f s", method, path, wait)
             self.sleep(wait)
 
@@ -196,17 +191,9 @@ class HttpTransport:
             body = response.json()
         except ValueError:
             body = None
-        fields = {k: (redact(v, self.secrets) if v else v) for k, v in parse_error_body(body).items()}
-        request_id = fields["request_id"] or response.headers.get("x-request-id")
-        return AEPAPIError(
-            f"{service} {method} {path} failed",
-            status=response.status_code,
-            code=fields["code"],
-            title=fields["title"],
-            detail=fields["detail"],
-            request_id=request_id,
-            service=service,
-            attempts=attempt,
+        return api_error(
+            response.status_code, body, response.headers.get("x-request-id"), self.secrets,
+            service=service, method=method, path=path, attempt=attempt,
         )
 
     def _network_error(
@@ -218,27 +205,86 @@ class HttpTransport:
         attempt: int,
         safe_to_retry: bool,
     ) -> AEPAPIError:
-        what = "timed out" if exc is None else "could not connect or the connection was reset"
-        cls = AEPAPIError if safe_to_retry else AmbiguousWriteError
-        return cls(f"{service} {method} {path} {what}", service=service, attempts=attempt)
+        return network_error(service, method, path, timed_out=exc is None, attempt=attempt,
+                             safe_to_retry=safe_to_retry)
 
-    @staticmethod
-    def _exhausted(last: AEPAPIError | None, attempts: int, why: str) -> AEPAPIError:
-        base = last or AEPAPIError("request failed")
-        return AEPAPIError(
-            f"{base.summary}; gave up: {why}",
-            status=base.status,
-            code=base.code,
-            title=base.title,
-            detail=base.detail,
-            request_id=base.request_id,
-            service=base.service,
-            attempts=attempts,
-        )
+
+# -- the retry and error rules, shared with the async transport (client/async_http.py) -------------------
 
 
 def _retryable(status: int, code: str | None) -> bool:
+    """True when an answer with this status / Adobe code is worth another attempt."""
     return status in RETRYABLE_STATUSES or bool(code and any(c in code for c in RETRYABLE_CODES))
+
+
+def retry_wait(
+    policy: RetryPolicy, attempt: int, wait: float | None, elapsed: float, rng: random.Random
+) -> tuple[float, None] | tuple[None, str]:
+    """After failed attempt number ``attempt``: ``(seconds to wait, None)``, or ``(None, why we give up)``.
+
+    :param wait: the server's ``Retry-After`` in seconds, or None to back off exponentially
+    :param elapsed: seconds spent on this request so far, waits included
+    """
+    if attempt >= policy.max_attempts:
+        return None, "retry limit reached"
+    if wait is None:
+        wait = policy.backoff(attempt, rng)
+    if wait > policy.backoff_max:
+        return None, f"Retry-After of {wait:.0f} s exceeds backoff_max"
+    if elapsed + wait > policy.max_total_seconds:
+        return None, "time budget"
+    return wait, None
+
+
+def api_error(
+    status: int,
+    body: Any,
+    header_request_id: str | None,
+    secrets: set[str],
+    *,
+    service: str,
+    method: str,
+    path: str,
+    attempt: int = 1,
+) -> AEPAPIError:
+    """The error for a non-success answer: Adobe's fields parsed from ``body`` and scrubbed of ``secrets``."""
+    fields = {k: (redact(v, secrets) if v else v) for k, v in parse_error_body(body).items()}
+    return AEPAPIError(
+        f"{service} {method} {path} failed",
+        status=status,
+        code=fields["code"],
+        title=fields["title"],
+        detail=fields["detail"],
+        request_id=fields["request_id"] or header_request_id,
+        service=service,
+        attempts=attempt,
+    )
+
+
+def network_error(
+    service: str, method: str, path: str, *, timed_out: bool, attempt: int, safe_to_retry: bool
+) -> AEPAPIError:
+    """The error for a request that got no answer (timeout, refused, reset)."""
+    what = "timed out" if timed_out else "could not connect or the connection was reset"
+    message = f"{service} {method} {path} {what}"
+    if safe_to_retry:
+        return AEPAPIError(message, service=service, attempts=attempt)
+    return AmbiguousWriteError(message, timed_out=timed_out, service=service, attempts=attempt)
+
+
+def exhausted_error(last: AEPAPIError | None, attempts: int, why: str) -> AEPAPIError:
+    """The final error once the retry policy gives up, keeping the last answer's fields."""
+    base = last or AEPAPIError("request failed")
+    return AEPAPIError(
+        f"{base.summary}; gave up: {why}",
+        status=base.status,
+        code=base.code,
+        title=base.title,
+        detail=base.detail,
+        request_id=base.request_id,
+        service=base.service,
+        attempts=attempts,
+    )
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:

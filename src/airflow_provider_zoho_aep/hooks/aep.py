@@ -8,7 +8,8 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
+from airflow_provider_zoho_aep import DATA_LAKE_CONNECTION_SPEC_ID, ZOHO_CRM_CONNECTION_SPEC_ID
+from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
 from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
@@ -23,6 +24,9 @@ _DEPRECATION = (
     "Adobe deprecated the Zoho CRM source at the end of June 2025; its connection spec may be gone from your "
     "organization. Adobe names the Data Landing Zone source as the replacement (export from Zoho to files)."
 )
+
+#: ``data.schema.version`` of a Data Lake target connection.
+DEFAULT_SCHEMA_VERSION = "application/vnd.adobe.xed-full+json;version=1"
 
 
 def _mask(value: str) -> None:
@@ -289,4 +293,274 @@ class AdobeExperiencePlatformHook(BaseHook):
         return True, (
             f"Authenticated with IMS and reached Flow Service in sandbox '{settings.sandbox_name}' of "
             f"{settings.ims_org_id}; the Zoho CRM connection spec is available."
+        )
+
+    # =========================================================================================================
+    # Source connection → target connection → dataflow → runs (issue 3)
+    # =========================================================================================================
+
+    def get_source_connection(self, source_connection_id: str) -> dict[str, Any]:
+        """One source connection (``GET /sourceConnections/{id}``)."""
+        return self.client.get("sourceConnections", source_connection_id)
+
+    def get_target_connection(self, target_connection_id: str) -> dict[str, Any]:
+        """One target connection (``GET /targetConnections/{id}``)."""
+        return self.client.get("targetConnections", target_connection_id)
+
+    def create_source_connection(
+        self,
+        name: str,
+        base_connection_id: str,
+        table_name: str,
+        *,
+        connection_spec_id: str = ZOHO_CRM_CONNECTION_SPEC_ID,
+        connection_spec_version: str = "1.0",
+        description: str | None = None,
+        if_exists: IfExists = "reuse",
+    ) -> dict[str, Any]:
+        """Create the source connection for one table of a base connection, or reuse the one with this name.
+
+        :param name: source connection name; re-runs find it by name and base connection
+        :param base_connection_id: the base connection the table belongs to
+        :param table_name: the table's ``path`` from explore (``params.tableName``), e.g. ``Leads``
+        :param connection_spec_id: the base connection's connection spec
+        :param connection_spec_version: ``connectionSpec.version``
+        :param description: optional description
+        :param if_exists: ``reuse`` (default), ``update`` (PATCH table and description with If-Match) or ``fail``
+        :return: ``{"id", "etag", "created", "updated"}``
+        """
+        check_name(name)
+        check_if_exists(if_exists)
+        check_id(base_connection_id, "base_connection_id")
+        check_id(table_name, "table_name", "pass a table path from explore, e.g. 'Leads'")
+        check_id(connection_spec_id, "connection_spec_id")
+
+        def body() -> dict[str, Any]:
+            payload: dict[str, Any] = {"name": name}
+            if description:
+                payload["description"] = description
+            payload.update(
+                baseConnectionId=base_connection_id,
+                data={"format": "tabular"},
+                params={"tableName": table_name},
+                connectionSpec={"id": connection_spec_id, "version": connection_spec_version},
+            )
+            return payload
+
+        def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
+            params = {**(existing.get("params") or {}), "tableName": table_name}
+            ops = [{"op": "replace", "path": "/params", "value": params}]
+            if description and description != existing.get("description"):
+                ops.append({"op": "replace", "path": "/description", "value": description})
+            return ops
+
+        result = ensure(
+            self.client, "sourceConnections", name=name, filters={"baseConnectionId": base_connection_id},
+            build_body=body, if_exists=if_exists, build_patch=patch,
+        )
+        return result.as_dict()
+
+    def create_target_connection(
+        self,
+        name: str,
+        dataset_id: str,
+        schema_id: str,
+        *,
+        schema_version: str = DEFAULT_SCHEMA_VERSION,
+        description: str | None = None,
+        if_exists: IfExists = "reuse",
+    ) -> dict[str, Any]:
+        """Create the Data Lake target connection for a dataset, or reuse the one with this name.
+
+        :param name: target connection name; re-runs find it by name
+        :param dataset_id: Catalog dataset ID (``params.dataSetId``)
+        :param schema_id: the dataset's XDM schema ``$id``, ``https://ns.adobe.com/<tenant>/schemas/<id>``
+        :param schema_version: ``data.schema.version``
+        :param description: optional description
+        :param if_exists: ``reuse`` (default), ``update`` (PATCH dataset and schema with If-Match) or ``fail``
+        :return: ``{"id", "etag", "created", "updated"}``
+        """
+        check_name(name)
+        check_if_exists(if_exists)
+        check_target(dataset_id, schema_id)
+        data = {"schema": {"id": schema_id, "version": schema_version}}
+
+        def body() -> dict[str, Any]:
+            payload: dict[str, Any] = {"name": name}
+            if description:
+                payload["description"] = description
+            payload.update(
+                data=data,
+                params={"dataSetId": dataset_id},
+                connectionSpec={"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": "1.0"},
+            )
+            return payload
+
+        def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
+            ops = [
+                {"op": "replace", "path": "/data", "value": data},
+                {"op": "replace", "path": "/params", "value": {**(existing.get("params") or {}),
+                                                              "dataSetId": dataset_id}},
+            ]
+            if description and description != existing.get("description"):
+                ops.append({"op": "replace", "path": "/description", "value": description})
+            return ops
+
+        result = ensure(
+            self.client, "targetConnections", name=name,
+            filters={"connectionSpec.id": DATA_LAKE_CONNECTION_SPEC_ID},
+            build_body=body, if_exists=if_exists, build_patch=patch,
+        )
+        return result.as_dict()
+
+    def find_flow_spec(self, name: str = "CRMToAEP") -> dict[str, Any]:
+        """The flow spec called ``name`` (its ID is looked up, never hard-coded: it differs between sources)."""
+        check_id(name, "flow_spec_name", "use 'CRMToAEP' for CRM sources")
+        found = self.client.find_flow_spec(name)
+        if len(found) != 1:
+            problem = "is not available in this organization" if not found else f"matches {len(found)} flow specs"
+            raise AEPAPIError(f"flow spec {name!r} {problem}", service="Flow Service")
+        return found[0]
+
+    def create_dataflow(
+        self,
+        name: str,
+        source_connection_id: str,
+        target_connection_id: str,
+        delta_column: str,
+        *,
+        schedule_params: Mapping[str, Any],
+        mapping_id: str | None = None,
+        mapping_version: int = 0,
+        flow_spec_name: str = "CRMToAEP",
+        description: str | None = None,
+        if_exists: IfExists = "reuse",
+    ) -> dict[str, Any]:
+        """Create the dataflow from a source connection to a target connection, or reuse the one with this name.
+
+        The flow spec is resolved by name and must list the source and target connections' specs. ``state`` is
+        never sent (Flow Service rejects it on create); a new dataflow starts enabled.
+
+        :param name: dataflow name; re-runs find it by name and flow spec
+        :param source_connection_id: the source connection (one table)
+        :param target_connection_id: the Data Lake target connection
+        :param delta_column: the column Flow Service uses to pick up new and changed records (``Copy``)
+        :param schedule_params: ``scheduleParams``, as :func:`~airflow_provider_zoho_aep.client.schedule.
+            schedule_params` builds them
+        :param mapping_id: optional Data Prep mapping set ID (``Mapping``)
+        :param mapping_version: the mapping set's version
+        :param flow_spec_name: the flow spec, ``CRMToAEP`` for CRM sources
+        :param description: optional description
+        :param if_exists: ``reuse`` (default), ``update`` (PATCH transformations and schedule) or ``fail``
+        :return: ``{"id", "etag", "created", "updated"}``
+        """
+        check_name(name)
+        check_if_exists(if_exists)
+        check_id(source_connection_id, "source_connection_id")
+        check_id(target_connection_id, "target_connection_id")
+        check_id(delta_column, "delta_column", "pass a date-time column from explore, e.g. 'Modified_Time'")
+        transformations: list[dict[str, Any]] = [{"name": "Copy", "params": {"deltaColumn": {"name": delta_column}}}]
+        if mapping_id:
+            transformations.append(
+                {"name": "Mapping", "params": {"mappingId": mapping_id, "mappingVersion": int(mapping_version)}}
+            )
+        schedule = dict(schedule_params)
+
+        spec = self.find_flow_spec(flow_spec_name)
+        source = self.get_source_connection(source_connection_id)
+        target = self.get_target_connection(target_connection_id)
+        for role, item in (("source", source), ("target", target)):
+            spec_id = (item.get("connectionSpec") or {}).get("id")
+            allowed = spec.get(f"{role}ConnectionSpecIds") or []
+            if spec_id not in allowed:
+                raise ConfigurationError(
+                    f"{role}_connection_id",
+                    f"{role} connection {item.get('id')} uses connection spec {spec_id}, which flow spec "
+                    f"{flow_spec_name!r} does not accept",
+                    f"pick the flow spec made for this {role} (flow spec {flow_spec_name!r} takes "
+                    f"{', '.join(allowed) or 'none'})",
+                )
+
+        def body() -> dict[str, Any]:
+            payload: dict[str, Any] = {"name": name}
+            if description:
+                payload["description"] = description
+            payload.update(
+                flowSpec={"id": spec["id"], "version": spec.get("version") or "1.0"},
+                sourceConnectionIds=[source_connection_id],
+                targetConnectionIds=[target_connection_id],
+                transformations=transformations,
+                scheduleParams=schedule,
+            )
+            return payload
+
+        def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
+            ops = [
+                {"op": "replace", "path": "/transformations", "value": transformations},
+                {"op": "replace", "path": "/scheduleParams", "value": schedule},
+            ]
+            if description and description != existing.get("description"):
+                ops.append({"op": "replace", "path": "/description", "value": description})
+            return ops
+
+        result = ensure(
+            self.client, "flows", name=name, filters={"flowSpec.id": str(spec["id"])},
+            build_body=body, if_exists=if_exists, build_patch=patch,
+        )
+        return result.as_dict()
+
+    def get_dataflow(self, flow_id: str) -> dict[str, Any]:
+        """One dataflow, with ``state``, ``sourceConnectionIds``, ``targetConnectionIds`` and ``lastRunDetails``."""
+        return self.client.get("flows", flow_id)
+
+    def list_runs(self, flow_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The dataflow's runs, newest first (all of them, or the newest ``limit``)."""
+        check_id(flow_id, "flow_id")
+        items = self.client.list(
+            "runs", {"flowId": flow_id}, orderby="-createdAt", limit=limit, max_items=limit
+        )
+        return [item for item in items if item.get("flowId") in (None, flow_id)]
+
+    def get_latest_run(self, flow_id: str) -> dict[str, Any] | None:
+        """The dataflow's newest run, or None before its first run."""
+        found = runs.check(self.list_runs(flow_id, limit=5), flow_id)
+        return dict(found.run) if found.run is not None else None
+
+    def delete_dataflow(self, flow_id: str) -> bool:
+        """Delete a dataflow; True when deleted, False when it was already gone."""
+        return self._delete("flows", flow_id, "dataflow")
+
+    def delete_source_connection(self, source_connection_id: str) -> bool:
+        """Delete a source connection (its dataflows first); True when deleted, False when already gone."""
+        return self._delete("sourceConnections", source_connection_id, "source connection")
+
+    def delete_target_connection(self, target_connection_id: str) -> bool:
+        """Delete a target connection (its dataflows first); True when deleted, False when already gone."""
+        return self._delete("targetConnections", target_connection_id, "target connection")
+
+    def _delete(self, kind: str, resource_id: str, noun: str) -> bool:
+        check_id(resource_id, f"{noun.replace(' ', '_')}_id")
+        deleted = self.client.delete(kind, resource_id)
+        self.log.info("%s %s %s", "Deleted" if deleted else "Already gone:", noun, resource_id)
+        return deleted
+
+
+_SCHEMA_PREFIX = "https://ns.adobe.com/"
+
+
+def check_id(value: Any, field: str, fix: str | None = None) -> str:
+    """An ID-like argument: a non-empty string (templated IDs render to '' or 'None' when upstream failed)."""
+    if not isinstance(value, str) or not value.strip() or value.strip() == "None":
+        raise ConfigurationError(field, "is empty", fix or f"pass the {field.replace('_', ' ')}, e.g. from upstream "
+                                 "XCom")
+    return value
+
+
+def check_target(dataset_id: Any, schema_id: Any) -> None:
+    """A Data Lake target: a dataset ID and an XDM schema URI, checked before any call."""
+    check_id(dataset_id, "dataset_id", "pass the Catalog dataset ID, e.g. '5f3c2bfc1a2b3c4d5e6f7a8b'")
+    if not isinstance(schema_id, str) or not schema_id.startswith(_SCHEMA_PREFIX) or schema_id == _SCHEMA_PREFIX:
+        raise ConfigurationError(
+            "schema_id", f"{schema_id!r} is not an XDM schema URI",
+            "use the schema's $id, e.g. 'https://ns.adobe.com/<tenant>/schemas/<id>'",
         )

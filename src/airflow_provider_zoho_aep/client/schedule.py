@@ -1,0 +1,152 @@
+"""A dataflow's ``scheduleParams``, checked before any call.
+
+Flow Service's rules (reference §5.12): ``startTime`` is epoch **seconds** (an integer); ``frequency`` is one of
+``once``, ``minute``, ``hour``, ``day``, ``week``; ``interval`` is required unless ``once`` and at least 15 for
+``minute``; ``backfill`` is a boolean; ``interval`` and ``backfill`` are not allowed with ``once``.
+
+Values may arrive as strings, because rendered template fields are strings.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from typing import Any
+
+import pendulum
+
+from airflow_provider_zoho_aep.client.errors import ConfigurationError
+
+FREQUENCIES: tuple[str, ...] = ("once", "minute", "hour", "day", "week")
+MINIMUM_MINUTE_INTERVAL = 15
+DEFAULT_INTERVAL = 1
+#: Epoch seconds stay below this until the year 5138; a larger number is almost surely milliseconds.
+_MAX_EPOCH_SECONDS = 10**11
+
+
+def _absent(value: Any) -> bool:
+    """None, or what a template renders for it: '' or 'None'."""
+    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none"))
+
+
+def to_epoch_seconds(value: datetime | str | int | float | None, now: datetime | None = None) -> int:
+    """``start_time`` as whole epoch seconds.
+
+    :param value: a datetime (naive means UTC), an ISO 8601 string, epoch seconds (number or digits), or None
+        for ``now``
+    :param now: what "now" is (tests pass a fixed time)
+    """
+    if _absent(value):
+        moment = now or pendulum.now("UTC")
+        return int(moment.timestamp())
+    if isinstance(value, bool):
+        raise _bad_start(value)
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return _checked(int(moment.timestamp()), value)
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise _bad_start(value)
+        return _checked(int(value), value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+        if number is not None:
+            if not math.isfinite(number):
+                raise _bad_start(value)
+            return _checked(int(number), value)
+        try:
+            parsed = pendulum.parse(text, tz="UTC")
+        except (ValueError, TypeError):  # pendulum's ParserError is a ValueError
+            raise _bad_start(value) from None
+        if not isinstance(parsed, datetime):
+            raise _bad_start(value)
+        return _checked(int(parsed.timestamp()), value)
+    raise _bad_start(value)
+
+
+def _checked(seconds: int, original: Any) -> int:
+    if seconds < 0:
+        raise ConfigurationError("start_time", f"{original!r} is before 1970", "use a date from this century")
+    if seconds >= _MAX_EPOCH_SECONDS:
+        raise ConfigurationError(
+            "start_time", f"{original!r} looks like epoch milliseconds",
+            "Flow Service wants epoch seconds: divide by 1000 (or pass a datetime / ISO 8601 string)",
+        )
+    return seconds
+
+
+def _bad_start(value: Any) -> ConfigurationError:
+    return ConfigurationError(
+        "start_time", f"{value!r} is not a date and time",
+        "pass a datetime, an ISO 8601 string such as '2025-01-01T00:00:00Z', epoch seconds, or None for now",
+    )
+
+
+def _int_or_none(value: Any, field: str) -> int | None:
+    if _absent(value):
+        return None
+    if isinstance(value, bool):
+        raise ConfigurationError(field, f"{value!r} is not a whole number", "pass an integer such as 1")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ConfigurationError(field, f"{value!r} is not a whole number", "pass an integer such as 1")
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    if _absent(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigurationError("backfill", f"{value!r} is not a boolean", "pass True, False or None")
+
+
+def schedule_params(
+    frequency: str,
+    interval: int | str | None = None,
+    start_time: datetime | str | int | float | None = None,
+    backfill: bool | str | None = None,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The ``scheduleParams`` object of ``POST /flows``, or :class:`ConfigurationError` naming the field.
+
+    :param frequency: ``once``, ``minute``, ``hour``, ``day`` or ``week``
+    :param interval: runs every ``interval`` times ``frequency``; None means 1 (and must be None for ``once``)
+    :param start_time: first run; see :func:`to_epoch_seconds`
+    :param backfill: ingest history from before ``start_time`` (Flow Service's default is True); None omits it
+    :param now: what "now" is, for a ``start_time`` of None
+    """
+    freq = frequency.strip().lower() if isinstance(frequency, str) else frequency
+    if freq not in FREQUENCIES:
+        raise ConfigurationError("frequency", f"{frequency!r} is not a schedule frequency",
+                                 f"use one of {', '.join(FREQUENCIES)}")
+    every = _int_or_none(interval, "interval")
+    fill = _bool_or_none(backfill)
+    params: dict[str, Any] = {"startTime": to_epoch_seconds(start_time, now), "frequency": freq}
+    if freq == "once":
+        if every is not None:
+            raise ConfigurationError("interval", "is not allowed with frequency 'once'", "pass interval=None")
+        if fill is not None:
+            raise ConfigurationError("backfill", "is not allowed with frequency 'once'", "pass backfill=None")
+        return params
+    every = DEFAULT_INTERVAL if every is None else every
+    minimum = MINIMUM_MINUTE_INTERVAL if freq == "minute" else 1
+    if every < minimum:
+        raise ConfigurationError(
+            "interval", f"{every} is below {minimum} for frequency '{freq}'",
+            f"use an interval of at least {minimum}" + (" minutes (Flow Service's floor)" if freq == "minute" else ""),
+        )
+    params["interval"] = every
+    if fill is not None:
+        params["backfill"] = fill
+    return params

@@ -1,0 +1,98 @@
+"""Operator that creates (or reuses) the source connection for one table of a base connection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
+from airflow_provider_zoho_aep.client.errors import ConfigurationError
+from airflow_provider_zoho_aep.hooks.aep import (
+    AdobeExperiencePlatformHook,
+    check_id,
+    check_if_exists,
+    check_name,
+)
+from airflow_provider_zoho_aep.operators._common import push_result
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class AEPCreateSourceConnectionOperator(BaseOperator):
+    """Create the source connection that reads one table (a Zoho CRM module) of a base connection.
+
+    Returns the source connection ID (XCom ``return_value``) and pushes its etag under ``etag``. The source
+    connection is looked up by name and base connection first, so re-runs reuse it.
+
+    :param name: source connection name (templated)
+    :param base_connection_id: the base connection, e.g. ``create_base_connection.output`` (templated)
+    :param table_name: the table's ``path`` from explore, e.g. ``Leads`` (templated)
+    :param connection_spec_id: the base connection's connection spec; Zoho CRM by default (templated)
+    :param connection_spec_version: ``connectionSpec.version`` (templated)
+    :param description: optional description (templated)
+    :param if_exists: ``reuse`` (default), ``update`` or ``fail`` (templated)
+    :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
+    """
+
+    template_fields: Sequence[str] = (
+        "name",
+        "description",
+        "base_connection_id",
+        "table_name",
+        "connection_spec_id",
+        "connection_spec_version",
+        "if_exists",
+        "aep_conn_id",
+    )
+    ui_color = "#fa0f00"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_connection_id: str,
+        table_name: str,
+        connection_spec_id: str = ZOHO_CRM_CONNECTION_SPEC_ID,
+        connection_spec_version: str = "1.0",
+        description: str | None = None,
+        if_exists: str = "reuse",
+        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.description = description
+        self.base_connection_id = base_connection_id
+        self.table_name = table_name
+        self.connection_spec_id = connection_spec_id
+        self.connection_spec_version = connection_spec_version
+        self.if_exists = if_exists
+        self.aep_conn_id = aep_conn_id
+
+    def validate(self) -> None:
+        """Check the rendered arguments; no network call."""
+        check_name(self.name)
+        check_if_exists(self.if_exists)
+        check_id(self.base_connection_id, "base_connection_id")
+        check_id(self.table_name, "table_name", "pass a table path from explore, e.g. 'Leads'")
+        check_id(self.connection_spec_id, "connection_spec_id")
+        if self.description is not None and not isinstance(self.description, str):
+            raise ConfigurationError("description", "is not a string", "pass text or None")
+
+    def execute(self, context: Context) -> str:
+        self.validate()
+        hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
+        hook.settings  # noqa: B018 - validates the AEP Connection before any call
+        result = hook.create_source_connection(
+            self.name,
+            self.base_connection_id,
+            self.table_name,
+            connection_spec_id=self.connection_spec_id,
+            connection_spec_version=self.connection_spec_version,
+            description=self.description or None,
+            if_exists=self.if_exists,  # type: ignore[arg-type]
+        )
+        return push_result(self, context, result, "source connection")

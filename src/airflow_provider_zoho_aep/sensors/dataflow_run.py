@@ -1,0 +1,110 @@
+"""Sensor that waits for a dataflow's latest run to finish and returns its record counts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
+
+from airflow_provider_zoho_aep.client import runs
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
+from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+DEFAULT_TIMEOUT_SECONDS = 24 * 60 * 60
+
+
+class AEPDataflowRunSensor(BaseSensorOperator):
+    """Wait until the dataflow's latest run (``GET /runs?property=flowId==<id>&orderby=-createdAt``) finishes.
+
+    Success returns (XCom ``return_value``) ``{"run_id", "status", "input_record_count", "output_record_count",
+    "failed_record_count"}``. Any other final status (``failed``, ``partialSuccess``, cancelled, unknown) fails
+    the task with the run's error codes and messages. The run ID is pushed under the key ``run_id`` as soon as
+    a run is seen. With no run yet (a new dataflow waits for its start time) the sensor keeps waiting.
+
+    :param flow_id: the dataflow, e.g. ``create_dataflow.output`` (templated)
+    :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
+    :param deferrable: wait in the triggerer instead of holding a worker slot
+    :param poke_interval: seconds between two reads of the runs
+    :param timeout: seconds to wait in total before failing
+    """
+
+    template_fields: Sequence[str] = ("flow_id", "aep_conn_id")
+    ui_color = "#fa0f00"
+
+    def __init__(
+        self,
+        *,
+        flow_id: str,
+        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poke_interval: timedelta | float = 30,
+        timeout: timedelta | float = DEFAULT_TIMEOUT_SECONDS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
+        self.flow_id = flow_id
+        self.aep_conn_id = aep_conn_id
+        self.deferrable = deferrable
+        self._pushed_run_id: str | None = None
+
+    def _push_run_id(self, context: Context, run_id: str | None) -> None:
+        if run_id and run_id != self._pushed_run_id:
+            context["ti"].xcom_push(key="run_id", value=run_id)
+            self._pushed_run_id = run_id
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        check_id(self.flow_id, "flow_id")
+        hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
+        found = runs.check(hook.list_runs(self.flow_id, limit=5), self.flow_id)
+        if found.run is None:
+            self.log.info("Dataflow %s has no run yet", self.flow_id)
+            return False
+        self._push_run_id(context, found.run_id)
+        self.log.info("Dataflow %s: run %s is %s", self.flow_id, found.run_id, runs.run_status(found.run))
+        if found.outcome == "running":
+            return False
+        if found.outcome == "success":
+            return PokeReturnValue(is_done=True, xcom_value=runs.summary(found.run))
+        raise AirflowException(runs.failure_message(self.flow_id, found.run))
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        # One look first: a finished run needs no trigger, and a run seen now gets its ID to XCom at once.
+        done = self.poke(context)
+        if isinstance(done, PokeReturnValue):
+            return done.xcom_value
+        # The trigger keeps its own deadline (it survives triggerer restarts); defer's own timeout would skip
+        # execute_complete, so none is given here.
+        self.defer(
+            trigger=AEPDataflowRunTrigger(
+                flow_id=self.flow_id,
+                aep_conn_id=self.aep_conn_id,
+                poll_interval=float(self.poke_interval),
+                end_time=time.time() + float(self.timeout),
+            ),
+            method_name="execute_complete",
+            timeout=None,
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger's single event; anything but an explicit success fails the task."""
+        if not isinstance(event, dict):
+            raise AirflowException(f"Dataflow {self.flow_id}: the trigger sent no usable event ({event!r})")
+        status = event.get("status")
+        run = event.get("run") if isinstance(event.get("run"), dict) else {}
+        self._push_run_id(context, run.get("run_id") or event.get("run_id"))
+        if status == "success" and run.get("run_id"):
+            self.log.info("Dataflow %s: run %s succeeded", self.flow_id, run["run_id"])
+            return run
+        message = event.get("message") or f"Dataflow {self.flow_id}: unexpected trigger event status {status!r}"
+        if status == "timeout":
+            raise AirflowSensorTimeout(message)
+        raise AirflowException(message)
