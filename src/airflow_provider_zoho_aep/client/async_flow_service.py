@@ -11,6 +11,8 @@ from typing import Any
 
 from airflow_provider_zoho_aep.client.async_http import AsyncHttpTransport
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
+from airflow_provider_zoho_aep.client.flow_service import flow_service_headers
+from airflow_provider_zoho_aep.client.ims import read_token_answer, token_form
 from airflow_provider_zoho_aep.client.settings import AEPSettings
 
 SERVICE = "Flow Service"
@@ -42,35 +44,15 @@ class AsyncFlowServiceReader:
                 "POST",
                 self.settings.ims_token_url,
                 service="IMS",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self.settings.client_id,
-                    "client_secret": self.settings.client_secret,
-                    "scope": self.settings.scopes,
-                },
+                data=token_form(self.settings.client_id, self.settings.client_secret, self.settings.scopes),
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
             )
-            try:
-                token = response.json()["access_token"]
-            except (ValueError, KeyError, TypeError):
-                token = None
-            if not isinstance(token, str) or not token:
-                raise AEPAPIError("IMS answered 200 without an access_token", status=response.status_code,
-                                  service="IMS")
+            token, _ = read_token_answer(response)
             if self.on_token is not None:
                 await self.on_token(token)
             self.transport.add_secret(token)
             self._token = token
         return self._token
-
-    def _headers(self, token: str) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {token}",
-            "x-api-key": self.settings.client_id,
-            "x-gw-ims-org-id": self.settings.ims_org_id,
-            "x-sandbox-name": self.settings.sandbox_name,
-            "Accept": "application/json",
-        }
 
     async def get(self, path: str, params: Any = None) -> Any:
         """GET a Flow Service path; a 401 refreshes the IMS token once."""
@@ -79,7 +61,7 @@ class AsyncFlowServiceReader:
             token = await self.get_token()
             try:
                 response = await self.transport.request(
-                    "GET", url, service=SERVICE, headers=self._headers(token), params=params
+                    "GET", url, service=SERVICE, headers=flow_service_headers(self.settings, token), params=params
                 )
             except AEPAPIError as err:
                 if err.status != 401 or attempt == 2:

@@ -30,6 +30,24 @@ def property_filters(filters: Mapping[str, str]) -> list[tuple[str, str]]:
     return [("property", f"{key}=={value}") for key, value in filters.items() if _UNFILTERABLE not in value]
 
 
+def flow_service_headers(
+    settings: AEPSettings, token: str, *, body: bool = False, if_match: str | None = None
+) -> dict[str, str]:
+    """The headers every Flow Service call carries (Adobe's "getting started with Platform APIs")."""
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "x-api-key": settings.client_id,
+        "x-gw-ims-org-id": settings.ims_org_id,
+        "x-sandbox-name": settings.sandbox_name,
+        "Accept": "application/json",
+    }
+    if body:
+        headers["Content-Type"] = "application/json"
+    if if_match is not None:
+        headers["If-Match"] = if_match
+    return headers
+
+
 class FlowServiceClient:
     """Calls Flow Service for one organization and sandbox.
 
@@ -46,20 +64,6 @@ class FlowServiceClient:
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
-    def _headers(self, token: str, *, body: bool, if_match: str | None) -> dict[str, str]:
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "x-api-key": self.settings.client_id,
-            "x-gw-ims-org-id": self.settings.ims_org_id,
-            "x-sandbox-name": self.settings.sandbox_name,
-            "Accept": "application/json",
-        }
-        if body:
-            headers["Content-Type"] = "application/json"
-        if if_match is not None:
-            headers["If-Match"] = if_match
-        return headers
-
     def request(
         self,
         method: str,
@@ -74,7 +78,7 @@ class FlowServiceClient:
         """One Flow Service call. A 401 for an expired token refreshes the token once and retries once."""
         token = self.tokens.get_token()
         url = self.base_url + path
-        headers = self._headers(token, body=json is not None, if_match=if_match)
+        headers = flow_service_headers(self.settings, token, body=json is not None, if_match=if_match)
         try:
             return self.transport.request(
                 method, url, service=SERVICE, idempotent=idempotent, headers=headers, params=params,

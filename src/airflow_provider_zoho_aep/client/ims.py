@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.http import HttpTransport
@@ -95,31 +96,37 @@ class IMSTokenProvider:
             "POST",
             self._token_url,
             service="IMS",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self._client_id,
-                "client_secret": self._client_secret,
-                "scope": self._scopes,
-            },
+            data=token_form(self._client_id, self._client_secret, self._scopes),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             ok=(200,),
         )
-        try:
-            body = response.json()
-            token = body["access_token"]
-            expires_in = float(body.get("expires_in", 86399))
-        except (ValueError, KeyError, TypeError):
-            raise AEPAPIError(
-                "IMS answered 200 without an access_token", status=response.status_code, service="IMS"
-            ) from None
-        if not isinstance(token, str) or not token:
-            raise AEPAPIError("IMS answered an empty access_token", status=response.status_code, service="IMS")
-        # JWT-era IMS answered milliseconds; a value beyond a few days can only be that.
-        if expires_in > 7 * 86400:
-            expires_in /= 1000.0
+        token, expires_in = read_token_answer(response)
         if self._on_token:
             self._on_token(token)
         self._transport.add_secret(token)
         with _cache_lock:
             _cache[self._key] = _Cached(token, self._clock() + expires_in)
         return token
+
+
+def token_form(client_id: str, client_secret: str, scopes: str) -> dict[str, str]:
+    """The form body of an OAuth Server-to-Server token request (credentials in the body, never the URL)."""
+    return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret,
+            "scope": scopes}
+
+
+def read_token_answer(response: Any) -> tuple[str, float]:
+    """``(access_token, expires_in seconds)`` from IMS's 200 answer (a requests or httpx response)."""
+    try:
+        body = response.json()
+        token = body["access_token"]
+        expires_in = float(body.get("expires_in", 86399))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise AEPAPIError("IMS answered 200 without an access_token", status=response.status_code,
+                          service="IMS") from None
+    if not isinstance(token, str) or not token:
+        raise AEPAPIError("IMS answered an empty access_token", status=response.status_code, service="IMS")
+    # JWT-era IMS answered milliseconds; a value beyond a few days can only be that.
+    if expires_in > 7 * 86400:
+        expires_in /= 1000.0
+    return token, expires_in
