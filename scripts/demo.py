@@ -4,7 +4,7 @@
    second run finds the base connection of the first and reuses it);
 2. points the two Airflow Connections at it through ``AIRFLOW_CONN_*`` environment variables;
 3. runs ``airflow db migrate`` and ``airflow dags test zoho_crm_to_aep`` with ``AIRFLOW_HOME=.airflow``;
-4. prints the IDs the DAG pushed to XCom, then stops the emulator.
+4. prints every ID the DAG pushed to XCom and the run's record counts, then stops the emulator.
 """
 
 from __future__ import annotations
@@ -78,7 +78,10 @@ def main() -> int:
     airflow_home.mkdir(parents=True, exist_ok=True)
     creds = EmulatorCredentials()
     airflow = [str(Path(sys.executable).parent / "airflow")]
-    with Emulator(credentials=creds, state_file=str(airflow_home / "emulator-state.json")) as emulator:
+    # Runs finish in 50 ms, so the sensor sees the run done at its first look instead of deferring for its
+    # 60-second poll interval (the deferrable path is covered by the tests).
+    state_file = str(airflow_home / "emulator-state.json")
+    with Emulator(credentials=creds, state_file=state_file, run_duration=0.05) as emulator:
         print(f"Emulator listening on {emulator.url}", flush=True)
         env = airflow_env(emulator.url, airflow_home, creds)
         subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -91,13 +94,25 @@ def main() -> int:
             return 1
     values = xcom_values(airflow_home, DAG_ID)
     print(f"DAG {DAG_ID} succeeded (full output in {log_path})")
-    for task_id, value in values.items():
-        print(f"  {task_id}: {value}")
-    base_connection_id = values.get("create_base_connection")
-    if not base_connection_id:
+    labels = {
+        "create_base_connection": "Base connection ID",
+        "list_tables": "Tables it exposes",
+        "create_source_connection": "Source connection ID",
+        "create_target_connection": "Target connection ID",
+        "create_dataflow": "Dataflow (flow) ID",
+    }
+    for task_id, label in labels.items():
+        if task_id in values:
+            shown = ", ".join(values[task_id]) if isinstance(values[task_id], list) else values[task_id]
+            print(f"  {label + ':':24} {shown}")
+    run = values.get("wait_for_run")
+    if isinstance(run, dict):
+        print(f"  {'Run ID:':24} {run.get('run_id')} ({run.get('status')})")
+        print(f"  {'Records:':24} {run.get('input_record_count')} read, {run.get('output_record_count')} "
+              f"written, {run.get('failed_record_count')} failed")
+    if not values.get("create_base_connection"):
         print("No base connection ID found in XCom", file=sys.stderr)
         return 1
-    print(f"Base connection ID: {base_connection_id}")
     return 0
 
 

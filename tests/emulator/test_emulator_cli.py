@@ -54,3 +54,17 @@ def test_cli_refuses_non_loopback_host() -> None:
     )
     assert result.returncode == 2
     assert "loopback" in result.stderr
+
+
+def test_state_file_keeps_resources_across_restarts(tmp_path):
+    import requests as http
+
+    from airflow_provider_zoho_aep.emulator import Emulator
+
+    state = tmp_path / "state.json"
+    with Emulator(state_file=str(state)) as first:
+        first.store.connections["c1"] = {"id": "c1", "name": "kept", "createdAt": 1}
+    assert state.exists()
+    with Emulator(state_file=str(state)) as second:
+        assert second.store.connections["c1"]["name"] == "kept"
+        assert http.get(f"{second.url}/__emulator__/health", timeout=5).ok

@@ -15,6 +15,9 @@ from .state import Store
 class Emulator:
     """Local stand-in for Adobe IMS, AEP Flow Service and Zoho accounts/CRM, served on loopback.
 
+    :param state_file: keep resources in this JSON file: loaded at start, written at stop (the demo uses it so
+        a second ``make demo`` finds what the first one created)
+
     >>> with Emulator() as emu:  # port 0: a free port
     ...     token_url = f"{emu.url}/ims/token/v3"
     """
@@ -28,12 +31,14 @@ class Emulator:
         ims_token_ttl: int = 86399,
         zoho_token_ttl: int = 3600,
         verbose: bool = False,
+        state_file: str | None = None,
     ):
         if not is_loopback(host):
             raise ValueError(f"The emulator only binds to loopback addresses, not {host!r}.")
         self.host = host
         self.credentials = credentials or EmulatorCredentials()
         self.verbose = verbose
+        self.state_file = state_file
         self.store = Store(run_duration, ims_token_ttl, zoho_token_ttl)
         self.faults = FaultList()
         self.rate_limiter = RateLimiter()
@@ -48,6 +53,8 @@ class Emulator:
         """Bind and serve in a daemon thread. Returns self."""
         if self._server is not None:
             return self
+        if self.state_file:
+            self.store.load(self.state_file)
         self._server = EmulatorHTTPServer(self.host, self._port, self)
         self.store.base_url = self.url
         self._thread = threading.Thread(
@@ -67,6 +74,8 @@ class Emulator:
         if thread is not None:
             thread.join()
         self._server = self._thread = None
+        if self.state_file:
+            self.store.save(self.state_file)
 
     def __enter__(self) -> Emulator:
         return self.start()

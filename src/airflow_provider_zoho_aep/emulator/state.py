@@ -7,10 +7,12 @@ private keys starting with ``_`` (``run_view`` turns them into the status Adobe 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 #: Record counts of a finished run (deterministic, so tests can assert them).
@@ -25,6 +27,10 @@ def now_ms() -> int:
 def new_etag() -> str:
     """An etag the way Adobe writes it: a quoted id."""
     return f'"{uuid.uuid4()}"'
+
+
+#: What a state file keeps: the resources, not tokens or switches.
+PERSISTED = ("connections", "source_connections", "target_connections", "flows", "runs", "last_run_ids")
 
 
 @dataclass
@@ -61,6 +67,7 @@ class Store:
             self.run_duration = self._initial_run_duration
             self.fail_runs = False
             self.zoho_throttled = False
+            self._last_stamp = 0
 
     # ---- resources -------------------------------------------------------------------------------
 
@@ -74,7 +81,8 @@ class Store:
         client_id: str,
     ) -> dict[str, Any]:
         """Store a new resource with the metadata Adobe adds (id, etag, timestamps, owner)."""
-        stamp = now_ms()
+        # Strictly increasing, so "the oldest" of two resources is never a tie (Adobe's are milliseconds too).
+        stamp = self._last_stamp = max(now_ms(), self._last_stamp + 1)
         etag = new_etag()
         record = {
             "id": str(uuid.uuid4()),
@@ -91,6 +99,23 @@ class Store:
         }
         collection[record["id"]] = record
         return record
+
+    def save(self, path: str | Path) -> None:
+        """Write the resources to ``path`` (JSON), so a later emulator can pick up where this one stopped."""
+        with self.lock:
+            data = {name: getattr(self, name) for name in PERSISTED}
+            text = json.dumps(data, indent=1, sort_keys=True)
+        Path(path).write_text(text)
+
+    def load(self, path: str | Path) -> None:
+        """Read resources written by :meth:`save`; a missing file means a fresh start."""
+        file = Path(path)
+        if not file.exists():
+            return
+        data = json.loads(file.read_text())
+        with self.lock:
+            for name in PERSISTED:
+                getattr(self, name).update(data.get(name) or {})
 
     def touch(self, record: dict[str, Any]) -> None:
         """Give an updated record a new etag and updatedAt."""
