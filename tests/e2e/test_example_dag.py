@@ -45,7 +45,7 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def world(airflow_home: Path) -> Iterator[tuple[Emulator, EmulatorCredentials]]:
     creds = distinct_credentials()
-    with Emulator(credentials=creds, run_duration=0.5) as emu:
+    with Emulator(credentials=creds, run_duration=0.05) as emu:
         env = airflow_env(emu.url, airflow_home, creds)
         subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
         yield emu, creds
