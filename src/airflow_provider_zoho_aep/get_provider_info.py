@@ -66,7 +66,8 @@ ZOHO_CONN_FIELDS: dict[str, Any] = {
     "region": {
         "label": "Region",
         "description": "Zoho data centre; fills the CRM API endpoint and accounts URL when they are empty.",
-        "schema": {"type": ["string", "null"], "enum": [None, *ZOHO_REGIONS]},
+        # No null in the enum: the 3.x UI would offer a literal "null" option (the dropdown is clearable).
+        "schema": {"type": ["string", "null"], "enum": ZOHO_REGIONS},
     },
     "accounts_url": {
         "label": "Accounts URL",
