@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
+from typing import Any
 
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep import (
-    AdobeExperiencePlatformHook,
-    AuthParams,
-    check_if_exists,
-    check_name,
-)
-
-if TYPE_CHECKING:
-    from airflow.sdk import Context
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, AuthParams
+from airflow_provider_zoho_aep.operators._common import AEPCreateResourceOperator
 
 ZOHO_AUTH_PARAM_NAMES = frozenset(
     {"endpoint", "accountsUrl", "clientId", "clientSecret", "accessToken", "refreshToken"}
 )
 
 
-class AEPCreateBaseConnectionOperator(BaseOperator):
+class AEPCreateBaseConnectionOperator(AEPCreateResourceOperator):
     """Create a base connection for any AEP source, or reuse the one with the same name and spec.
 
     Returns the base connection ID (XCom ``return_value``) and pushes its etag under the key ``etag``.
@@ -55,7 +46,7 @@ class AEPCreateBaseConnectionOperator(BaseOperator):
         "if_exists",
         "aep_conn_id",
     )
-    ui_color = "#fa0f00"
+    noun = "base connection"
 
     def __init__(
         self,
@@ -71,16 +62,12 @@ class AEPCreateBaseConnectionOperator(BaseOperator):
         aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.name = name
-        self.description = description
+        super().__init__(name=name, description=description, if_exists=if_exists, aep_conn_id=aep_conn_id, **kwargs)
         self.connection_spec_id = connection_spec_id
         self.auth_params = auth_params
         self.auth_spec_name = auth_spec_name
         self.connection_spec_version = connection_spec_version
-        self.if_exists = if_exists
         self.check_connection_spec = check_connection_spec
-        self.aep_conn_id = aep_conn_id
 
     # Subclasses override these two to supply credentials from elsewhere (e.g. a Zoho CRM Connection).
     def auth_param_names(self) -> set[str]:
@@ -96,22 +83,16 @@ class AEPCreateBaseConnectionOperator(BaseOperator):
         return self.auth_params
 
     def validate(self) -> None:
-        """Check the rendered arguments and the Airflow Connections; no network call."""
-        check_name(self.name)
-        check_if_exists(self.if_exists)
+        """Check the rendered arguments (and, in subclasses, other Airflow Connections); no network call."""
+        super().validate()
         if not isinstance(self.connection_spec_id, str) or not self.connection_spec_id.strip():
             raise ConfigurationError("connection_spec_id", "is empty", "pass the source's connection spec ID")
-        if self.description is not None and not isinstance(self.description, str):
-            raise ConfigurationError("description", "is not a string", "pass text or None")
         self.auth_param_names()
 
-    def execute(self, context: Context) -> str:
-        hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        self.validate()
-        hook.settings  # noqa: B018 - validates the AEP Connection before any call
+    def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
         if self.check_connection_spec:
             hook.check_connection_spec(self.connection_spec_id, self.auth_spec_name, self.auth_param_names())
-        result = hook.create_base_connection(
+        return hook.create_base_connection(
             self.name,
             self.connection_spec_id,
             self.auth_params_source(),
@@ -120,12 +101,6 @@ class AEPCreateBaseConnectionOperator(BaseOperator):
             description=self.description or None,
             if_exists=self.if_exists,  # type: ignore[arg-type]
         )
-        ti = context["ti"]
-        ti.xcom_push(key="etag", value=result["etag"])
-        ti.xcom_push(key="created", value=result["created"])
-        verb = "Created" if result["created"] else ("Updated" if result["updated"] else "Reused")
-        self.log.info("%s base connection %r: %s", verb, self.name, result["id"])
-        return result["id"]
 
 
 class AEPCreateZohoCRMBaseConnectionOperator(AEPCreateBaseConnectionOperator):

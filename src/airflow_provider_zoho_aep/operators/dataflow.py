@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
+from typing import Any
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.client.schedule import schedule_params
-from airflow_provider_zoho_aep.hooks.aep import (
-    AdobeExperiencePlatformHook,
-    check_id,
-    check_if_exists,
-    check_name,
-)
-from airflow_provider_zoho_aep.operators._common import push_result
-
-if TYPE_CHECKING:
-    from airflow.sdk import Context
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
+from airflow_provider_zoho_aep.operators._common import AEPCreateResourceOperator
 
 
-class AEPCreateDataflowOperator(BaseOperator):
+class AEPCreateDataflowOperator(AEPCreateResourceOperator):
     """Create the dataflow that copies a CRM table into a dataset on a schedule; reuse it on re-runs.
 
     The flow spec is looked up by name at run time and must accept the source connection's spec. Returns the
@@ -46,6 +36,7 @@ class AEPCreateDataflowOperator(BaseOperator):
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
     """
 
+    noun = "dataflow"
     template_fields: Sequence[str] = (
         "name",
         "description",
@@ -83,9 +74,7 @@ class AEPCreateDataflowOperator(BaseOperator):
         aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.name = name
-        self.description = description
+        super().__init__(name=name, description=description, if_exists=if_exists, aep_conn_id=aep_conn_id, **kwargs)
         self.source_connection_id = source_connection_id
         self.target_connection_id = target_connection_id
         self.delta_column = delta_column
@@ -96,13 +85,9 @@ class AEPCreateDataflowOperator(BaseOperator):
         self.frequency = frequency
         self.interval = interval
         self.backfill = backfill
-        self.if_exists = if_exists
-        self.aep_conn_id = aep_conn_id
 
-    def validate(self) -> dict[str, Any]:
-        """Check the rendered arguments and build ``scheduleParams``; no network call."""
-        check_name(self.name)
-        check_if_exists(self.if_exists)
+    def validate(self) -> None:
+        super().validate()
         check_id(self.source_connection_id, "source_connection_id")
         check_id(self.target_connection_id, "target_connection_id")
         check_id(self.delta_column, "delta_column", "pass a date-time column from explore, e.g. 'Modified_Time'")
@@ -110,8 +95,10 @@ class AEPCreateDataflowOperator(BaseOperator):
         if self.mapping_id is not None and not isinstance(self.mapping_id, str):
             raise ConfigurationError("mapping_id", "is not a string", "pass the mapping set ID, or None")
         self.mapping_version_int()
-        if self.description is not None and not isinstance(self.description, str):
-            raise ConfigurationError("description", "is not a string", "pass text or None")
+        self.schedule_params()
+
+    def schedule_params(self) -> dict[str, Any]:
+        """``scheduleParams`` from the rendered schedule arguments, checked against the flow spec's rules."""
         return schedule_params(self.frequency, self.interval, self.start_time, self.backfill)
 
     def mapping_version_int(self) -> int:
@@ -122,23 +109,19 @@ class AEPCreateDataflowOperator(BaseOperator):
             return value
         raise ConfigurationError("mapping_version", f"{value!r} is not a version number", "pass an integer >= 0")
 
-    def execute(self, context: Context) -> str:
-        schedule = self.validate()
-        hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        hook.settings  # noqa: B018 - validates the AEP Connection before any call
-        result = hook.create_dataflow(
+    def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
+        return hook.create_dataflow(
             self.name,
             self.source_connection_id,
             self.target_connection_id,
             self.delta_column,
-            schedule_params=schedule,
+            schedule_params=self.schedule_params(),
             mapping_id=_blank_to_none(self.mapping_id),
             mapping_version=self.mapping_version_int(),
             flow_spec_name=self.flow_spec_name,
             description=self.description or None,
             if_exists=self.if_exists,  # type: ignore[arg-type]
         )
-        return push_result(self, context, result, "dataflow")
 
 
 def _blank_to_none(value: str | None) -> str | None:

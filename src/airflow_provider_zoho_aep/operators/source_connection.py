@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
-from airflow_provider_zoho_aep.client.errors import ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep import (
-    AdobeExperiencePlatformHook,
-    check_id,
-    check_if_exists,
-    check_name,
-)
-from airflow_provider_zoho_aep.operators._common import push_result
-
-if TYPE_CHECKING:
-    from airflow.sdk import Context
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
+from airflow_provider_zoho_aep.operators._common import AEPCreateResourceOperator
 
 
-class AEPCreateSourceConnectionOperator(BaseOperator):
+class AEPCreateSourceConnectionOperator(AEPCreateResourceOperator):
     """Create the source connection that reads one table (a Zoho CRM module) of a base connection.
 
     Returns the source connection ID (XCom ``return_value``) and pushes its etag under ``etag``. The source
@@ -47,7 +36,7 @@ class AEPCreateSourceConnectionOperator(BaseOperator):
         "if_exists",
         "aep_conn_id",
     )
-    ui_color = "#fa0f00"
+    noun = "source connection"
 
     def __init__(
         self,
@@ -62,31 +51,20 @@ class AEPCreateSourceConnectionOperator(BaseOperator):
         aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.name = name
-        self.description = description
+        super().__init__(name=name, description=description, if_exists=if_exists, aep_conn_id=aep_conn_id, **kwargs)
         self.base_connection_id = base_connection_id
         self.table_name = table_name
         self.connection_spec_id = connection_spec_id
         self.connection_spec_version = connection_spec_version
-        self.if_exists = if_exists
-        self.aep_conn_id = aep_conn_id
 
     def validate(self) -> None:
-        """Check the rendered arguments; no network call."""
-        check_name(self.name)
-        check_if_exists(self.if_exists)
+        super().validate()
         check_id(self.base_connection_id, "base_connection_id")
         check_id(self.table_name, "table_name", "pass a table path from explore, e.g. 'Leads'")
         check_id(self.connection_spec_id, "connection_spec_id")
-        if self.description is not None and not isinstance(self.description, str):
-            raise ConfigurationError("description", "is not a string", "pass text or None")
 
-    def execute(self, context: Context) -> str:
-        self.validate()
-        hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        hook.settings  # noqa: B018 - validates the AEP Connection before any call
-        result = hook.create_source_connection(
+    def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
+        return hook.create_source_connection(
             self.name,
             self.base_connection_id,
             self.table_name,
@@ -95,4 +73,3 @@ class AEPCreateSourceConnectionOperator(BaseOperator):
             description=self.description or None,
             if_exists=self.if_exists,  # type: ignore[arg-type]
         )
-        return push_result(self, context, result, "source connection")

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.hooks.aep import (
     DEFAULT_SCHEMA_VERSION,
     AdobeExperiencePlatformHook,
-    check_if_exists,
-    check_name,
     check_target,
 )
-from airflow_provider_zoho_aep.operators._common import push_result
-
-if TYPE_CHECKING:
-    from airflow.sdk import Context
+from airflow_provider_zoho_aep.operators._common import AEPCreateResourceOperator
 
 
-class AEPCreateTargetConnectionOperator(BaseOperator):
+class AEPCreateTargetConnectionOperator(AEPCreateResourceOperator):
     """Create the target connection that writes into an AEP dataset (the Data Lake connection spec).
 
     The dataset and its XDM schema come from the Catalog and Schema Registry APIs; pass their IDs. Returns the
@@ -46,7 +39,7 @@ class AEPCreateTargetConnectionOperator(BaseOperator):
         "if_exists",
         "aep_conn_id",
     )
-    ui_color = "#fa0f00"
+    noun = "target connection"
 
     def __init__(
         self,
@@ -60,30 +53,19 @@ class AEPCreateTargetConnectionOperator(BaseOperator):
         aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.name = name
-        self.description = description
+        super().__init__(name=name, description=description, if_exists=if_exists, aep_conn_id=aep_conn_id, **kwargs)
         self.dataset_id = dataset_id
         self.schema_id = schema_id
         self.schema_version = schema_version
-        self.if_exists = if_exists
-        self.aep_conn_id = aep_conn_id
 
     def validate(self) -> None:
-        """Check the rendered arguments; no network call."""
-        check_name(self.name)
-        check_if_exists(self.if_exists)
+        super().validate()
         check_target(self.dataset_id, self.schema_id)
         if not isinstance(self.schema_version, str) or not self.schema_version.strip():
             raise ConfigurationError("schema_version", "is empty", f"use {DEFAULT_SCHEMA_VERSION!r}")
-        if self.description is not None and not isinstance(self.description, str):
-            raise ConfigurationError("description", "is not a string", "pass text or None")
 
-    def execute(self, context: Context) -> str:
-        self.validate()
-        hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        hook.settings  # noqa: B018 - validates the AEP Connection before any call
-        result = hook.create_target_connection(
+    def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
+        return hook.create_target_connection(
             self.name,
             self.dataset_id,
             self.schema_id,
@@ -91,4 +73,3 @@ class AEPCreateTargetConnectionOperator(BaseOperator):
             description=self.description or None,
             if_exists=self.if_exists,  # type: ignore[arg-type]
         )
-        return push_result(self, context, result, "target connection")
