@@ -144,11 +144,7 @@ class AEPSettings:
         """Validate the fields of an ``adobe_experience_platform`` Airflow Connection."""
         ex = parse_extra(extra, set(cls.EXTRA_KEYS), source)
         client_id = _require(login, "login (Client ID)", "set it to the OAuth Server-to-Server client ID", source)
-        secret = password.strip() if password else ""
-        if not secret:
-            raise ConfigurationError(
-                "password (Client Secret)", "is missing", "set it to the OAuth credential's client secret", source
-            )
+        secret = _require(password, "password (Client Secret)", "set it to the OAuth client secret", source)
         org = _require(
             ex.get("ims_org_id"),
             "extra.ims_org_id",
@@ -234,10 +230,7 @@ class ZohoSettings:
         """Validate the fields of a ``zoho_crm`` Airflow Connection."""
         ex = parse_extra(extra, set(cls.EXTRA_KEYS), source)
         client_id = _require(login, "login (Client ID)", "set it to the Zoho OAuth client ID (API console)", source)
-        secret = password.strip() if password else ""
-        if not secret:
-            raise ConfigurationError("password (Client Secret)", "is missing",
-                                     "set it to the Zoho OAuth client secret", source)
+        secret = _require(password, "password (Client Secret)", "set it to the Zoho OAuth client secret", source)
         refresh = str(ex.get("refresh_token", "")).strip()
         if not refresh:
             raise ConfigurationError(
