@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/python scripts/demo.py
 
 lint: install
-	$(BIN)/ruff check src tests dags scripts bench
+	$(BIN)/ruff check src tests dags scripts $(wildcard bench)
 
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider
