@@ -1,0 +1,51 @@
+"""Parallel task instances of a mapped task, under a real scheduler and LocalExecutor, converge on one base
+connection (DESIGN 2.4, issue 4 guarantee 4). No browser needed: the run is triggered through the REST API."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+DAG_ID = "mapped_base_connection_race"
+FS = "/data/foundation/flowservice"
+
+
+def test_sixteen_mapped_task_instances_converge_on_one_base_connection(ui_session):
+    airflow, emulator = ui_session.airflow, ui_session.emulator
+    airflow.wait_for_dag(DAG_ID, timeout=60)
+    name = f"mapped race {uuid.uuid4().hex[:6]}"
+    start_at = time.time() + 40  # every instance's process is up by then; they all wake together
+    status, run = airflow.api("POST", f"/api/v2/dags/{DAG_ID}/dagRuns",
+                              {"logical_date": None, "conf": {"name": name, "start_at": start_at}})
+    assert status == 200, run
+    run_id = run["dag_run_id"]
+    deadline = time.monotonic() + 240
+    state = None
+    while time.monotonic() < deadline:
+        _, body = airflow.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}")
+        state = body.get("state")
+        if state in ("success", "failed"):
+            break
+        time.sleep(2)
+    _, tis = airflow.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances?limit=100")
+    instances = tis.get("task_instances", [])
+    assert state == "success", {t["map_index"]: t["state"] for t in instances}
+    assert len(instances) == 16
+
+    ids = set()
+    for ti in instances:
+        status, xcom = airflow.api(
+            "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/create_base_connection/xcomEntries/"
+            f"return_value?map_index={ti['map_index']}")
+        assert status == 200, xcom
+        ids.add(str(xcom["value"]).strip('"'))
+    survivors = [cid for cid, c in emulator.store.connections.items() if c["name"] == name]
+    assert len(ids) == 1 and survivors == list(ids)
+    posts = [r for r in emulator.requests if r.method == "POST" and r.path == f"{FS}/connections"]
+    starts = sorted(t["start_date"] for t in instances)
+    print(f"{len(posts)} creates raced; task starts from {starts[0]} to {starts[-1]}")
+    assert len(posts) >= 2, "the instances did not race: raise the start_at margin"
