@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
 from airflow_provider_zoho_aep import DATA_LAKE_CONNECTION_SPEC_ID, ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
-from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
-from airflow_provider_zoho_aep.client.idempotent import IF_EXISTS_CHOICES, IfExists, ensure, find_by_name
-from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
 from airflow_provider_zoho_aep.client.settings import AEPSettings
 from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
+
+# The HTTP stack (client.http, client.flow_service, client.idempotent, client.ims) imports ``requests``, which
+# takes ~0.3 s to import: DAG files import the operators, which import this module, and the DAG processor parses
+# them again and again. So it is imported where a hook first talks to AEP, never at module level
+# (bench/parse_overhead.py measures it).
+if TYPE_CHECKING:
+    from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+    from airflow_provider_zoho_aep.client.http import RetryPolicy
+    from airflow_provider_zoho_aep.client.idempotent import IfExists
 
 AuthParams = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 
@@ -37,6 +42,8 @@ def _mask(value: str) -> None:
 
 def check_if_exists(value: str) -> None:
     """Reject an unknown ``if_exists`` before any call."""
+    from airflow_provider_zoho_aep.client.idempotent import IF_EXISTS_CHOICES
+
     if value not in IF_EXISTS_CHOICES:
         raise ConfigurationError("if_exists", f"{value!r} is not one of {', '.join(IF_EXISTS_CHOICES)}",
                                  "use 'reuse' (default), 'update' or 'fail'")
@@ -115,6 +122,10 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     @cached_property
     def client(self) -> FlowServiceClient:
+        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+        from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
+        from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
+
         settings = self.settings
         _mask(settings.client_secret)
         transport = HttpTransport(
@@ -136,6 +147,8 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     def find_base_connections(self, name: str, connection_spec_id: str | None = None) -> list[dict[str, Any]]:
         """Base connections named exactly ``name`` (optionally of one connection spec)."""
+        from airflow_provider_zoho_aep.client.idempotent import find_by_name
+
         filters = {"connectionSpec.id": connection_spec_id} if connection_spec_id else None
         return find_by_name(self.client, "connections", name, filters)
 
@@ -187,6 +200,8 @@ class AdobeExperiencePlatformHook(BaseHook):
             if description and description != existing.get("description"):
                 ops.append({"op": "replace", "path": "/description", "value": description})
             return ops
+
+        from airflow_provider_zoho_aep.client.idempotent import ensure
 
         result = ensure(
             self.client,
@@ -275,6 +290,8 @@ class AdobeExperiencePlatformHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Get an IMS token and read the Zoho CRM connection spec: proves credentials, org and sandbox."""
         if self.retry_policy is None:
+            from airflow_provider_zoho_aep.client.http import RetryPolicy
+
             # A person is waiting on the Test button: fail within seconds, not minutes.
             self.retry_policy = RetryPolicy(max_attempts=2, max_total_seconds=10)
         try:
@@ -354,6 +371,8 @@ class AdobeExperiencePlatformHook(BaseHook):
                 ops.append({"op": "replace", "path": "/description", "value": description})
             return ops
 
+        from airflow_provider_zoho_aep.client.idempotent import ensure
+
         result = ensure(
             self.client, "sourceConnections", name=name, filters={"baseConnectionId": base_connection_id},
             build_body=body, if_exists=if_exists, build_patch=patch,
@@ -405,6 +424,8 @@ class AdobeExperiencePlatformHook(BaseHook):
             if description and description != existing.get("description"):
                 ops.append({"op": "replace", "path": "/description", "value": description})
             return ops
+
+        from airflow_provider_zoho_aep.client.idempotent import ensure
 
         result = ensure(
             self.client, "targetConnections", name=name,
@@ -502,6 +523,8 @@ class AdobeExperiencePlatformHook(BaseHook):
             if description and description != existing.get("description"):
                 ops.append({"op": "replace", "path": "/description", "value": description})
             return ops
+
+        from airflow_provider_zoho_aep.client.idempotent import ensure
 
         result = ensure(
             self.client, "flows", name=name, filters={"flowSpec.id": str(spec["id"])},

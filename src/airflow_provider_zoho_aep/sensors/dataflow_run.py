@@ -12,7 +12,6 @@ from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
-from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -81,6 +80,9 @@ class AEPDataflowRunSensor(BaseSensorOperator):
         done = self.poke(context)
         if isinstance(done, PokeReturnValue):
             return done.xcom_value
+        # Imported here, not at module level: the trigger's HTTP stack would slow every parse of the DAG file.
+        from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
+
         # The trigger keeps its own deadline (it survives triggerer restarts); defer's own timeout would skip
         # execute_complete, so none is given here.
         self.defer(
