@@ -57,7 +57,8 @@ def test_honours_retry_after_seconds_and_http_date():
         t.request("GET", URL, service="Flow Service")
     finally:
         http.parse_retry_after = real
-    assert clock.waits == [3.0, pytest.approx(7.0, abs=1)]
+    # Each 429's Retry-After, plus up to 100 % (at most 1 s) of jitter.
+    assert len(clock.waits) == 2 and 3.0 <= clock.waits[0] <= 4.0 and 6.0 <= clock.waits[1] <= 9.0
 
 
 def test_parse_retry_after_variants():
@@ -87,7 +88,7 @@ def test_total_time_budget_bounds_the_retries():
     responses.get(URL, status=429, headers={"Retry-After": "20"})
     with pytest.raises(AEPAPIError, match="time budget"):
         transport(clock, max_total_seconds=30).request("GET", URL, service="Flow Service")
-    assert len(responses.calls) == 2 and clock.waits == [20.0]
+    assert len(responses.calls) == 2 and len(clock.waits) == 1 and 20.0 <= clock.waits[0] <= 21.0
 
 
 @responses.activate
@@ -114,7 +115,7 @@ def test_a_create_is_retried_after_429_because_nothing_was_applied():
     responses.post(URL, status=429, headers={"Retry-After": "1"})
     responses.post(URL, status=201, json={"id": "x"})
     answer = transport(clock).request("POST", URL, service="Flow Service", idempotent=False, json={})
-    assert answer.status_code == 201 and clock.waits == [1.0]
+    assert answer.status_code == 201 and len(clock.waits) == 1 and 1.0 <= clock.waits[0] <= 2.0
 
 
 @responses.activate
@@ -156,3 +157,35 @@ def test_every_request_carries_a_timeout(monkeypatch):
     monkeypatch.setattr(requests.Session, "request", fake_request)
     HttpTransport(timeout=7).request("GET", URL, service="Flow Service")
     assert seen["timeout"] == 7 and seen["allow_redirects"] is False
+
+
+@responses.activate
+def test_429s_do_not_use_up_the_attempts_only_the_time_budget():
+    clock = FakeClock()
+    for _ in range(5):
+        responses.get(URL, status=429, headers={"Retry-After": "0"})
+    responses.get(URL, status=200, json={})
+    answer = transport(clock, max_attempts=2).request("GET", URL, service="Flow Service")
+    assert answer.status_code == 200 and len(responses.calls) == 6
+
+
+@responses.activate
+def test_other_failures_still_count_after_429s():
+    clock = FakeClock()
+    responses.get(URL, status=429, headers={"Retry-After": "0"})
+    responses.get(URL, status=503)
+    responses.get(URL, status=503)
+    with pytest.raises(AEPAPIError, match="retry limit reached"):
+        transport(clock, max_attempts=2).request("GET", URL, service="Flow Service")
+    assert len(responses.calls) == 3
+
+
+def test_clients_throttled_together_come_back_spread_out():
+    import random
+
+    from airflow_provider_zoho_aep.client.http import retry_wait
+
+    waits = [retry_wait(RetryPolicy(), 1, 1.0, 0.0, random.Random(seed), throttles=1, throttled=True)[0]
+             for seed in range(20)]
+    assert all(1.0 <= w <= 2.0 for w in waits)  # type: ignore[operator]
+    assert len(set(waits)) == 20

@@ -91,10 +91,11 @@ class AsyncHttpTransport:
         """Send one logical (repeatable) request, retrying as the policy allows; return the response or raise."""
         path = urlsplit(url).path
         start = self.clock()
-        attempt = 0
+        attempt = throttles = 0
         last_error: AEPAPIError | None = None
         while True:
             attempt += 1
+            throttled = False
             wait: float | None = None
             try:
                 response = await self.client.request(
@@ -121,8 +122,11 @@ class AsyncHttpTransport:
                 if not _retryable(response.status_code, error.code):
                     raise error
                 last_error = error
+                throttled = response.status_code == 429
+                throttles += throttled
                 wait = parse_retry_after(response.headers.get("Retry-After"))
-            wait, give_up = retry_wait(self.retry, attempt, wait, self.clock() - start, self.rng)
+            wait, give_up = retry_wait(self.retry, attempt, wait, self.clock() - start, self.rng,
+                                       throttles=throttles, throttled=throttled)
             if give_up is not None:
                 raise exhausted_error(last_error, attempt, give_up)
             log.info("%s %s: retrying in %.2f s", method, path, wait)

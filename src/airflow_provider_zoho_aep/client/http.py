@@ -120,10 +120,11 @@ class HttpTransport:
         """Send one logical request, retrying as the policy allows; return the response or raise."""
         path = urlsplit(url).path
         start = self.clock()
-        attempt = 0
+        attempt = throttles = 0
         last_error: AEPAPIError | None = None
         while True:
             attempt += 1
+            throttled = False
             began = self.clock()
             try:
                 response = self.session.request(
@@ -171,8 +172,11 @@ class HttpTransport:
                         attempts=attempt,
                     )
                 last_error = error
+                throttled = response.status_code == 429
+                throttles += throttled
                 wait = parse_retry_after(response.headers.get("Retry-After"))
-            wait, give_up = retry_wait(self.retry, attempt, wait, self.clock() - start, self.rng)
+            wait, give_up = retry_wait(self.retry, attempt, wait, self.clock() - start, self.rng,
+                                       throttles=throttles, throttled=throttled)
             if give_up is not None:
                 raise exhausted_error(last_error, attempt, give_up)
             log.info("%s %s: retrying in %.2f s", method, path, wait)
@@ -218,17 +222,33 @@ def _retryable(status: int, code: str | None) -> bool:
 
 
 def retry_wait(
-    policy: RetryPolicy, attempt: int, wait: float | None, elapsed: float, rng: random.Random
+    policy: RetryPolicy,
+    attempt: int,
+    wait: float | None,
+    elapsed: float,
+    rng: random.Random,
+    *,
+    throttles: int = 0,
+    throttled: bool = False,
 ) -> tuple[float, None] | tuple[None, str]:
     """After failed attempt number ``attempt``: ``(seconds to wait, None)``, or ``(None, why we give up)``.
 
+    A 429 was refused before any processing, so 429s do not use up ``max_attempts``: they are bounded by the
+    time budget (and a wide cap of ten times ``max_attempts``). Their ``Retry-After`` gets up to 100 % (at most
+    1 s) of random jitter on top, so clients throttled at the same moment do not all come back at the same
+    moment: gateways send whole seconds, and a crowd waking together is throttled together again.
+
     :param wait: the server's ``Retry-After`` in seconds, or None to back off exponentially
     :param elapsed: seconds spent on this request so far, waits included
+    :param throttles: how many of the ``attempt`` attempts were answered 429
+    :param throttled: the last attempt was answered 429
     """
-    if attempt >= policy.max_attempts:
+    if attempt - throttles >= policy.max_attempts or attempt >= policy.max_attempts * 10:
         return None, "retry limit reached"
     if wait is None:
         wait = policy.backoff(attempt, rng)
+    elif throttled:
+        wait += rng.uniform(0, min(wait, 1.0))
     if wait > policy.backoff_max:
         return None, f"Retry-After of {wait:.0f} s exceeds backoff_max"
     if elapsed + wait > policy.max_total_seconds:
