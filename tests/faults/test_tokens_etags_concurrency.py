@@ -156,3 +156,17 @@ def test_sixteen_worker_processes_running_the_operator_converge_on_one_base_conn
     assert len(set(ids)) == 1 and survivors == [ids[0]]
     posts = len([r for r in emulator.requests if r.method == "POST" and r.path == f"{FS}/connections"])
     assert posts > 1  # the race really happened: several creates, all but one deleted again
+
+
+def test_threads_starting_on_an_empty_token_cache_share_one_ims_request(emulator):
+    barrier = threading.Barrier(12)
+
+    def first_call(_: int) -> None:
+        hook = AdobeExperiencePlatformHook()
+        hook.settings  # noqa: B018
+        barrier.wait()
+        hook.find_base_connections("x")
+
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(first_call, range(12)))
+    assert ims_token_requests(emulator) == 1

@@ -29,6 +29,8 @@ class _Cached:
 
 _cache: dict[tuple[str, ...], _Cached] = {}
 _cache_lock = threading.Lock()
+#: One lock per cache key, so threads that find no token wait for one request instead of each sending theirs.
+_fetch_locks: dict[tuple[str, ...], threading.Lock] = {}
 
 
 def clear_token_cache() -> None:
@@ -77,12 +79,21 @@ class IMSTokenProvider:
 
     def get_token(self) -> str:
         """A token valid for at least the refresh margin."""
+        token = self._cached()
+        if token:
+            return token
+        with _cache_lock:
+            fetch_lock = _fetch_locks.setdefault(self._key, threading.Lock())
+        with fetch_lock:
+            return self._cached() or self._fetch()  # another thread may have fetched it meanwhile
+
+    def _cached(self) -> str | None:
         with _cache_lock:
             cached = _cache.get(self._key)
         if cached and cached.expires_at - self._margin > self._clock():
             self._transport.add_secret(cached.token)
             return cached.token
-        return self._fetch()
+        return None
 
     def invalidate(self, token: str) -> None:
         """Drop ``token`` from the cache (after the gateway answered 401 for it)."""
