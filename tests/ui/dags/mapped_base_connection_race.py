@@ -1,12 +1,14 @@
 """16 mapped task instances create the same base connection at the same instant (a test DAG).
 
-Each instance waits in ``pre_execute`` until the wall-clock time given in the run's conf (``start_at``), so
-all of them send their look-up and create together: the provider must converge on one base connection.
+Each instance waits in ``pre_execute`` at a barrier: it leaves a marker file in the run's ``barrier_dir`` and
+waits until all ``parties`` markers are there, so all of them send their look-up and create together, however
+long their processes took to start. The provider must converge on one base connection.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pendulum
 from airflow.sdk import DAG, Param
@@ -15,8 +17,11 @@ from airflow_provider_zoho_aep.operators.base_connection import AEPCreateZohoCRM
 
 
 def _wait_for_start(context) -> None:  # type: ignore[no-untyped-def]
-    start_at = float(context["params"]["start_at"])
-    while time.time() < start_at:
+    barrier = Path(context["params"]["barrier_dir"])
+    barrier.mkdir(parents=True, exist_ok=True)
+    (barrier / str(context["ti"].map_index)).touch()
+    deadline = time.monotonic() + 180
+    while len(list(barrier.iterdir())) < int(context["params"]["parties"]) and time.monotonic() < deadline:
         time.sleep(0.005)
 
 
@@ -26,7 +31,11 @@ with DAG(
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
     max_active_tasks=16,
-    params={"name": Param("mapped race", type="string"), "start_at": Param(0.0, type="number")},
+    params={
+        "name": Param("mapped race", type="string"),
+        "barrier_dir": Param("/tmp/mapped-race-barrier", type="string"),
+        "parties": Param(16, type="integer"),
+    },
 ) as dag:
     AEPCreateZohoCRMBaseConnectionOperator.partial(
         task_id="create_base_connection",
