@@ -256,13 +256,15 @@ def run_url(base_url: str, dag_id: str, run_id: str) -> str:
 
 
 def open_task_xcom(page: Page, base_url: str, dag_id: str, run_id: str, task_id: str) -> Locator:
-    """Navigate run page → task → Storage → XCom by clicking; return the XCom table."""
-    page.goto(run_url(base_url, dag_id, run_id))
-    page.get_by_role("link", name=task_id, exact=True).last.click()
-    page.wait_for_url(re.compile(r"/tasks/" + re.escape(task_id)))
+    """Open the task instance's page in the run, then its Storage → XCom tab by clicking; return the XCom table.
+
+    The page is opened by URL: the run page has two links named after the task (the task instance, and the
+    task's overview across runs, which has no XCom tab), and which one renders last varies.
+    """
+    page.goto(f"{run_url(base_url, dag_id, run_id)}/tasks/{quote(task_id, safe='')}")
     direct = page.get_by_role("link", name="XCom", exact=True)
     storage = page.get_by_role("link", name="Storage", exact=True)  # 3.3: XCom is a sub-tab of "Storage"
-    expect(direct.or_(storage).first).to_be_visible()
+    expect(direct.or_(storage).first).to_be_visible(timeout=20_000)
     if storage.count():
         storage.click()
         page.get_by_text("XCom", exact=True).last.click()
