@@ -145,6 +145,9 @@ def ui_session(tmp_path_factory) -> UISession:
         page = pw_cm.__enter__()
         ctx = page.context
         ctx.set_default_timeout(20_000)
+        from playwright.sync_api import expect
+
+        expect.set_options(timeout=20_000)  # assertions wait as long as actions (the UI is slow on a busy CI)
         if os.environ.get("ZOHO_AEP_UI_NO_PORT_PATCH") != "1":
             ctx.route("**/api/v2/connections/test", patch_portless_test_requests)
         login(page, airflow.url, airflow.user, airflow.password)
