@@ -144,6 +144,21 @@ class AEPAPIError(Exception):
             parts.append(f"hint: {hint}")
         return " | ".join(parts)
 
+    def restated(
+        self, message: str, cls: type[AEPAPIError] | None = None, *, attempts: int | None = None
+    ) -> AEPAPIError:
+        """The same Adobe fields under a new summary (and, optionally, as another error type)."""
+        return (cls or AEPAPIError)(
+            message,
+            status=self.status,
+            code=self.code,
+            title=self.title,
+            detail=self.detail,
+            request_id=self.request_id,
+            service=self.service,
+            attempts=self.attempts if attempts is None else attempts,
+        )
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Keep the exception picklable (Airflow may ship it across processes) with all its fields.
         return (_rebuild, (type(self), self.summary, self.__dict__.copy()))

@@ -161,15 +161,8 @@ class HttpTransport:
                     raise error
                 if not idempotent and response.status_code != 429:
                     # The server may have applied the write before failing: let the caller look it up.
-                    raise AmbiguousWriteError(
-                        f"{method} {path} failed with a server error; it may have been applied",
-                        status=error.status,
-                        code=error.code,
-                        title=error.title,
-                        detail=error.detail,
-                        request_id=error.request_id,
-                        service=service,
-                        attempts=attempt,
+                    raise error.restated(
+                        f"{method} {path} failed with a server error; it may have been applied", AmbiguousWriteError
                     )
                 last_error = error
                 throttled = response.status_code == 429
@@ -295,16 +288,7 @@ def network_error(
 def exhausted_error(last: AEPAPIError | None, attempts: int, why: str) -> AEPAPIError:
     """The final error once the retry policy gives up, keeping the last answer's fields."""
     base = last or AEPAPIError("request failed")
-    return AEPAPIError(
-        f"{base.summary}; gave up: {why}",
-        status=base.status,
-        code=base.code,
-        title=base.title,
-        detail=base.detail,
-        request_id=base.request_id,
-        service=base.service,
-        attempts=attempts,
-    )
+    return base.restated(f"{base.summary}; gave up: {why}", attempts=attempts)
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:
