@@ -211,6 +211,10 @@ def creds(ui_session, emulator):
 
 
 @pytest.fixture(scope="session")
-def docs_dir() -> Path:
-    DOCS.mkdir(exist_ok=True)
-    return DOCS
+def docs_dir(tmp_path_factory) -> Path:
+    """Where screenshots go: the README's ``docs/`` with ZOHO_AEP_UI_UPDATE_DOCS=1, else a temporary folder
+    (so running the suite leaves the checkout clean)."""
+    if os.environ.get("ZOHO_AEP_UI_UPDATE_DOCS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        return DOCS
+    return tmp_path_factory.mktemp("screenshots")
