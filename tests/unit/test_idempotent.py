@@ -72,6 +72,9 @@ class FakeFlowService:
         assert etag == self.items[rid]["etag"]
         self.items[rid]["etag"] = f'"e-{rid}-{len(self.calls)}"'
         self.items[rid]["ops"] = ops
+        for op in ops:
+            if op["op"] == "replace" and op["path"].count("/") == 1:
+                self.items[rid][op["path"][1:]] = op["value"]
         return {"id": rid, "etag": self.items[rid]["etag"]}
 
     def delete(self, kind: str, rid: str) -> bool:
@@ -187,3 +190,20 @@ def test_after_a_timed_out_create_the_lookup_waits_one_timeout_for_the_server_to
     result = run(fs)
     assert fs.slept == [30.0] and result.created and len(fs.items) == 1
     assert fs.calls == ["list", "create", "list"]
+
+
+def test_name_and_description_head_the_body_and_a_changed_description_is_patched():
+    fs = FakeFlowService()
+    ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, description="first",
+           build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
+    (item,) = fs.items.values()
+    assert [k for k in item if k in ("name", "description", "spec")] == ["name", "description", "spec"]
+    ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, description="second", if_exists="update",
+           build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
+    assert item["ops"] == [{"op": "replace", "path": "/description", "value": "second"}]
+    ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, description="first", if_exists="update",
+           build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
+    assert item["ops"] == [{"op": "replace", "path": "/description", "value": "first"}]
+    ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, if_exists="update",
+           build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
+    assert item["ops"] == []  # no description given: left as it is

@@ -77,13 +77,30 @@ def ensure(
     build_body: Callable[[], Mapping[str, Any]],
     if_exists: IfExists = "reuse",
     build_patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None,
+    description: str | None = None,
 ) -> EnsureResult:
     """Make sure exactly one ``kind`` named ``name`` exists; see the module docstring for the rules.
 
-    :param build_body: returns the POST body; called only when a create is needed (so a Zoho token is minted
-        only when it will be used)
+    Every Flow Service resource has a name and an optional description, so they are handled here: the POST body
+    starts with ``name`` (and ``description`` when given), and an update replaces the description when it changed.
+
+    :param build_body: returns the rest of the POST body; called only when a create is needed (so a Zoho token
+        is minted only when it will be used)
     :param build_patch: returns the JSON-Patch operations for ``if_exists="update"``, given the existing item
+    :param description: the resource's description, if any
     """
+
+    def full_body() -> dict[str, Any]:
+        head: dict[str, Any] = {"name": name, "description": description} if description else {"name": name}
+        return {**head, **build_body()}
+
+    def full_patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
+        assert build_patch is not None
+        operations = build_patch(existing)
+        if description and description != existing.get("description"):
+            operations.append({"op": "replace", "path": "/description", "value": description})
+        return operations
+
     noun = _NOUN.get(kind, kind)
     matches = find_by_name(client, kind, name, filters)
     for pause in DUPLICATE_RECHECK_PAUSES:
@@ -108,10 +125,10 @@ def ensure(
         if if_exists == "update":
             if build_patch is None:
                 raise ValueError(f"if_exists='update' is not supported for a {noun}")
-            return update(client, kind, existing, build_patch)
+            return update(client, kind, existing, full_patch)
         log.info("Reusing the existing %s %r: %s", noun, name, existing.get("id"))
         return EnsureResult(str(existing["id"]), existing.get("etag"), created=False)
-    return _create(client, kind, name, filters, dict(build_body()), noun)
+    return _create(client, kind, name, filters, full_body(), noun)
 
 
 def _create(

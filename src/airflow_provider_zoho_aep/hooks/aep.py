@@ -145,6 +145,22 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     # -- base connections --------------------------------------------------------------------------------
 
+    def _ensure(
+        self,
+        kind: str,
+        name: str,
+        filters: Mapping[str, str],
+        body: Callable[[], Mapping[str, Any]],
+        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]],
+        if_exists: IfExists,
+        description: str | None,
+    ) -> dict[str, Any]:
+        """Create-or-reuse by name (:func:`..client.idempotent.ensure`) as the public methods return it."""
+        from airflow_provider_zoho_aep.client.idempotent import ensure
+
+        return ensure(self.client, kind, name=name, filters=filters, build_body=body, if_exists=if_exists,
+                      build_patch=patch, description=description).as_dict()
+
     def find_base_connections(self, name: str, connection_spec_id: str | None = None) -> list[dict[str, Any]]:
         """Base connections named exactly ``name`` (optionally of one connection spec)."""
         from airflow_provider_zoho_aep.client.idempotent import find_by_name
@@ -188,31 +204,16 @@ class AdobeExperiencePlatformHook(BaseHook):
             return dict(auth_params() if callable(auth_params) else auth_params)
 
         def body() -> dict[str, Any]:
-            payload: dict[str, Any] = {"name": name}
-            if description:
-                payload["description"] = description
-            payload["auth"] = {"specName": auth_spec_name, "params": params()}
-            payload["connectionSpec"] = {"id": connection_spec_id, "version": connection_spec_version}
-            return payload
+            return {
+                "auth": {"specName": auth_spec_name, "params": params()},
+                "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version},
+            }
 
         def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
-            ops = [{"op": "replace", "path": "/auth/params", "value": params()}]
-            if description and description != existing.get("description"):
-                ops.append({"op": "replace", "path": "/description", "value": description})
-            return ops
+            return [{"op": "replace", "path": "/auth/params", "value": params()}]
 
-        from airflow_provider_zoho_aep.client.idempotent import ensure
-
-        result = ensure(
-            self.client,
-            "connections",
-            name=name,
-            filters={"connectionSpec.id": connection_spec_id},
-            build_body=body,
-            if_exists=if_exists,
-            build_patch=patch,
-        )
-        return result.as_dict()
+        return self._ensure("connections", name, {"connectionSpec.id": connection_spec_id}, body, patch,
+                            if_exists, description)
 
     def delete_base_connection(self, base_connection_id: str) -> None:
         """Delete a base connection; one already gone is not an error. Delete its dataflows first (1418)."""
@@ -353,31 +354,19 @@ class AdobeExperiencePlatformHook(BaseHook):
         check_id(connection_spec_id, "connection_spec_id")
 
         def body() -> dict[str, Any]:
-            payload: dict[str, Any] = {"name": name}
-            if description:
-                payload["description"] = description
-            payload.update(
-                baseConnectionId=base_connection_id,
-                data={"format": "tabular"},
-                params={"tableName": table_name},
-                connectionSpec={"id": connection_spec_id, "version": connection_spec_version},
-            )
-            return payload
+            return {
+                "baseConnectionId": base_connection_id,
+                "data": {"format": "tabular"},
+                "params": {"tableName": table_name},
+                "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version},
+            }
 
         def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
             params = {**(existing.get("params") or {}), "tableName": table_name}
-            ops = [{"op": "replace", "path": "/params", "value": params}]
-            if description and description != existing.get("description"):
-                ops.append({"op": "replace", "path": "/description", "value": description})
-            return ops
+            return [{"op": "replace", "path": "/params", "value": params}]
 
-        from airflow_provider_zoho_aep.client.idempotent import ensure
-
-        result = ensure(
-            self.client, "sourceConnections", name=name, filters={"baseConnectionId": base_connection_id},
-            build_body=body, if_exists=if_exists, build_patch=patch,
-        )
-        return result.as_dict()
+        return self._ensure("sourceConnections", name, {"baseConnectionId": base_connection_id}, body, patch,
+                            if_exists, description)
 
     def create_target_connection(
         self,
@@ -405,34 +394,21 @@ class AdobeExperiencePlatformHook(BaseHook):
         data = {"schema": {"id": schema_id, "version": schema_version}}
 
         def body() -> dict[str, Any]:
-            payload: dict[str, Any] = {"name": name}
-            if description:
-                payload["description"] = description
-            payload.update(
-                data=data,
-                params={"dataSetId": dataset_id},
-                connectionSpec={"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": "1.0"},
-            )
-            return payload
+            return {
+                "data": data,
+                "params": {"dataSetId": dataset_id},
+                "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": "1.0"},
+            }
 
         def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
-            ops = [
+            return [
                 {"op": "replace", "path": "/data", "value": data},
                 {"op": "replace", "path": "/params", "value": {**(existing.get("params") or {}),
                                                               "dataSetId": dataset_id}},
             ]
-            if description and description != existing.get("description"):
-                ops.append({"op": "replace", "path": "/description", "value": description})
-            return ops
 
-        from airflow_provider_zoho_aep.client.idempotent import ensure
-
-        result = ensure(
-            self.client, "targetConnections", name=name,
-            filters={"connectionSpec.id": DATA_LAKE_CONNECTION_SPEC_ID},
-            build_body=body, if_exists=if_exists, build_patch=patch,
-        )
-        return result.as_dict()
+        return self._ensure("targetConnections", name, {"connectionSpec.id": DATA_LAKE_CONNECTION_SPEC_ID},
+                            body, patch, if_exists, description)
 
     def find_flow_spec(self, name: str = "CRMToAEP") -> dict[str, Any]:
         """The flow spec called ``name`` (its ID is looked up, never hard-coded: it differs between sources)."""
@@ -503,34 +479,21 @@ class AdobeExperiencePlatformHook(BaseHook):
                 )
 
         def body() -> dict[str, Any]:
-            payload: dict[str, Any] = {"name": name}
-            if description:
-                payload["description"] = description
-            payload.update(
-                flowSpec={"id": spec["id"], "version": spec.get("version") or "1.0"},
-                sourceConnectionIds=[source_connection_id],
-                targetConnectionIds=[target_connection_id],
-                transformations=transformations,
-                scheduleParams=schedule,
-            )
-            return payload
+            return {
+                "flowSpec": {"id": spec["id"], "version": spec.get("version") or "1.0"},
+                "sourceConnectionIds": [source_connection_id],
+                "targetConnectionIds": [target_connection_id],
+                "transformations": transformations,
+                "scheduleParams": schedule,
+            }
 
         def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
-            ops = [
+            return [
                 {"op": "replace", "path": "/transformations", "value": transformations},
                 {"op": "replace", "path": "/scheduleParams", "value": schedule},
             ]
-            if description and description != existing.get("description"):
-                ops.append({"op": "replace", "path": "/description", "value": description})
-            return ops
 
-        from airflow_provider_zoho_aep.client.idempotent import ensure
-
-        result = ensure(
-            self.client, "flows", name=name, filters={"flowSpec.id": str(spec["id"])},
-            build_body=body, if_exists=if_exists, build_patch=patch,
-        )
-        return result.as_dict()
+        return self._ensure("flows", name, {"flowSpec.id": str(spec["id"])}, body, patch, if_exists, description)
 
     def get_dataflow(self, flow_id: str) -> dict[str, Any]:
         """One dataflow, with ``state``, ``sourceConnectionIds``, ``targetConnectionIds`` and ``lastRunDetails``."""
