@@ -464,21 +464,25 @@ class AdobeExperiencePlatformHook(BaseHook):
         schedule = dict(schedule_params)
 
         spec = self.find_flow_spec(flow_spec_name)
-        source = self.get_source_connection(source_connection_id)
-        target = self.get_target_connection(target_connection_id)
-        for role, item in (("source", source), ("target", target)):
-            spec_id = (item.get("connectionSpec") or {}).get("id")
-            allowed = spec.get(f"{role}ConnectionSpecIds") or []
-            if spec_id not in allowed:
-                raise ConfigurationError(
-                    f"{role}_connection_id",
-                    f"{role} connection {item.get('id')} uses connection spec {spec_id}, which flow spec "
-                    f"{flow_spec_name!r} does not accept",
-                    f"pick the flow spec made for this {role} (flow spec {flow_spec_name!r} takes "
-                    f"{', '.join(allowed) or 'none'})",
-                )
+
+        def check_connections_fit_the_flow_spec() -> None:
+            source = self.get_source_connection(source_connection_id)
+            target = self.get_target_connection(target_connection_id)
+            for role, item in (("source", source), ("target", target)):
+                spec_id = (item.get("connectionSpec") or {}).get("id")
+                allowed = spec.get(f"{role}ConnectionSpecIds") or []
+                if spec_id not in allowed:
+                    raise ConfigurationError(
+                        f"{role}_connection_id",
+                        f"{role} connection {item.get('id')} uses connection spec {spec_id}, which flow spec "
+                        f"{flow_spec_name!r} does not accept",
+                        f"pick the flow spec made for this {role} (flow spec {flow_spec_name!r} takes "
+                        f"{', '.join(allowed) or 'none'})",
+                    )
 
         def body() -> dict[str, Any]:
+            # Only a create needs the check (a reuse changes nothing), and it runs before the POST.
+            check_connections_fit_the_flow_spec()
             return {
                 "flowSpec": {"id": spec["id"], "version": spec.get("version") or "1.0"},
                 "sourceConnectionIds": [source_connection_id],
