@@ -126,6 +126,11 @@ def test_sixteen_threads_creating_one_name_converge_on_one_base_connection(emula
 
 
 def _init_worker(barrier) -> None:  # type: ignore[no-untyped-def]
+    import signal
+
+    # A forked worker inherits whatever SIGTERM handler the test process has (Airflow installs one once a DAG
+    # has run in it), and would then survive the pool's terminate and hang the test process at exit.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _posts_wait_at(barrier)  # this worker process's own copy of the class
 
 
@@ -160,6 +165,8 @@ def test_sixteen_worker_processes_running_the_operator_converge_on_one_base_conn
     args = (json.dumps(aep_connection(emulator.url)), json.dumps(zoho_connection(emulator.url)), "process race")
     with context.Pool(16, initializer=_init_worker, initargs=(context.Barrier(16),)) as pool:
         ids = pool.map(_execute_operator_in_a_worker_process, [args] * 16, chunksize=1)
+        pool.close()
+        pool.join()
     survivors = [cid for cid, c in emulator.store.connections.items() if c["name"] == "process race"]
     assert len(set(ids)) == 1 and survivors == [ids[0]]
     posts = len([r for r in emulator.requests if r.method == "POST" and r.path == f"{FS}/connections"])
