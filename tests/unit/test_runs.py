@@ -56,12 +56,6 @@ def test_counts_fall_back_to_activities_under_either_spelling() -> None:
     }
 
 
-def test_etag_spellings() -> None:
-    assert runs.run_etag({"etag": '"a"'}) == '"a"'
-    assert runs.run_etag({"eTag": '"b"'}) == '"b"'
-    assert runs.run_etag({}) is None
-
-
 def test_errors_from_status_summary_and_activities() -> None:
     item = run("Failed")
     item["metrics"]["statusSummary"]["errors"] = [{"code": "CONNECTOR-2001-500", "message": "read failed"}]

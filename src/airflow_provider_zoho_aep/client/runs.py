@@ -2,9 +2,9 @@
 
 The one interpretation of a run, used by the hook, the sensor's poke and the trigger. Pure functions on the
 run dict of ``GET /runs`` (reference §5.13). Adobe's pages disagree on spelling (``success`` / ``Failed``,
-``activities`` / ``activites``, ``etag`` / ``eTag``), so statuses compare case-insensitively and both
-spellings are read. Anything not known to be in progress and not an explicit success counts as failed:
-a terminal decision fails closed.
+``activities`` / ``activites``), so statuses compare case-insensitively and both spellings of the activities
+are read. Anything not known to be in progress and not an explicit success counts as failed: a terminal
+decision fails closed.
 """
 
 from __future__ import annotations
@@ -46,11 +46,6 @@ def activities(run: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if items is None:
         items = run.get("activites")
     return [item for item in items or [] if isinstance(item, Mapping)]
-
-
-def run_etag(run: Mapping[str, Any]) -> str | None:
-    etag = run.get("etag", run.get("eTag"))
-    return etag if isinstance(etag, str) else None
 
 
 def outcome(run: Mapping[str, Any]) -> Outcome:
