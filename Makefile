@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The emulator is a development tool beside the package (not in the wheel): scripts, tests and benchmarks
+# import it from the repository root.
+export PYTHONPATH := $(CURDIR)
 
 .PHONY: install demo test test-ui bench lint clean
 
@@ -20,7 +23,7 @@ demo: install
 	$(BIN)/python scripts/demo.py
 
 lint: install
-	$(BIN)/ruff check src tests dags scripts $(wildcard bench)
+	$(BIN)/ruff check airflow_provider_zoho_aep emulator tests dags scripts $(wildcard bench)
 
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider

@@ -85,7 +85,7 @@ def run_json(argv: Sequence[str], env: dict[str, str] | None = None, timeout: fl
 
 def connect_to(url: str) -> None:
     """Point ``aep_default`` and ``zoho_crm_default`` at the emulator (AIRFLOW_CONN_* variables)."""
-    from airflow_provider_zoho_aep.emulator import EmulatorCredentials
+    from emulator import EmulatorCredentials
 
     creds = EmulatorCredentials()
     aep = {

@@ -48,8 +48,8 @@ def raw_sequence(url: str, creds: Any, spec_id: str, name: str, auth_params: dic
 
 def run(reps: int) -> list[Row]:
     from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID as SPEC
-    from airflow_provider_zoho_aep.emulator import Emulator, EmulatorCredentials
     from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+    from emulator import Emulator, EmulatorCredentials
 
     creds = EmulatorCredentials()
     with Emulator() as emu:

@@ -77,7 +77,6 @@ def _row(name: str, counts: dict[str, Any], minimum: int, allowed_extra: int, ex
 
 
 def run() -> list[Row]:
-    from airflow_provider_zoho_aep.emulator import Emulator
     from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
     from airflow_provider_zoho_aep.operators.base_connection import AEPCreateZohoCRMBaseConnectionOperator
     from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
@@ -85,6 +84,7 @@ def run() -> list[Row]:
     from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourceConnectionOperator
     from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
     from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
+    from emulator import Emulator
 
     def ctx() -> dict[str, Any]:
         return {"ti": FakeTI()}

@@ -22,7 +22,7 @@ REQUESTS_PER_CREATE = 3
 
 
 def _auth_params() -> dict[str, str]:
-    from airflow_provider_zoho_aep.emulator import EmulatorCredentials
+    from emulator import EmulatorCredentials
 
     creds = EmulatorCredentials()
     return {"endpoint": "", "accountsUrl": "", "clientId": creds.zoho_client_id,
@@ -60,7 +60,7 @@ def _why(err: Exception) -> str:
 def run(
     threads: int, creates: int, rate: float, burst: int | None = None, policy: Any = None, informational: bool = False
 ) -> list[Row]:
-    from airflow_provider_zoho_aep.emulator import Emulator
+    from emulator import Emulator
 
     burst = burst or max(1, int(rate))
     with Emulator() as emu:

@@ -84,8 +84,8 @@ def run(reps: int) -> list[Row]:
     if problem:
         return [Row("vs aepp", "-", "-", None, notes=[problem])]
     from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID as SPEC
-    from airflow_provider_zoho_aep.emulator import Emulator, EmulatorCredentials
     from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+    from emulator import Emulator, EmulatorCredentials
 
     ours, theirs = paired(reps, _import_ours, _import_aepp)
     layer, theirs2 = paired(reps, _import_client_layer, _import_aepp)

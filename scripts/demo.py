@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from airflow_provider_zoho_aep.emulator import Emulator, EmulatorCredentials
+from emulator import Emulator, EmulatorCredentials
 
 REPO = Path(__file__).resolve().parent.parent
 DAG_ID = "zoho_crm_to_aep"

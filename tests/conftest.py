@@ -34,7 +34,7 @@ def _fresh_token_caches() -> Iterator[None]:
 
 def aep_connection(url: str, **overrides: object) -> dict[str, object]:
     """An ``adobe_experience_platform`` Connection as AIRFLOW_CONN_* JSON fields, pointing at ``url``."""
-    from airflow_provider_zoho_aep.emulator import EmulatorCredentials
+    from emulator import EmulatorCredentials
 
     creds = EmulatorCredentials()
     conn: dict[str, object] = {
@@ -50,7 +50,7 @@ def aep_connection(url: str, **overrides: object) -> dict[str, object]:
 
 def zoho_connection(url: str, **overrides: object) -> dict[str, object]:
     """A ``zoho_crm`` Connection pointing both URLs at ``url`` (the emulator)."""
-    from airflow_provider_zoho_aep.emulator import EmulatorCredentials
+    from emulator import EmulatorCredentials
 
     creds = EmulatorCredentials()
     conn: dict[str, object] = {

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
-from airflow_provider_zoho_aep.emulator import Emulator, EmulatorCredentials
+from emulator import Emulator, EmulatorCredentials
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "scripts"))

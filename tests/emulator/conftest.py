@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_zoho_aep.emulator import Emulator
+from emulator import Emulator
 
 FS = "/data/foundation/flowservice"
 ZOHO_SPEC = "929e4450-0237-4ed2-9404-b7e1e0a00309"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from airflow_provider_zoho_aep.emulator import Emulator
+from emulator import Emulator
 
 
 def ims_form(emu: Emulator, **changes: str) -> dict[str, str]:

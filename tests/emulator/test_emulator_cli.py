@@ -1,4 +1,4 @@
-"""``python -m airflow_provider_zoho_aep.emulator`` starts, announces itself, serves and stops cleanly."""
+"""``python -m emulator`` starts, announces itself, serves and stops cleanly."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_cli_starts_serves_and_stops(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "airflow_provider_zoho_aep.emulator",
+            "emulator",
             "--port",
             "0",
             "--run-duration",
@@ -47,7 +47,7 @@ def test_cli_starts_serves_and_stops(tmp_path: Path) -> None:
 
 def test_cli_refuses_non_loopback_host() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_zoho_aep.emulator", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "emulator", "--host", "0.0.0.0", "--port", "0"],
         capture_output=True,
         text=True,
         timeout=10,
@@ -59,7 +59,7 @@ def test_cli_refuses_non_loopback_host() -> None:
 def test_state_file_keeps_resources_across_restarts(tmp_path):
     import requests as http
 
-    from airflow_provider_zoho_aep.emulator import Emulator
+    from emulator import Emulator
 
     state = tmp_path / "state.json"
     with Emulator(state_file=str(state)) as first:

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from airflow_provider_zoho_aep.emulator import Emulator
+from emulator import Emulator
 
 ZOHO_SPEC = "929e4450-0237-4ed2-9404-b7e1e0a00309"
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from airflow_provider_zoho_aep.emulator import Emulator, Fault
+from emulator import Emulator, Fault
 
 CONNECTIONS = r"/flowservice/connections$"
 

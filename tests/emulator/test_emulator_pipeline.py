@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_zoho_aep.emulator import Emulator
+from emulator import Emulator
 
 ZOHO_SPEC = "929e4450-0237-4ed2-9404-b7e1e0a00309"
 CRM_TO_AEP = "14518937-270c-4525-bdec-c2ba7cce3860"

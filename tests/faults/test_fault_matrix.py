@@ -15,9 +15,9 @@ import pytest
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.http import RetryPolicy
-from airflow_provider_zoho_aep.emulator import Fault
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+from emulator import Fault
 
 TIMEOUT = 0.4
 FAST = RetryPolicy(max_attempts=6, backoff_base=0.02, backoff_max=3.0, max_total_seconds=20.0)

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from airflow_provider_zoho_aep.emulator import Fault
 from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
+from emulator import Fault
 from tests.conftest import aep_connection, set_connection
 from tests.faults.test_fault_matrix import TIMEOUT, faults
 from tests.integration.test_pipeline import context, make_base, make_flow, make_source, make_target

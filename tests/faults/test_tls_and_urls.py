@@ -6,9 +6,9 @@ import re
 
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.http import HttpTransport
-from airflow_provider_zoho_aep.emulator import EmulatorCredentials
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+from emulator import EmulatorCredentials
 from tests.conftest import REPO
 
 _UNSAFE = re.compile(r"verify\s*=\s*False|_create_unverified_context|CERT_NONE|disable_warnings|verify_ssl\s*=\s*False")
@@ -17,7 +17,7 @@ _UNSAFE = re.compile(r"verify\s*=\s*False|_create_unverified_context|CERT_NONE|d
 def test_no_code_turns_tls_verification_off():
     offenders = [
         f"{path.relative_to(REPO)}:{n}"
-        for path in (REPO / "src").rglob("*.py")
+        for path in (REPO / "airflow_provider_zoho_aep").rglob("*.py")
         for n, line in enumerate(path.read_text().splitlines(), 1)
         if _UNSAFE.search(line)
     ]

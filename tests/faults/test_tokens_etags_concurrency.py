@@ -11,9 +11,9 @@ from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.http import RetryPolicy
 from airflow_provider_zoho_aep.client.idempotent import update
-from airflow_provider_zoho_aep.emulator import Fault
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+from emulator import Fault
 from tests.conftest import set_connection, zoho_connection
 
 FS = "/data/foundation/flowservice"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_provider_zoho_aep.emulator import Emulator
+from emulator import Emulator
 from tests.conftest import aep_connection, set_connection, zoho_connection
 
 

@@ -8,13 +8,13 @@ import pytest
 
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, ResourceExistsError
-from airflow_provider_zoho_aep.emulator import EmulatorCredentials
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zoho_aep.operators.base_connection import (
     AEPCreateBaseConnectionOperator,
     AEPCreateZohoCRMBaseConnectionOperator,
 )
+from emulator import EmulatorCredentials
 from tests.conftest import aep_connection, set_connection, zoho_connection
 
 

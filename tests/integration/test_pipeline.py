@@ -11,7 +11,6 @@ from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, TaskD
 
 from airflow_provider_zoho_aep import DATA_LAKE_CONNECTION_SPEC_ID, ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, ResourceExistsError
-from airflow_provider_zoho_aep.emulator import Emulator, EmulatorCredentials
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.operators.base_connection import AEPCreateZohoCRMBaseConnectionOperator
 from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
@@ -21,6 +20,7 @@ from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTarge
 from airflow_provider_zoho_aep.operators.teardown import AEPDeleteDataflowOperator
 from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
+from emulator import Emulator, EmulatorCredentials
 
 DATASET_ID = "5f3c2bfc1a2b3c4d5e6f7a8b"
 SCHEMA_ID = "https://ns.adobe.com/emulator/schemas/zoho-crm-leads"

@@ -77,7 +77,7 @@ class UISession:
 
 def _start_emulator():
     try:
-        from airflow_provider_zoho_aep.emulator import Emulator, EmulatorCredentials
+        from emulator import Emulator, EmulatorCredentials
     except Exception:  # not written yet / broken: provider tests will fail with a clear message
         return None, None
     emu = Emulator(port=0).start()
@@ -200,7 +200,7 @@ def base_url(ui_session) -> str:
 def emulator(ui_session):
     if ui_session.emulator is None:
         pytest.fail(
-            "airflow_provider_zoho_aep.emulator is not importable (Emulator, EmulatorCredentials)", pytrace=False
+            "emulator is not importable (Emulator, EmulatorCredentials)", pytrace=False
         )
     return ui_session.emulator
 

@@ -2,13 +2,13 @@
 
 Used by the demo, the integration tests and the benchmarks::
 
-    from airflow_provider_zoho_aep.emulator import Emulator, Fault
+    from emulator import Emulator, Fault
 
     with Emulator() as emu:            # loopback, free port
         emu.add_fault(Fault(method="POST", path=r"/connections$", kind="commit_then_drop"))
         ...                            # point clients at emu.url
 
-Command line: ``python -m airflow_provider_zoho_aep.emulator --port 8787``.
+Command line: ``python -m emulator --port 8787``.
 """
 
 from __future__ import annotations

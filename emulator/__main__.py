@@ -1,4 +1,4 @@
-"""``python -m airflow_provider_zoho_aep.emulator``: serve in the foreground until SIGTERM/SIGINT."""
+"""``python -m emulator``: serve in the foreground until SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .app import Emulator
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m airflow_provider_zoho_aep.emulator",
+        prog="python -m emulator",
         description="Local stand-in for Adobe IMS, AEP Flow Service and Zoho accounts/CRM (loopback only).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
