@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import explore, gateway, json_patch, specs, validation
+from . import explore, gateway, json_patch, ondemand, specs, validation
 from .config import MASK, EmulatorCredentials
 from .listing import list_page
 from .messages import ApiError, Request, Response, bad_request, empty_response, flow_error, json_response
-from .state import IssuedToken, Store, last_run_details, run_view
+from .state import IssuedToken, Store, last_run_details, now_ms, run_view
 
 PREFIX = "/data/foundation/flowservice"
 MAX_PREVIEW_ROWS = 100
@@ -130,7 +130,7 @@ def _route(call: Call, segments: list[str]) -> Response:
             return json_response(200, {"items": [run_view(_record(call, "runs", run_id))]})
         case "POST", ["runs"]:
             flow, params = validation.run_request(_object_body(call), call.store, call.sandbox)
-            run = call.store.add_run(flow, params)
+            run = call.store.add_run(flow, params, ondemand.run_records(call.store, flow, params))
             return _created("runs", run)
         case "GET", [segment] if segment in COLLECTIONS:
             return _list(call, COLLECTIONS[segment])
@@ -220,7 +220,7 @@ def _create(call: Call, collection: Collection) -> Response:
         client_id=call.token.client_id,
     )
     if collection.segment == "flows":
-        call.store.add_run(record)  # a new flow runs at once
+        call.store.add_run(record, records=ondemand.run_records(call.store, record, None))  # a new flow runs at once
     return _created(collection.segment, record)
 
 
@@ -260,9 +260,23 @@ def _patch(call: Call, collection: Collection, resource_id: str) -> Response:
             raise bad_request(f"Path {path} cannot be patched; allowed: {', '.join(collection.patchable)}.")
     current = {k: record[k] for k in collection.fields if k in record}
     fields = collection.validate(json_patch.apply(current, operations), call.store, call.sandbox)
+    if collection.segment == "flows":
+        _refuse_past_start_time_change(record, fields)
     record.update(fields)
     call.store.touch(record)
     return json_response(200, {"id": record["id"], "etag": record["etag"]})
+
+
+def _refuse_past_start_time_change(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Adobe: "You cannot update the startTime of a dataflow if the initially scheduled startTime has already
+    occurred"."""
+    old = validation.epoch_seconds((record.get("scheduleParams") or {}).get("startTime"))
+    new = validation.epoch_seconds((fields.get("scheduleParams") or {}).get("startTime"))
+    if new != old and old <= now_ms() // 1000:
+        raise bad_request(
+            "You cannot update the startTime of a dataflow if the initially scheduled startTime has already "
+            f"occurred (it was {old}).",
+        )
 
 
 def _delete(call: Call, collection: Collection, resource_id: str) -> Response:

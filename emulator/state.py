@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .crm_data import CrmDataSet
+
 #: Record counts of a finished run (deterministic, so tests can assert them).
 RUN_RECORDS = 120
 RUN_BYTES_PER_RECORD = 256
@@ -66,6 +68,8 @@ class Store:
             self.retired_specs: set[str] = set()
             self.run_duration = self._initial_run_duration
             self.fail_runs = False
+            #: Zoho CRM's records, which runs of a CRM flow count per window
+            self.crm_data = CrmDataSet()
             self.zoho_throttled = False
             self._last_stamp = 0
 
@@ -124,8 +128,11 @@ class Store:
 
     # ---- runs ------------------------------------------------------------------------------------
 
-    def add_run(self, flow: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Start a run of ``flow``. Its outcome and duration are fixed now, from the current switches."""
+    def add_run(
+        self, flow: dict[str, Any], params: dict[str, Any] | None = None, records: int = RUN_RECORDS
+    ) -> dict[str, Any]:
+        """Start a run of ``flow`` that reads ``records`` records. Its outcome and duration are fixed now, from
+        the current switches."""
         run = self.add(
             self.runs,
             {"flowId": flow["id"], "params": params or {}},
@@ -136,6 +143,7 @@ class Store:
         run["_started"] = time.monotonic()
         run["_duration"] = self.run_duration
         run["_fails"] = self.fail_runs
+        run["_records"] = records
         self.last_run_ids[flow["id"]] = run["id"]
         return run
 
@@ -156,24 +164,25 @@ def run_view(run: dict[str, Any]) -> dict[str, Any]:
     if done:
         durations["completedAtUTC"] = completed_at
 
-    records = {"inputRecordCount": 0, "outputRecordCount": 0, "failedRecordCount": 0}
+    records: dict[str, Any] = {"inputRecordCount": 0, "outputRecordCount": 0, "failedRecordCount": 0}
     sizes = {"inputBytes": 0, "outputBytes": 0}
-    errors: list[dict[str, str]] = []
+    count = run.get("_records", RUN_RECORDS)
+    status_summary: dict[str, Any]
     if not done:
-        status = "queued" if elapsed < duration / 3 else "inProgress"
+        status_summary = {"status": "queued" if elapsed < duration / 3 else "inProgress"}
     elif run["_fails"]:
-        status = "Failed"
-        records = {"inputRecordCount": RUN_RECORDS, "outputRecordCount": 0, "failedRecordCount": RUN_RECORDS}
-        sizes = {"inputBytes": RUN_RECORDS * RUN_BYTES_PER_RECORD, "outputBytes": 0}
-        errors = [{"code": "CONNECTOR-2001-500", "message": "Error reading records from the source (emulated)."}]
+        # Where Adobe's run object puts a failed run's errors: statusSummary.extensions and
+        # recordSummary.failedInfo (not statusSummary.errors, which flow operations use).
+        error = {"code": "CONNECTOR-2001-500", "message": "Error reading records from the source (emulated)."}
+        records = {"inputRecordCount": count, "outputRecordCount": 0, "failedRecordCount": count,
+                   "failedInfo": [{**error, "count": count}]}
+        sizes = {"inputBytes": count * RUN_BYTES_PER_RECORD, "outputBytes": 0}
+        status_summary = {"status": "Failed", "extensions": {"errors": [error]}}
     else:
-        status = "success"
-        records = {"inputRecordCount": RUN_RECORDS, "outputRecordCount": RUN_RECORDS, "failedRecordCount": 0}
-        sizes = {"inputBytes": RUN_RECORDS * RUN_BYTES_PER_RECORD, "outputBytes": RUN_RECORDS * RUN_BYTES_PER_RECORD}
+        records = {"inputRecordCount": count, "outputRecordCount": count, "failedRecordCount": 0}
+        sizes = {"inputBytes": count * RUN_BYTES_PER_RECORD, "outputBytes": count * RUN_BYTES_PER_RECORD}
+        status_summary = {"status": "success"}
 
-    status_summary: dict[str, Any] = {"status": status}
-    if errors:
-        status_summary["errors"] = errors
     view = {k: v for k, v in run.items() if not k.startswith("_")}
     if done:
         view["updatedAt"] = completed_at

@@ -162,7 +162,35 @@ def run_request(body: dict[str, Any], store: Store, sandbox: str) -> tuple[dict[
     params = body.get("params", {})
     if not isinstance(params, dict):
         raise bad_request("'params' must be an object.")
+    if params:
+        _on_demand_params(flow, params)
     return flow, params
+
+
+def _on_demand_params(flow: dict[str, Any], params: dict[str, Any]) -> None:
+    """On-demand ingestion: the flow is scheduled ``once``; the window is two epoch values, end after start."""
+    if (flow.get("scheduleParams") or {}).get("frequency") != "once":
+        raise bad_request("On-demand runs need a flow scheduled for one-time ingestion (frequency 'once').")
+    unknown = sorted(set(params) - {"startTime", "windowStartTime", "windowEndTime", "deltaColumn"})
+    if unknown:
+        raise bad_request(f"Unknown run params field(s): {', '.join(unknown)}.")
+    values = {}
+    for key in ("startTime", "windowStartTime", "windowEndTime"):
+        number = _as_int(params.get(key))
+        if number is None or number < 0:
+            raise bad_request(f"params.{key} is required and must be epoch seconds or milliseconds.")
+        values[key] = number
+    if epoch_seconds(values["windowEndTime"]) <= epoch_seconds(values["windowStartTime"]):
+        raise bad_request("params.windowEndTime must be after params.windowStartTime.")
+    delta = params.get("deltaColumn")
+    if delta is not None and (not isinstance(delta, dict) or not isinstance(delta.get("name"), str)):
+        raise bad_request("params.deltaColumn must be an object with a 'name'.")
+
+
+def epoch_seconds(value: Any) -> int:
+    """An epoch value in seconds or milliseconds (Adobe's documents use both) as seconds."""
+    number = _as_int(value) or 0
+    return number // 1000 if number >= 10**11 else number
 
 
 # ---- helpers --------------------------------------------------------------------------------------
@@ -260,7 +288,8 @@ def _transformations(value: Any) -> list[dict[str, Any]]:
         if not isinstance(mapping.get("mappingId"), str) or not mapping["mappingId"]:
             raise bad_request("Mapping transformation: params.mappingId is required.")
         version = mapping.get("mappingVersion")
-        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        # Adobe's own examples and GET answers write it as a string ("0"), as they do scheduleParams values.
+        if version is not None and _as_int(version) is None:
             raise bad_request("Mapping transformation: params.mappingVersion must be an integer.")
     return [dict(t) for t in value]
 
@@ -271,8 +300,8 @@ def _schedule(value: Any) -> dict[str, Any]:
     unknown = sorted(set(value) - _SCHEDULE_KEYS)
     if unknown:
         raise bad_request(f"Unknown scheduleParams field(s): {', '.join(unknown)}.")
-    start = value.get("startTime")
-    if not _is_int(start):
+    start = _as_int(value.get("startTime"))
+    if start is None:
         raise bad_request("scheduleParams.startTime must be an integer (epoch seconds).")
     if start < 0 or start >= 10**11:
         raise bad_request(f"scheduleParams.startTime {start} is not epoch seconds (a 13-digit value is milliseconds).")
@@ -283,13 +312,20 @@ def _schedule(value: Any) -> dict[str, Any]:
         if "interval" in value or "backfill" in value:
             raise bad_request("scheduleParams.interval and backfill are not allowed with frequency 'once'.")
     else:
-        interval = value.get("interval")
+        interval = _as_int(value.get("interval"))
         minimum = 15 if frequency == "minute" else 1
-        if not _is_int(interval) or interval < minimum:
+        if interval is None or interval < minimum:
             raise bad_request(f"scheduleParams.interval must be an integer >= {minimum} for frequency '{frequency}'.")
-    if "backfill" in value and not isinstance(value["backfill"], bool):
+    if "backfill" in value and not isinstance(value["backfill"], bool) and value["backfill"] not in ("true", "false"):
         raise bad_request("scheduleParams.backfill must be a boolean.")
     return dict(value)
+
+
+def _as_int(value: Any) -> int | None:
+    """An integer, or the digits of one as Adobe's examples write them ("1567411548", "30"); else None."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return value if _is_int(value) else None
 
 
 def _is_int(value: Any) -> bool:

@@ -98,7 +98,7 @@ def _schedule(**values: Any) -> dict[str, Any]:
     [
         ({"state": "enabled"}, "FLOW-1410-400"),
         (_schedule(startTime=1_700_000_000_000, frequency="hour", interval=1), "FLOW-1400-400"),
-        (_schedule(startTime="1700000000", frequency="hour", interval=1), "FLOW-1400-400"),
+        (_schedule(startTime="tomorrow", frequency="hour", interval=1), "FLOW-1400-400"),
         (_schedule(startTime=1_700_000_000, frequency="minute", interval=10), "FLOW-1400-400"),
         (_schedule(startTime=1_700_000_000, frequency="hour"), "FLOW-1400-400"),
         (_schedule(startTime=1_700_000_000, frequency="once", interval=1), "FLOW-1400-400"),
@@ -159,9 +159,11 @@ def test_flow_run_progresses_to_success(api, emu: Emulator) -> None:
     assert seen[-1] == "success"
     assert set(seen) <= {"queued", "inProgress", "success"}
     assert "inProgress" in seen or "queued" in seen
+    # A scheduled run reads every record of the module (Leads) modified before it started: the whole data set.
+    everything = emu.store.crm_data.records_per_module
     assert run["metrics"]["recordSummary"] == {
-        "inputRecordCount": 120,
-        "outputRecordCount": 120,
+        "inputRecordCount": everything,
+        "outputRecordCount": everything,
         "failedRecordCount": 0,
     }
     durations = run["metrics"]["durationSummary"]
@@ -175,27 +177,92 @@ def test_flow_run_progresses_to_success(api, emu: Emulator) -> None:
     assert details["completedAtUTC"] == durations["completedAtUTC"]
 
 
-def test_failed_runs_and_on_demand_run(api, emu: Emulator) -> None:
+def test_failed_run_reports_its_errors_where_adobe_does(api, emu: Emulator) -> None:
     emu.fail_runs = True
     emu.run_duration = 0.1
     ids = api.create_pipeline()
     seen, run = run_statuses(api, ids["flow"])
     assert seen[-1] == "Failed"
     summary = run["metrics"]["statusSummary"]
-    assert summary["errors"][0]["code"] == "CONNECTOR-2001-500"
-    assert run["metrics"]["recordSummary"]["failedRecordCount"] > 0
+    assert "errors" not in summary  # Adobe's run object has them in extensions and recordSummary.failedInfo
+    assert summary["extensions"]["errors"][0]["code"] == "CONNECTOR-2001-500"
+    records = run["metrics"]["recordSummary"]
+    assert records["failedRecordCount"] > 0
+    assert records["failedInfo"][0]["code"] == "CONNECTOR-2001-500"
 
-    emu.fail_runs = False
-    on_demand = api.post("/runs", {"flowId": ids["flow"], "params": {"startTime": 1_700_000_000}})
-    run_id = api.created_id(on_demand)
-    runs = api.get("/runs", params={"property": f"flowId=={ids['flow']}", "orderby": "-createdAt"}).json()
-    assert runs["items"][0]["id"] == run_id
-    assert len(runs["items"]) == 2
-    seen, run = run_statuses(api, ids["flow"])
-    assert run["id"] == run_id
-    assert seen[-1] == "success"
+
+def test_flow_accepts_schedule_and_mapping_version_as_strings_like_adobe(api) -> None:
+    base = api.create_connection()
+    source = api.created_id(api.post("/sourceConnections", api.source_body(base)))
+    target = api.created_id(api.post("/targetConnections", api.target_body()))
+    body = api.flow_body(source, target, **_schedule(startTime="1700000000", frequency="minute", interval="30"))
+    body["transformations"][1]["params"]["mappingVersion"] = "0"
+    answer = api.post("/flows", body)
+    assert answer.status_code == 201, answer.text
+
+
+def _once_flow(api) -> str:
+    base = api.create_connection()
+    source = api.created_id(api.post("/sourceConnections", api.source_body(base)))
+    target = api.created_id(api.post("/targetConnections", api.target_body()))
+    return api.created_id(api.post("/flows", api.flow_body(
+        source, target, **_schedule(startTime=1_700_000_000, frequency="once"))))
+
+
+def test_on_demand_runs_count_the_records_modified_in_their_window(api, emu: Emulator) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    emu.run_duration = 0.05
+    flow = _once_flow(api)
+    data = emu.store.crm_data
+    start = datetime(2026, 1, 2, 5, tzinfo=timezone.utc)
+    end = start + timedelta(hours=1)
+    expected = data.count_modified_in("Leads", start, end)
+    assert 0 < expected < data.records_per_module
+    window = {"windowStartTime": int(start.timestamp()), "windowEndTime": int(end.timestamp())}
+    in_seconds = api.created_id(api.post("/runs", {"flowId": flow, "params": {"startTime": 1_800_000_000, **window}}))
+    in_ms = api.created_id(api.post("/runs", {"flowId": flow, "params": {
+        "startTime": "1800000000000", **{k: str(v * 1000) for k, v in window.items()}}}))
+    time.sleep(0.1)
+    for run_id in (in_seconds, in_ms):
+        run = api.get(f"/runs/{run_id}").json()["items"][0]
+        assert run["metrics"]["statusSummary"]["status"] == "success"
+        assert run["metrics"]["recordSummary"]["inputRecordCount"] == expected
+        assert run["metrics"]["recordSummary"]["outputRecordCount"] == expected
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"startTime": 1_800_000_000, "windowStartTime": 1_767_000_000},  # no end
+        {"startTime": 1_800_000_000, "windowStartTime": 1_767_000_000, "windowEndTime": 1_766_000_000},
+        {"startTime": 1_800_000_000, "windowStartTime": "soon", "windowEndTime": 1_767_003_600},
+        {"startTime": 1_800_000_000, "windowStartTime": 1, "windowEndTime": 2, "status": "x"},
+    ],
+)
+def test_on_demand_run_rejections(api, params: dict[str, Any]) -> None:
+    flow = _once_flow(api)
+    answer = api.post("/runs", {"flowId": flow, "params": params})
+    assert answer.status_code == 400 and api.code(answer) == "FLOW-1400-400"
+
+
+def test_on_demand_run_needs_a_flow_scheduled_once(api) -> None:
+    ids = api.create_pipeline()  # hourly
+    answer = api.post("/runs", {"flowId": ids["flow"], "params": {
+        "startTime": 1_800_000_000, "windowStartTime": 1_767_000_000, "windowEndTime": 1_767_003_600}})
+    assert answer.status_code == 400 and "one-time" in answer.json()["report"]["detailed-message"]
     missing = api.post("/runs", {"flowId": "00000000-0000-0000-0000-000000000000"})
     assert missing.status_code == 400
+
+
+def test_a_past_start_time_cannot_be_patched_but_a_future_one_can(api) -> None:
+    ids = api.create_pipeline()  # startTime 1_700_000_000: in the past
+    flow = api.get(f"/flows/{ids['flow']}").json()["items"][0]
+    patch = [{"op": "replace", "path": "/scheduleParams/startTime", "value": 1_900_000_000}]
+    refused = api.patch(f"/flows/{ids['flow']}", patch, flow["etag"])
+    assert refused.status_code == 400 and "startTime" in refused.json()["report"]["detailed-message"]
+    other = [{"op": "replace", "path": "/scheduleParams/interval", "value": 2}]
+    assert api.patch(f"/flows/{ids['flow']}", other, flow["etag"]).status_code == 200
 
 
 def test_flow_list_patch_and_filters(api) -> None:
