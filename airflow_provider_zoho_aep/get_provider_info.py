@@ -48,9 +48,15 @@ AEP_CONN_FIELDS: dict[str, Any] = {
         "description": "Seconds to wait for each HTTP answer.",
         "schema": {"type": ["number", "null"], "default": 30, "minimum": 1, "maximum": 600},
     },
+    "ui_tenant": {
+        "label": "Experience Cloud tenant",
+        "description": "Optional: your organization's tenant name as it appears after '@' in experience.adobe.com "
+        "URLs; the task's links to the dataflow and run in the AEP UI use it.",
+        "schema": {"type": ["string", "null"]},
+    },
 }
 
-ZOHO_REGIONS = ["us", "eu", "in", "au", "cn", "jp", "ca", "sa"]
+ZOHO_REGIONS = ["us", "eu", "in", "au", "cn", "jp", "ca", "sa", "uk"]
 
 ZOHO_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema", "port"],
@@ -127,6 +133,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_zoho_aep.operators.target_connection",
                     "airflow_provider_zoho_aep.operators.dataflow",
                     "airflow_provider_zoho_aep.operators.delete_dataflow",
+                    "airflow_provider_zoho_aep.operators.dataflow_run",
                 ],
             }
         ],
@@ -135,6 +142,10 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Adobe Experience Platform",
                 "python-modules": ["airflow_provider_zoho_aep.sensors.dataflow_run"],
             }
+        ],
+        "extra-links": [
+            "airflow_provider_zoho_aep.operators.dataflow_run.AEPDataflowLink",
+            "airflow_provider_zoho_aep.operators.dataflow_run.AEPDataflowRunLink",
         ],
         "triggers": [
             {

@@ -33,6 +33,7 @@ ZOHO_DATA_CENTRES: dict[str, tuple[str, str]] = {
     "jp": ("https://accounts.zoho.jp", "https://www.zohoapis.jp"),
     "ca": ("https://accounts.zohocloud.ca", "https://www.zohoapis.ca"),
     "sa": ("https://accounts.zoho.sa", "https://www.zohoapis.sa"),
+    "uk": ("https://accounts.zoho.uk", "https://www.zohoapis.uk"),
 }
 #: The data centres Adobe's Zoho CRM tutorial lists; others are allowed with a warning.
 ADOBE_LISTED_REGIONS = frozenset({"us", "au", "eu", "in", "cn"})
@@ -114,6 +115,7 @@ class AEPSettings:
     :param ims_token_url: IMS token endpoint
     :param scopes: comma-separated IMS scopes
     :param timeout: seconds per HTTP request
+    :param ui_tenant: the organization's Experience Cloud tenant name, for links into the AEP UI (optional)
     """
 
     client_id: str
@@ -124,8 +126,9 @@ class AEPSettings:
     ims_token_url: str = DEFAULT_IMS_TOKEN_URL
     scopes: str = DEFAULT_SCOPES
     timeout: float = DEFAULT_TIMEOUT
+    ui_tenant: str | None = None
 
-    EXTRA_KEYS = frozenset({"ims_org_id", "sandbox_name", "scopes", "ims_token_url", "timeout"})
+    EXTRA_KEYS = frozenset({"ims_org_id", "sandbox_name", "scopes", "ims_token_url", "timeout", "ui_tenant"})
 
     @property
     def flow_service_url(self) -> str:
@@ -175,7 +178,11 @@ class AEPSettings:
         if not scopes:
             raise ConfigurationError("extra.scopes", "is empty", f"use the default {DEFAULT_SCOPES!r}", source)
         timeout = _timeout(ex.get("timeout", DEFAULT_TIMEOUT), source)
-        return cls(client_id, secret, org, sandbox, platform_url, ims_url, scopes, timeout)
+        tenant = str(ex["ui_tenant"]).strip().lstrip("@") if ex.get("ui_tenant") else None
+        if tenant is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", tenant):
+            raise ConfigurationError("extra.ui_tenant", f"{tenant!r} is not a tenant name",
+                                     "copy the name after '@' in an experience.adobe.com URL, e.g. 'acme'", source)
+        return cls(client_id, secret, org, sandbox, platform_url, ims_url, scopes, timeout, tenant or None)
 
 
 def _timeout(value: Any, source: str) -> float:
@@ -214,7 +221,7 @@ class ZohoSettings:
 
     @property
     def outside_adobe_list(self) -> bool:
-        """True for a data centre that Adobe's Zoho tutorial does not list (JP, CA, SA)."""
+        """True for a data centre that Adobe's Zoho tutorial does not list (JP, CA, SA, UK)."""
         return self.region is not None and self.region not in ADOBE_LISTED_REGIONS
 
     @classmethod

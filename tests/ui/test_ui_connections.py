@@ -45,7 +45,7 @@ ZOHO_EXTRAS = {
     "Refresh token": "element_refresh_token",
     "Access token": "element_access_token",
 }
-ZOHO_REGIONS = ["us", "eu", "in", "au", "cn", "jp", "ca", "sa"]
+ZOHO_REGIONS = ["us", "eu", "in", "au", "cn", "jp", "ca", "sa", "uk"]
 
 
 def _by_label(fields: dict[str, dict], label: str) -> dict | None:

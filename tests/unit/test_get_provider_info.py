@@ -91,7 +91,8 @@ def test_form_widgets_match_conn_fields(fake_wtforms):
     zoho = ZohoCRMHook.get_connection_form_widgets()
     assert type(zoho["refresh_token"]).__name__ == "PasswordField"
     assert type(zoho["access_token"]).__name__ == "PasswordField"
-    assert [c[0] for c in zoho["region"].kwargs["choices"]] == ["", "us", "eu", "in", "au", "cn", "jp", "ca", "sa"]
+    assert [c[0] for c in zoho["region"].kwargs["choices"]] == ["", "us", "eu", "in", "au", "cn", "jp", "ca", "sa",
+                                                               "uk"]
     assert set(zoho) == set(ZOHO_CONN_FIELDS)
 
 

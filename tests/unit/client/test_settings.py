@@ -109,7 +109,7 @@ ZOHO_BAD = [
     ({"login": ""}, "login (Client ID)"),
     ({"password": ""}, "password (Client Secret)"),
     ({"extra": {"accounts_url": "https://accounts.zoho.com"}}, "extra.refresh_token"),
-    ({"extra": {"region": "uk", "refresh_token": "r"}}, "extra.region"),
+    ({"extra": {"region": "mars", "refresh_token": "r"}}, "extra.region"),
     ({"host": None, "extra": {"accounts_url": "https://accounts.zoho.com", "refresh_token": "r"}},
      "host (CRM API endpoint)"),
     ({"extra": {"refresh_token": "r"}}, "extra.accounts_url"),
