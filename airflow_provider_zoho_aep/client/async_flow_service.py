@@ -1,80 +1,72 @@
-"""Read-only async Flow Service access for the trigger: an IMS token and a flow's runs.
+"""Flow Service reads for coroutines: the async twin of :class:`~.flow_service.FlowServiceClient`'s reads.
 
-Kept to the two reads the trigger needs. The token lives only as long as this object (a trigger polls for
-minutes, an IMS token lasts a day); an expired-token 401 asks IMS again once, like the sync client.
+The IMS token comes from the same :class:`~.ims.IMSTokenProvider` (one cache per process, shared with sync
+callers), the headers from the same :func:`~.flow_service.flow_service_headers`, and a 401 takes the same path
+as in the sync client: drop that token from the shared cache, ask for a new one, retry once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_zoho_aep.client.async_http import AsyncHttpTransport
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
-from airflow_provider_zoho_aep.client.flow_service import flow_service_headers
-from airflow_provider_zoho_aep.client.ims import read_token_answer, token_form
+from airflow_provider_zoho_aep.client.flow_service import SERVICE, flow_service_headers, property_filters, segment
+from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
 from airflow_provider_zoho_aep.client.settings import AEPSettings
 
-SERVICE = "Flow Service"
 
-
-class AsyncFlowServiceReader:
-    """Reads runs from Flow Service without blocking the event loop.
+class AsyncFlowServiceClient:
+    """Reads Flow Service without blocking the event loop.
 
     :param settings: validated AEP settings
     :param transport: the async transport (retries, timeouts, errors)
-    :param on_token: awaited with every new IMS token before it is used (Airflow's ``amask_secret``)
+    :param tokens: the IMS token provider (its ``aget_token``)
     """
 
-    def __init__(
-        self,
-        settings: AEPSettings,
-        transport: AsyncHttpTransport,
-        on_token: Callable[[str], Awaitable[None]] | None = None,
-    ) -> None:
+    def __init__(self, settings: AEPSettings, transport: AsyncHttpTransport, tokens: IMSTokenProvider) -> None:
         self.settings = settings
         self.transport = transport
-        self.on_token = on_token
-        self._token: str | None = None
-        transport.add_secret(settings.client_secret)
+        self.tokens = tokens
+        self.base_url = settings.flow_service_url
 
-    async def get_token(self) -> str:
-        if self._token is None:
+    async def get_json(self, path: str, params: Any = None) -> Any:
+        """GET a Flow Service path. A 401 for an expired token refreshes the token once and retries once."""
+        url = self.base_url + path
+        token = await self.tokens.aget_token()
+        try:
             response = await self.transport.request(
-                "POST",
-                self.settings.ims_token_url,
-                service="IMS",
-                data=token_form(self.settings.client_id, self.settings.client_secret, self.settings.scopes),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                "GET", url, service=SERVICE, headers=flow_service_headers(self.settings, token), params=params
             )
-            token, _ = read_token_answer(response)
-            if self.on_token is not None:
-                await self.on_token(token)
-            self.transport.add_secret(token)
-            self._token = token
-        return self._token
+        except AEPAPIError as err:
+            if err.status != 401:
+                raise
+            self.tokens.invalidate(token)
+            token = await self.tokens.aget_token()
+            response = await self.transport.request(
+                "GET", url, service=SERVICE, headers=flow_service_headers(self.settings, token), params=params
+            )
+        return response.json()
 
-    async def get(self, path: str, params: Any = None) -> Any:
-        """GET a Flow Service path; a 401 refreshes the IMS token once."""
-        url = self.settings.flow_service_url + path
-        for attempt in (1, 2):
-            token = await self.get_token()
-            try:
-                response = await self.transport.request(
-                    "GET", url, service=SERVICE, headers=flow_service_headers(self.settings, token), params=params
-                )
-            except AEPAPIError as err:
-                if err.status != 401 or attempt == 2:
-                    raise
-                self._token = None
-                continue
-            return response.json()
-        raise AssertionError("unreachable")
-
-    async def list_runs(self, flow_id: str, limit: int = 5) -> list[Mapping[str, Any]]:
-        """The flow's newest runs, newest first (one page is enough to find the latest)."""
-        body = await self.get(
-            "/runs", [("property", f"flowId=={flow_id}"), ("orderby", "-createdAt"), ("limit", str(limit))]
-        )
+    async def list(
+        self, collection: str, filters: Mapping[str, str], *, orderby: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """One page of ``collection`` (``limit`` items at most), filtered with ``property``."""
+        params = property_filters(filters)
+        if orderby:
+            params.append(("orderby", orderby))
+        if limit:
+            params.append(("limit", str(limit)))
+        body = await self.get_json(f"/{collection}", params)
         items = body.get("items") if isinstance(body, Mapping) else None
-        return [item for item in items or [] if isinstance(item, Mapping)]
+        return [item for item in items or [] if isinstance(item, dict)]
+
+    async def get(self, collection: str, resource_id: str) -> dict[str, Any]:
+        """One resource; Flow Service wraps it as ``{"items": [...]}``."""
+        body = await self.get_json(f"/{collection}/{segment(resource_id)}")
+        items = body.get("items") if isinstance(body, Mapping) else None
+        if not items or not isinstance(items[0], dict):
+            raise AEPAPIError(f"Flow Service GET /{collection}/{resource_id} returned no item", status=200,
+                              service=SERVICE)
+        return items[0]

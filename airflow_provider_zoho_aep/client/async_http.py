@@ -6,6 +6,11 @@ differs (httpx and ``asyncio.sleep``, so the triggerer's event loop never blocks
 
 It sends only requests that are safe to repeat (reads, and the IMS token request): creates belong to the
 worker, never to a trigger.
+
+A triggerer runs thousands of triggers in one event loop, so nothing here may block it or grow per trigger:
+every transport without a client of its own shares one ``httpx.AsyncClient`` per event loop (one connection
+pool), and that client's SSL context, whose CA bundle load takes tens of milliseconds, is built once per
+process, in a worker thread, never inside the loop.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
+import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +41,35 @@ from airflow_provider_zoho_aep.client.http import (
 
 log = logging.getLogger(__name__)
 
+_ssl_context: ssl.SSLContext | None = None
+_ssl_lock = threading.Lock()
+_shared_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+#: Connections one shared client keeps open; a triggerer's triggers all talk to the same two hosts.
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+def _build_ssl_context() -> ssl.SSLContext:
+    global _ssl_context
+    with _ssl_lock:
+        if _ssl_context is None:
+            _ssl_context = httpx.create_ssl_context()
+        return _ssl_context
+
+
+async def shared_client() -> httpx.AsyncClient:
+    """The running loop's ``httpx.AsyncClient``, built on first use (its SSL context off the loop)."""
+    loop = asyncio.get_running_loop()
+    client = _shared_clients.get(loop)
+    if client is None or client.is_closed:
+        context = _ssl_context or await asyncio.to_thread(_build_ssl_context)
+        client = _shared_clients.get(loop)  # another coroutine may have built it while we waited
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(follow_redirects=False, verify=context, limits=POOL_LIMITS)
+            _shared_clients[loop] = client
+    return client
+
 
 class AsyncHttpTransport:
     """An ``httpx.AsyncClient`` with the provider's timeout, retry policy and error handling.
@@ -42,7 +79,8 @@ class AsyncHttpTransport:
     :param secrets: values to scrub from any error text; add with :meth:`add_secret`
     :param sleep: how to wait (tests inject a fake)
     :param clock: monotonic clock for the time budget
-    :param client: an httpx client to use (tests pass one with a mock transport); closed by :meth:`aclose`
+    :param client: an httpx client of its own (tests pass one with a mock transport), closed by :meth:`aclose`;
+        without one, the loop's shared client is used and left open for the other transports
     """
 
     def __init__(
@@ -62,14 +100,15 @@ class AsyncHttpTransport:
         self.sleep = sleep
         self.clock = clock
         self.rng = rng or random.Random()
-        self.client = client or httpx.AsyncClient(follow_redirects=False)
+        self.client = client
 
     def add_secret(self, value: str | None) -> None:
         if value:
             self.secrets.add(value)
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self.client is not None:
+            await self.client.aclose()
 
     async def __aenter__(self) -> AsyncHttpTransport:
         return self
@@ -90,6 +129,7 @@ class AsyncHttpTransport:
     ) -> httpx.Response:
         """Send one logical (repeatable) request, retrying as the policy allows; return the response or raise."""
         path = urlsplit(url).path
+        client = self.client or await shared_client()
         start = self.clock()
         attempt = throttles = 0
         last_error: AEPAPIError | None = None
@@ -98,7 +138,7 @@ class AsyncHttpTransport:
             throttled = False
             wait: float | None = None
             try:
-                response = await self.client.request(
+                response = await client.request(
                     method, url, headers=dict(headers or {}), params=params, data=data, timeout=self.timeout
                 )
             except httpx.TimeoutException:

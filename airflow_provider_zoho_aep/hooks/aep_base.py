@@ -6,6 +6,9 @@ about Flow Service resources, which :mod:`airflow_provider_zoho_aep.hooks.aep` a
 
 from __future__ import annotations
 
+import asyncio
+import time
+import weakref
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +24,7 @@ from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, fo
 # again. So it is imported where a hook first talks to AEP, never at module level (bench/parse_overhead.py
 # measures it).
 if TYPE_CHECKING:
+    from airflow_provider_zoho_aep.client.async_flow_service import AsyncFlowServiceClient
     from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
     from airflow_provider_zoho_aep.client.http import RetryPolicy
 
@@ -31,11 +35,45 @@ ZOHO_CRM_RETIREMENT = (
 )
 
 
+#: Values already handed to Airflow's masker in this process. Its cost grows with every secret it holds (it
+#: recompiles one pattern over all of them), so a thousand triggers must not mask the same token a thousand times.
+_masked: set[str] = set()
+
+
 def mask(value: str) -> None:
-    """Hide ``value`` in every log line Airflow writes from now on."""
+    """Hide ``value`` in every log line Airflow writes from now on (once per process)."""
+    if value in _masked:
+        return
     from airflow.sdk.log import mask_secret
 
     mask_secret(value)
+    _masked.add(value)
+
+
+async def amask(value: str) -> None:
+    """:func:`mask` for coroutines (Airflow's ``amask_secret``), sharing its once-per-process memory."""
+    if value in _masked:
+        return
+    from airflow.sdk.log import amask_secret
+
+    _masked.add(value)
+    await amask_secret(value)
+
+
+def forget_masked() -> None:
+    """Forget which values were masked and which Connections were read (tests that count them)."""
+    _masked.clear()
+    _async_settings.clear()
+
+
+#: How long coroutines of one process reuse a Connection they read (a rotated secret is seen within this time).
+ASYNC_SETTINGS_TTL_SECONDS = 300.0
+#: conn_id -> (settings, monotonic expiry). Airflow masks a Connection's password and extra on every read, and a
+#: triggerer's thousand triggers all read the same Connection: one read per process and TTL keeps that O(1).
+_async_settings: dict[str, tuple[AEPSettings, float]] = {}
+_async_settings_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class AdobeExperiencePlatformBaseHook(BaseHook):
@@ -66,6 +104,7 @@ class AdobeExperiencePlatformBaseHook(BaseHook):
         self.aep_conn_id = aep_conn_id
         self.timeout = timeout
         self.retry_policy = retry_policy
+        self._async_client: AsyncFlowServiceClient | None = None
 
     # -- connection form (Airflow 3.0/3.1; 3.2+ reads get_provider_info) -----------------------------------
 
@@ -94,6 +133,58 @@ class AdobeExperiencePlatformBaseHook(BaseHook):
             extra=conn.extra,
             source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",
         )
+
+    async def asettings(self) -> AEPSettings:
+        """:attr:`settings` for coroutines: the Connection is read with Airflow's async API (a sync read inside
+        the triggerer's event loop would block it)."""
+        if "settings" not in self.__dict__:
+            self.__dict__["settings"] = await self._aread_settings()
+        return self.settings
+
+    async def _aread_settings(self) -> AEPSettings:
+        cached = _async_settings.get(self.aep_conn_id)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        locks = _async_settings_locks.setdefault(asyncio.get_running_loop(), {})
+        async with locks.setdefault(self.aep_conn_id, asyncio.Lock()):
+            cached = _async_settings.get(self.aep_conn_id)
+            if cached and cached[1] > time.monotonic():
+                return cached[0]
+            conn = await self.aget_connection(self.aep_conn_id)
+            settings = AEPSettings.from_connection_fields(
+                login=conn.login,
+                password=conn.password,
+                host=conn.host,
+                extra=conn.extra,
+                source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",
+            )
+            _async_settings[self.aep_conn_id] = (settings, time.monotonic() + ASYNC_SETTINGS_TTL_SECONDS)
+            return settings
+
+    async def aget_async_client(self) -> AsyncFlowServiceClient:
+        """The async Flow Service client (built once per hook): the same token cache as :attr:`client`, and the
+        event loop's shared HTTP client."""
+        if self._async_client is None:
+            from airflow_provider_zoho_aep.client.async_flow_service import AsyncFlowServiceClient
+            from airflow_provider_zoho_aep.client.async_http import AsyncHttpTransport
+            from airflow_provider_zoho_aep.client.http import RetryPolicy
+            from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
+
+            settings = await self.asettings()
+            await amask(settings.client_secret)
+            transport = AsyncHttpTransport(timeout=self.timeout or settings.timeout,
+                                           retry=self.retry_policy or RetryPolicy())
+            tokens = IMSTokenProvider(
+                token_url=settings.ims_token_url,
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                ims_org_id=settings.ims_org_id,
+                scopes=settings.scopes,
+                async_transport=transport,
+                on_token_async=amask,
+            )
+            self._async_client = AsyncFlowServiceClient(settings, transport, tokens)
+        return self._async_client
 
     def validate_connection(self) -> AEPSettings:
         """Read and validate the Airflow Connection without any network call; operators call it first."""

@@ -1,41 +1,57 @@
-"""Trigger that waits, in the triggerer, for a dataflow's latest run to finish."""
+"""Trigger that waits, in the triggerer, for a dataflow run to finish: one given run, or the flow's latest."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_zoho_aep.client import runs
-from airflow_provider_zoho_aep.client.async_flow_service import AsyncFlowServiceReader
-from airflow_provider_zoho_aep.client.async_http import AsyncHttpTransport
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.client.settings import AEPSettings
+from airflow_provider_zoho_aep.client.http import _retryable
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+
+
+def transient(err: AEPAPIError) -> bool:
+    """An error worth another poll: no answer at all, a 401 (the token path retried once already), a 429 or 5xx.
+
+    The transport has already retried it within one request's budget; the trigger's own deadline is longer, so
+    giving up here would fail a run that is fine (a rate limit of 1 request/s across a thousand triggers, say).
+    """
+    return err.status is None or err.status == 401 or _retryable(err.status, err.code)
 
 
 class AEPDataflowRunTrigger(BaseTrigger):
-    """Polls ``GET /runs?property=flowId==<id>&orderby=-createdAt`` until the latest run is terminal.
+    """Polls Flow Service through the hook's async methods until the run is terminal.
+
+    With ``run_id`` it reads that run (``GET /runs/{id}``); without, the flow's latest run
+    (``GET /runs?property=flowId==<id>&orderby=-createdAt``), whichever it is.
 
     Yields exactly one event, then returns: ``{"status": "success", "run": {...}}``,
     ``{"status": "failed", "run": {...}, "message": ...}``, ``{"status": "timeout", "run_id", "message"}`` once
-    ``end_time`` passes, or ``{"status": "error", "message"}`` when Flow Service cannot be read. Only reads:
-    it never creates anything, so a triggerer restart is harmless.
+    ``end_time`` passes, or ``{"status": "error", "message"}`` when Flow Service refuses the read for good. A
+    transient error (no answer, 429, 5xx) is logged and polled through until the deadline. Only reads: it never
+    creates anything, so a triggerer restart is harmless.
 
-    :param flow_id: the dataflow to watch
+    :param flow_id: the dataflow
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform``
-    :param poll_interval: seconds between two reads of the runs
+    :param poll_interval: seconds between two reads
     :param end_time: wall-clock deadline as epoch seconds (``time.time()``)
+    :param run_id: the run to wait for; None waits for the flow's latest run
     """
 
-    def __init__(self, flow_id: str, aep_conn_id: str, poll_interval: float, end_time: float) -> None:
+    def __init__(
+        self, flow_id: str, aep_conn_id: str, poll_interval: float, end_time: float, run_id: str | None = None
+    ) -> None:
         super().__init__()
         self.flow_id = flow_id
         self.aep_conn_id = aep_conn_id
         self.poll_interval = float(poll_interval)
         self.end_time = float(end_time)
+        self.run_id = run_id
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -45,53 +61,59 @@ class AEPDataflowRunTrigger(BaseTrigger):
                 "aep_conn_id": self.aep_conn_id,
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
+                "run_id": self.run_id,
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
-            event = await self._wait()
+            event = await self._wait(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id))
         except (AEPAPIError, ConfigurationError) as err:
-            event = {"status": "error", "flow_id": self.flow_id, "message": str(err)}
+            event = {"status": "error", "flow_id": self.flow_id, "run_id": self.run_id, "message": str(err)}
         except Exception as err:  # fail closed; the event names only the error type, the log has the rest
             self.log.exception("Reading the runs of dataflow %s failed", self.flow_id)
-            event = {"status": "error", "flow_id": self.flow_id,
+            event = {"status": "error", "flow_id": self.flow_id, "run_id": self.run_id,
                      "message": f"{type(err).__name__} while reading the runs of dataflow {self.flow_id}"}
         yield TriggerEvent(event)
 
-    async def _reader(self) -> AsyncFlowServiceReader:
-        # Async connection access only: a sync get_connection() here would deadlock the triggerer.
-        from airflow.sdk import BaseHook
-        from airflow.sdk.log import amask_secret
+    async def _look(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any] | None:
+        if self.run_id:
+            return await hook.aget_run(self.run_id)
+        return runs.check(await hook.alist_runs(self.flow_id), self.flow_id).run
 
-        conn = await BaseHook.aget_connection(self.aep_conn_id)
-        settings = AEPSettings.from_connection_fields(
-            login=conn.login, password=conn.password, host=conn.host, extra=conn.extra,
-            source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",
-        )
-        await amask_secret(settings.client_secret)
-        return AsyncFlowServiceReader(settings, AsyncHttpTransport(timeout=settings.timeout), on_token=amask_secret)
-
-    async def _wait(self) -> dict[str, Any]:
-        reader = await self._reader()
-        seen: str | None = None
-        try:
-            while True:
-                found = runs.check(await reader.list_runs(self.flow_id), self.flow_id)
-                if found.run_id and found.run_id != seen:
-                    seen = found.run_id
-                    self.log.info("Dataflow %s: run %s is %s", self.flow_id, seen, runs.run_status(found.run or {}))
-                if found.outcome == "success":
-                    return {"status": "success", "flow_id": self.flow_id, "run": runs.summary(found.run or {})}
-                if found.outcome == "failed":
-                    run = found.run or {}
+    async def _wait(self, hook: AdobeExperiencePlatformHook) -> dict[str, Any]:
+        seen: str | None = self.run_id
+        reported: tuple[str | None, str | None] | None = None
+        last_error: AEPAPIError | None = None
+        while True:
+            try:
+                run = await self._look(hook)
+            except AEPAPIError as err:
+                if not transient(err):
+                    raise
+                last_error = err
+                self.log.warning("Dataflow %s: reading the run failed for now (%s); polling on until the deadline",
+                                 self.flow_id, err)
+                run = None
+            else:
+                last_error = None
+            if run is not None:
+                seen = str(run.get("id")) if run.get("id") else seen
+                state = (seen, runs.run_status(run))
+                if state != reported:
+                    reported = state
+                    self.log.info("Dataflow %s: run %s is %s", self.flow_id, seen, state[1] or "not started")
+                result = runs.outcome(run)
+                if result == "success":
+                    return {"status": "success", "flow_id": self.flow_id, "run": runs.summary(run)}
+                if result == "failed":
                     return {"status": "failed", "flow_id": self.flow_id, "run": runs.summary(run),
                             "message": runs.failure_message(self.flow_id, run)}
-                remaining = self.end_time - time.time()
-                if remaining <= 0:
-                    what = f"run {seen} has not finished" if seen else "no run has started"
-                    return {"status": "timeout", "flow_id": self.flow_id, "run_id": seen,
-                            "message": f"Dataflow {self.flow_id}: {what} before the sensor's timeout"}
-                await asyncio.sleep(min(self.poll_interval, remaining))
-        finally:
-            await reader.transport.aclose()
+            remaining = self.end_time - time.time()
+            if remaining <= 0:
+                what = f"run {seen} has not finished" if seen else "no run has started"
+                if last_error is not None:
+                    what += f" (last read failed: {last_error})"
+                return {"status": "timeout", "flow_id": self.flow_id, "run_id": seen,
+                        "message": f"Dataflow {self.flow_id}: {what} before the timeout"}
+            await asyncio.sleep(min(self.poll_interval, remaining))

@@ -1,7 +1,8 @@
-"""AEPDataflowRunTrigger: JSON-only kwargs, async connection access, one event, its own deadline."""
+"""AEPDataflowRunTrigger: JSON-only kwargs, the hook's async methods, one event, its own deadline."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from airflow_provider_zoho_aep.client import async_http
-from airflow_provider_zoho_aep.triggers import dataflow_run
+from airflow_provider_zoho_aep.hooks import aep_base
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
 from tests.conftest import set_connection
 
@@ -41,43 +42,58 @@ class FakeAEP:
         self.run_pages = run_pages
         self.requests: list[httpx.Request] = []
         self.token_calls = 0
+        self.masked: list[Any] = []
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if request.url.path == "/ims/token/v3":
             self.token_calls += 1
             return httpx.Response(200, json={"access_token": f"{TOKEN}-{self.token_calls}", "expires_in": 86399})
-        assert request.url.path == "/data/foundation/flowservice/runs"
+        assert request.url.path.startswith("/data/foundation/flowservice/runs")
         page = self.run_pages.pop(0) if len(self.run_pages) > 1 else self.run_pages[0]
         if isinstance(page, httpx.Response):
             return page
-        return httpx.Response(200, json={"items": page})
+        if request.url.path.endswith("/runs"):
+            return httpx.Response(200, json={"items": page})
+        return httpx.Response(200, json={"items": page[:1]})
+
+
+def masked_strings(aep: FakeAEP) -> list[Any]:
+    """What the provider masked: everything but Airflow's own masking of the Connection's extra as it reads it
+    (once: the Connection is read once per process, see the many-triggers test)."""
+    rest = list(aep.masked)
+    rest.remove(CONN["extra"])
+    return rest
 
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[Any]], FakeAEP]:
     set_connection(monkeypatch, "aep_trigger", CONN)
-    masked: list[Any] = []
-
-    async def amask(secret: Any, name: str | None = None) -> None:
-        masked.append(secret)
+    aep_base.forget_masked()
 
     def install(pages: list[Any]) -> FakeAEP:
         aep = FakeAEP(pages)
+        client = httpx.AsyncClient(transport=httpx.MockTransport(aep.handler))
         real = async_http.AsyncHttpTransport
 
-        def factory(**kwargs: Any) -> async_http.AsyncHttpTransport:
-            async def no_wait(_: float) -> None:
-                return None
+        async def no_wait(_: float) -> None:
+            return None
 
-            client = httpx.AsyncClient(transport=httpx.MockTransport(aep.handler))
-            return real(client=client, sleep=no_wait, **kwargs)
+        async def shared() -> httpx.AsyncClient:
+            return client
 
-        monkeypatch.setattr(dataflow_run, "AsyncHttpTransport", factory)
+        def transport(**kwargs: Any) -> async_http.AsyncHttpTransport:
+            return real(sleep=no_wait, **kwargs)
+
+        # The hook builds its transport without a client of its own: the loop's shared one is the fake.
+        monkeypatch.setattr(async_http, "shared_client", shared)
+        monkeypatch.setattr(async_http, "AsyncHttpTransport", transport)
         import airflow.sdk.log
 
+        async def amask(secret: Any, name: str | None = None) -> None:
+            aep.masked.append(secret)
+
         monkeypatch.setattr(airflow.sdk.log, "amask_secret", amask)
-        aep.masked = masked  # type: ignore[attr-defined]
         return aep
 
     # The sync API must never be used inside the event loop.
@@ -87,12 +103,13 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[Any]], FakeAEP]:
         raise AssertionError("sync get_connection() called in the trigger")
 
     monkeypatch.setattr(BaseHook, "get_connection", forbidden)
-    return install
+    yield install
+    aep_base.forget_masked()
 
 
-def trigger(end_in: float = 30.0, poll: float = 0.001) -> AEPDataflowRunTrigger:
+def trigger(end_in: float = 30.0, poll: float = 0.001, run_id: str | None = None) -> AEPDataflowRunTrigger:
     return AEPDataflowRunTrigger(flow_id="f1", aep_conn_id="aep_trigger", poll_interval=poll,
-                                 end_time=time.time() + end_in)
+                                 end_time=time.time() + end_in, run_id=run_id)
 
 
 async def events_of(t: AEPDataflowRunTrigger) -> list[dict[str, Any]]:
@@ -100,10 +117,12 @@ async def events_of(t: AEPDataflowRunTrigger) -> list[dict[str, Any]]:
 
 
 def test_serialize_round_trips_through_json() -> None:
-    t = AEPDataflowRunTrigger(flow_id="f1", aep_conn_id="aep_default", poll_interval=30, end_time=1.7e9)
+    t = AEPDataflowRunTrigger(flow_id="f1", aep_conn_id="aep_default", poll_interval=30, end_time=1.7e9,
+                              run_id="r9")
     classpath, kwargs = t.serialize()
     assert classpath == "airflow_provider_zoho_aep.triggers.dataflow_run.AEPDataflowRunTrigger"
-    assert kwargs == {"flow_id": "f1", "aep_conn_id": "aep_default", "poll_interval": 30.0, "end_time": 1.7e9}
+    assert kwargs == {"flow_id": "f1", "aep_conn_id": "aep_default", "poll_interval": 30.0, "end_time": 1.7e9,
+                      "run_id": "r9"}
     rebuilt = AEPDataflowRunTrigger(**json.loads(json.dumps(kwargs)))
     assert rebuilt.serialize() == (classpath, kwargs)
 
@@ -122,16 +141,27 @@ async def test_waits_through_running_statuses_to_one_success_event(fake: Callabl
     headers = runs_calls[0].headers
     assert headers["x-api-key"] == "client-id" and headers["x-sandbox-name"] == "prod"
     assert aep.token_calls == 1
-    assert SECRET in aep.masked and f"{TOKEN}-1" in aep.masked  # type: ignore[attr-defined]
+    assert masked_strings(aep) == [SECRET, f"{TOKEN}-1"]
 
 
-async def test_failed_run_event_carries_the_errors(fake: Callable[[list[Any]], FakeAEP]) -> None:
+async def test_waits_for_the_given_run_by_id(fake: Callable[[list[Any]], FakeAEP]) -> None:
+    aep = fake([[run_item("queued", "r2")], [run_item("inProgress", "r2")], [run_item("success", "r2")]])
+    (event,) = await events_of(trigger(run_id="r2"))
+    assert event["status"] == "success" and event["run"]["run_id"] == "r2"
+    paths = {r.url.path for r in aep.requests if "flowservice" in r.url.path}
+    assert paths == {"/data/foundation/flowservice/runs/r2"}
+
+
+async def test_failed_run_event_carries_the_errors_where_adobe_puts_them(fake: Callable[[list[Any]], FakeAEP]
+                                                                        ) -> None:
     failed = run_item("Failed")
-    failed["activities"] = [{"statusSummary": {"errors": [{"code": "CONNECTOR-2001-500", "message": "boom"}]}}]
+    failed["metrics"]["statusSummary"]["extensions"] = {"errors": [{"code": "CONNECTOR-2001-500", "message": "boom"}]}
+    failed["metrics"]["recordSummary"]["failedInfo"] = [{"code": "MAPPER-3700-400", "message": "bad row", "count": 3}]
     fake([[failed]])
     (event,) = await events_of(trigger())
     assert event["status"] == "failed"
     assert "CONNECTOR-2001-500: boom" in event["message"]
+    assert "MAPPER-3700-400: bad row (3 records)" in event["message"]
 
 
 async def test_unknown_status_fails_closed(fake: Callable[[list[Any]], FakeAEP]) -> None:
@@ -156,6 +186,29 @@ async def test_retries_429_and_5xx(fake: Callable[[list[Any]], FakeAEP]) -> None
     (event,) = await events_of(trigger())
     assert event["status"] == "success"
     assert len([r for r in aep.requests if r.url.path.endswith("/runs")]) == 3
+
+
+async def test_a_transient_error_is_not_final_before_the_deadline(fake: Callable[[list[Any]], FakeAEP]) -> None:
+    # More 503s than one request's retry budget: the transport gives up, the trigger polls on and sees the end.
+    aep = fake([*[httpx.Response(503)] * 9, [run_item("success")]])
+    (event,) = await events_of(trigger())
+    assert event["status"] == "success"
+    assert len([r for r in aep.requests if r.url.path.endswith("/runs")]) == 10
+
+
+async def test_a_transient_error_at_the_deadline_is_a_timeout_naming_it(fake: Callable[[list[Any]], FakeAEP]
+                                                                       ) -> None:
+    fake([httpx.Response(503)])
+    (event,) = await events_of(trigger(end_in=0.05, poll=0.01))
+    assert event["status"] == "timeout" and "503" in event["message"]
+
+
+async def test_many_triggers_in_one_loop_share_one_token_masked_once(fake: Callable[[list[Any]], FakeAEP]) -> None:
+    aep = fake([[run_item("inProgress")], [run_item("success")]])
+    events = await asyncio.gather(*(events_of(trigger(poll=0.01)) for _ in range(50)))
+    assert all(e == [events[0][0]] and e[0]["status"] == "success" for e in events)
+    assert aep.token_calls == 1
+    assert masked_strings(aep) == [SECRET, f"{TOKEN}-1"]
 
 
 async def test_expired_token_is_refreshed_once(fake: Callable[[list[Any]], FakeAEP]) -> None:
