@@ -27,6 +27,17 @@ def check_if_exists(value: Any) -> IfExists:
     return value  # type: ignore[no-any-return]
 
 
+IF_RUN_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "rerun", "fail")
+
+
+def check_if_run_exists(value: Any) -> str:
+    """``if_run_exists`` is one of ``reuse``, ``rerun``, ``fail``."""
+    if value not in IF_RUN_EXISTS_CHOICES:
+        raise ConfigurationError("if_run_exists", f"{value!r} is not one of {', '.join(IF_RUN_EXISTS_CHOICES)}",
+                                 "use 'reuse' (default), 'rerun' or 'fail'")
+    return value  # type: ignore[no-any-return]
+
+
 def check_name(value: Any, field: str = "name") -> str:
     """A resource name: a non-empty string of at most 255 characters."""
     if not isinstance(value, str) or not value.strip():

@@ -129,7 +129,7 @@ class FlowServiceClient:
     def get(self, collection: str, resource_id: str) -> dict[str, Any]:
         """One resource; Flow Service wraps it as ``{"items": [...]}``."""
         _check_collection(collection)
-        body = self.request("GET", f"/{collection}/{_segment(resource_id)}", ok=(200,)).json()
+        body = self.request("GET", f"/{collection}/{segment(resource_id)}", ok=(200,)).json()
         items = body.get("items") if isinstance(body, dict) else None
         if not items:
             raise AEPAPIError(f"Flow Service GET /{collection}/{resource_id} returned no item", status=200,
@@ -147,17 +147,21 @@ class FlowServiceClient:
         """PATCH with ``If-Match`` (the etag exactly as received, quotes included); returns the new etag."""
         _check_collection(collection)
         return self.request(
-            "PATCH", f"/{collection}/{_segment(resource_id)}", json=[dict(op) for op in operations], if_match=etag,
+            "PATCH", f"/{collection}/{segment(resource_id)}", json=[dict(op) for op in operations], if_match=etag,
             ok=(200,),
         ).json()
 
     def delete(self, collection: str, resource_id: str) -> bool:
-        """DELETE; True when deleted, False when it was already gone (404 is not an error)."""
+        """DELETE; True when deleted, False when it was already gone.
+
+        Gone is a 404, or a 400 with ``FLOW-1439-400``: Adobe's error catalogue calls 1439 "Resource not found"
+        and Flow Service answers it with either status.
+        """
         _check_collection(collection)
         try:
-            self.request("DELETE", f"/{collection}/{_segment(resource_id)}", ok=(200, 202, 204))
+            self.request("DELETE", f"/{collection}/{segment(resource_id)}", ok=(200, 202, 204))
         except AEPAPIError as err:
-            if err.status == 404:
+            if err.status == 404 or (err.status == 400 and bool(err.code) and "-1439-" in f"-{err.code}"):
                 return False
             raise
         return True
@@ -165,7 +169,7 @@ class FlowServiceClient:
     # -- specific calls -------------------------------------------------------------------------------------
 
     def get_connection_spec(self, spec_id: str) -> dict[str, Any]:
-        body = self.request("GET", f"/connectionSpecs/{_segment(spec_id)}", ok=(200,)).json()
+        body = self.request("GET", f"/connectionSpecs/{segment(spec_id)}", ok=(200,)).json()
         items = body.get("items") if isinstance(body, dict) else None
         if not items:
             raise AEPAPIError(f"connection spec {spec_id} not found", status=404, service=SERVICE)
@@ -176,11 +180,11 @@ class FlowServiceClient:
         return [item for item in body.get("items") or [] if item.get("name") == name]
 
     def test_connection(self, connection_id: str) -> bool:
-        body = self.request("GET", f"/connections/{_segment(connection_id)}/test", ok=(200,)).json()
+        body = self.request("GET", f"/connections/{segment(connection_id)}/test", ok=(200,)).json()
         return bool(body.get("result"))
 
     def explore(self, connection_id: str, params: Iterable[tuple[str, str]]) -> Any:
-        return self.request("GET", f"/connections/{_segment(connection_id)}/explore", params=list(params),
+        return self.request("GET", f"/connections/{segment(connection_id)}/explore", params=list(params),
                             ok=(200,)).json()
 
 
@@ -189,6 +193,6 @@ def _check_collection(collection: str) -> None:
         raise ValueError(f"unknown Flow Service collection {collection!r}")
 
 
-def _segment(value: str) -> str:
+def segment(value: str) -> str:
     """An ID as one URL path segment, so a stray '/' or '?' in a templated ID cannot change the call."""
     return quote(str(value), safe="")

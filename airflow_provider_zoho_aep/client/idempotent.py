@@ -194,6 +194,9 @@ def update(
     """PATCH with ``If-Match``; a stale etag (412 / 1404) re-reads the resource and retries once."""
     resource_id = str(existing["id"])
     operations = build_patch(existing)
+    if not operations:
+        log.info("%s %s already matches; nothing to update", _NOUN.get(collection, collection), resource_id)
+        return EnsureResult(resource_id, existing.get("etag"), created=False)
     etag = existing.get("etag") or client.get(collection, resource_id).get("etag")
     try:
         answer = client.patch(collection, resource_id, operations, etag)

@@ -78,25 +78,54 @@ def summary(run: Mapping[str, Any]) -> dict[str, Any]:
     return {"run_id": run.get("id"), "status": run_status(run), **record_counts(run)}
 
 
-def _error_lines(status_summary: Mapping[str, Any]) -> list[str]:
+def _error_items(value: Any) -> list[Mapping[str, Any]]:
+    """Error objects from a list of them, a dict holding ``errors``, or one error dict."""
+    if isinstance(value, Mapping):
+        if isinstance(value.get("errors"), Sequence):
+            return _error_items(value["errors"])
+        return [value] if any(k in value for k in ("code", "message", "errorCode", "errorMessage")) else []
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [item for item in value if isinstance(item, Mapping)]
+    return []
+
+
+def _error_line(error: Mapping[str, Any]) -> str:
+    code = error.get("code") or error.get("errorCode")
+    message = (error.get("message") or error.get("errorMessage") or error.get("detail") or error.get("title")
+               or error.get("reason"))
+    count = error.get("count") or error.get("recordCount")
+    text = ": ".join(str(part) for part in (code, message) if part)
+    if text and isinstance(count, int) and not isinstance(count, bool) and count > 0:
+        text += f" ({count} records)"
+    return text[:500]
+
+
+def _summary_error_lines(status_summary: Mapping[str, Any], record_summary: Mapping[str, Any]) -> list[str]:
+    """Adobe puts a run's errors in ``statusSummary.extensions`` and in ``recordSummary.failedInfo`` /
+    ``skippedInfo``; ``statusSummary.errors`` is read too (flow operations use it)."""
+    sources: list[Any] = [status_summary.get("errors")]
+    extensions = status_summary.get("extensions")
+    if isinstance(extensions, Mapping):
+        sources.append(extensions.get("errors"))
+        sources += [value for key, value in extensions.items() if key != "errors" and key != "manifest"]
+    elif extensions is not None:
+        sources.append(extensions)
+    sources += [record_summary.get("failedInfo"), record_summary.get("skippedInfo")]
     lines = []
-    errors = status_summary.get("errors")
-    for error in errors if isinstance(errors, Sequence) and not isinstance(errors, str) else []:
-        if not isinstance(error, Mapping):
-            continue
-        code = error.get("code")
-        message = error.get("message") or error.get("detail") or error.get("title")
-        text = ": ".join(str(part) for part in (code, message) if part)
-        if text:
-            lines.append(text[:500])
+    for source in sources:
+        for error in _error_items(source):
+            line = _error_line(error)
+            if line:
+                lines.append(line)
     return lines
 
 
 def errors(run: Mapping[str, Any]) -> list[str]:
-    """Distinct ``code: message`` lines from the run's status summary and its activities, in order."""
-    found = _error_lines(_dict(_dict(run.get("metrics")).get("statusSummary")))
+    """Distinct ``code: message`` lines from the run's summaries and its activities', in order."""
+    metrics = _dict(run.get("metrics"))
+    found = _summary_error_lines(_dict(metrics.get("statusSummary")), _dict(metrics.get("recordSummary")))
     for activity in activities(run):
-        found += _error_lines(_dict(activity.get("statusSummary")))
+        found += _summary_error_lines(_dict(activity.get("statusSummary")), _dict(activity.get("recordSummary")))
     unique = list(dict.fromkeys(found))
     return unique[:MAX_ERRORS]
 

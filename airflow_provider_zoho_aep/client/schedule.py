@@ -150,3 +150,35 @@ def schedule_params(
     if fill is not None:
         params["backfill"] = fill
     return params
+
+
+def schedule_patch(
+    existing: Any, wanted: dict[str, Any], *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """JSON-Patch operations that bring a dataflow's ``scheduleParams`` from ``existing`` to ``wanted``.
+
+    Only what changed is patched, key by key. ``startTime`` is patched only while the current one is still in
+    the future: Adobe refuses to move a start time that has already occurred. Values compare as text, because
+    Adobe's GET may answer numbers as strings.
+    """
+    current = dict(existing) if isinstance(existing, dict) else {}
+    if not current:
+        return [{"op": "replace", "path": "/scheduleParams", "value": dict(wanted)}]
+    operations: list[dict[str, Any]] = []
+    moment = int((now or pendulum.now("UTC")).timestamp())
+    for key, value in wanted.items():
+        if key in current and str(current[key]).lower() == str(value).lower():
+            continue
+        if key == "startTime" and "startTime" in current:
+            try:
+                current_start = int(str(current["startTime"]))
+            except ValueError:
+                current_start = 0
+            if current_start <= moment:
+                continue  # the first run has started: its start time is history
+        operations.append({"op": "replace" if key in current else "add", "path": f"/scheduleParams/{key}",
+                           "value": value})
+    for key in ("interval", "backfill"):
+        if key in current and key not in wanted:
+            operations.append({"op": "remove", "path": f"/scheduleParams/{key}"})
+    return operations

@@ -12,11 +12,13 @@ from typing import Any
 
 from airflow_provider_zoho_aep import DATA_LAKE_CONNECTION_SPEC_ID, ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
+from airflow_provider_zoho_aep.client.windows import check_time_unit, check_window, run_params, same_window
 from airflow_provider_zoho_aep.hooks.aep_base import ZOHO_CRM_RETIREMENT, AdobeExperiencePlatformBaseHook
 from airflow_provider_zoho_aep.validation import (
     IfExists,
     check_description,
     check_if_exists,
+    check_if_run_exists,
     check_name,
     check_required,
     check_row_count,
@@ -228,10 +230,11 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         :param connection_spec_id: the base connection's connection spec
         :param connection_spec_version: ``connectionSpec.version``
         :param description: optional description
-        :param if_exists: ``reuse`` (default), ``update`` (PATCH table and description with If-Match) or ``fail``
+        :param if_exists: ``reuse`` (default) or ``fail``; ``update`` is refused: Adobe does not carry it to dataflows
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
+        _refuse_update_of_flow_part(if_exists, "source connection")
         check_required(base_connection_id, "base_connection_id")
         check_required(table_name, "table_name", "pass a table path from explore, e.g. 'Leads'")
         check_required(connection_spec_id, "connection_spec_id")
@@ -269,10 +272,11 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         :param schema_id: the dataset's XDM schema ``$id``, ``https://ns.adobe.com/<tenant>/schemas/<id>``
         :param schema_version: ``data.schema.version``
         :param description: optional description
-        :param if_exists: ``reuse`` (default), ``update`` (PATCH dataset and schema with If-Match) or ``fail``
+        :param if_exists: ``reuse`` (default) or ``fail``; ``update`` is refused: Adobe does not carry it to dataflows
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
+        _refuse_update_of_flow_part(if_exists, "target connection")
         check_required(dataset_id, "dataset_id", "pass the Catalog dataset ID, e.g. '5f3c2bfc1a2b3c4d5e6f7a8b'")
         check_schema_id(schema_id)
         check_required(schema_version, "schema_version", f"use {DEFAULT_SCHEMA_VERSION!r}")
@@ -336,7 +340,8 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         :param mapping_version: the mapping set's version
         :param flow_spec_name: the flow spec, ``CRMToAEP`` for CRM sources
         :param description: optional description
-        :param if_exists: ``reuse`` (default), ``update`` (PATCH transformations and schedule) or ``fail``
+        :param if_exists: ``reuse`` (default), ``update`` (PATCH only what changed: the mapping in ``transformations``,
+            frequency, interval, backfill; never a ``startTime`` that has passed, which Adobe refuses) or ``fail``
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
@@ -389,10 +394,12 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
             }
 
         def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
-            return [
-                {"op": "replace", "path": "/transformations", "value": transformations},
-                {"op": "replace", "path": "/scheduleParams", "value": schedule},
-            ]
+            from airflow_provider_zoho_aep.client.schedule import schedule_patch
+
+            operations = schedule_patch(existing.get("scheduleParams"), schedule)
+            if existing.get("transformations") != transformations:
+                operations.insert(0, {"op": "replace", "path": "/transformations", "value": transformations})
+            return operations
 
         return self._ensure(FLOWS, name, {"flowSpec.id": str(spec["id"])}, body, patch, if_exists, description)
 
@@ -405,6 +412,75 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         check_required(flow_id, "flow_id")
         items = self.client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit, max_items=limit)
         return [item for item in items if item.get("flowId") in (None, flow_id)]
+
+    # -- on-demand runs, one per window -----------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """One run (``GET /runs/{id}``): status, record counts and errors in ``metrics``."""
+        return self.client.get(RUNS, check_required(run_id, "run_id"))
+
+    def find_runs_for_window(self, flow_id: str, window_start: Any, window_end: Any) -> list[dict[str, Any]]:
+        """The dataflow's runs started for exactly the window ``[window_start, window_end)``, newest first."""
+        from airflow_provider_zoho_aep.client.ondemand import runs_for_window
+
+        check_required(flow_id, "flow_id")
+        window = check_window(window_start, window_end)
+        return runs_for_window(self.client, flow_id, window)
+
+    def start_dataflow_run(
+        self,
+        flow_id: str,
+        window_start: Any,
+        window_end: Any,
+        *,
+        delta_column: str | None = None,
+        if_run_exists: str = "reuse",
+        time_unit: str = "seconds",
+    ) -> dict[str, Any]:
+        """Start an on-demand run of a dataflow scheduled ``once`` for one window, at most once per window.
+
+        :param flow_id: the dataflow (its schedule must be ``once``)
+        :param window_start: start of the window, timezone-aware (datetime or ISO 8601 with offset), inclusive
+        :param window_end: end of the window, exclusive; not in the future
+        :param delta_column: ``params.deltaColumn.name``; Adobe accepts it only on the flow's first run
+        :param if_run_exists: ``reuse`` (default: adopt a running or succeeded run of the same window), ``rerun``
+            (always post a new one) or ``fail``
+        :param time_unit: unit of the run's epoch params, ``seconds`` (Adobe's tutorial) or ``milliseconds``
+            (Adobe's OpenAPI file); Adobe's documents disagree, so confirm it against your sandbox
+        :return: ``{"run_id", "created"}`` (``created`` False when a run of the window was adopted)
+        """
+        from airflow_provider_zoho_aep.client.ondemand import start_run
+
+        check_required(flow_id, "flow_id")
+        window = check_window(window_start, window_end)
+        choice = check_if_run_exists(if_run_exists)
+        unit = check_time_unit(time_unit)
+        if delta_column is not None:
+            check_required(delta_column, "delta_column", "pass the flow's delta column, e.g. 'Modified_Time'")
+        self.validate_connection()
+        started = start_run(self.client, flow_id, window,
+                            run_params(window, unit=unit, delta_column=delta_column), choice)  # type: ignore[arg-type]
+        return {"run_id": started.id, "created": started.created}
+
+    async def aget_run(self, run_id: str) -> dict[str, Any]:
+        """:meth:`get_run` for coroutines (the triggerer)."""
+        client = await self.aget_async_client()
+        return await client.get(RUNS, check_required(run_id, "run_id"))
+
+    async def alist_runs(self, flow_id: str, limit: int = 5) -> list[dict[str, Any]]:
+        """The dataflow's newest ``limit`` runs, newest first, for coroutines (one page)."""
+        check_required(flow_id, "flow_id")
+        client = await self.aget_async_client()
+        items = await client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit)
+        return [item for item in items if item.get("flowId") in (None, flow_id)]
+
+    async def afind_runs_for_window(
+        self, flow_id: str, window_start: Any, window_end: Any, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """:meth:`find_runs_for_window` for coroutines, over the newest ``limit`` runs."""
+        window = check_window(window_start, window_end)
+        found = [item for item in await self.alist_runs(flow_id, limit) if same_window(item, window)]
+        return sorted(found, key=lambda item: item.get("createdAt") or 0, reverse=True)
 
     # -- deletes (Adobe's order: dataflow, then source/target connections, then the base connection) ----------
 
@@ -427,6 +503,18 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         deleted = self.client.delete(collection, resource_id)
         self.log.info("%s %s %s", "Deleted" if deleted else "Already gone:", noun, resource_id)
         return deleted
+
+
+def _refuse_update_of_flow_part(if_exists: str, noun: str) -> None:
+    """Adobe: a source or target connection changed on its own does not reach the dataflows that use it."""
+    if if_exists == "update":
+        raise ConfigurationError(
+            "if_exists",
+            f"'update' is not supported for a {noun}: Adobe does not carry a change of a {noun} to the dataflows "
+            "that use it",
+            f"create a {noun} under a new name (if_exists='reuse') and point the dataflow at it, or change the "
+            "dataflow itself (AEPCreateDataflowOperator with if_exists='update' patches its mapping and schedule)",
+        )
 
 
 def _check_auth_params(

@@ -1,4 +1,4 @@
-"""Sensor that waits for a dataflow's latest run to finish and returns its record counts."""
+"""Sensor that waits for a dataflow run (one given run, or the flow's latest) and returns its record counts."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.validation import optional_text
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -20,7 +21,14 @@ DEFAULT_TIMEOUT_SECONDS = 24 * 60 * 60
 
 
 class AEPDataflowRunSensor(BaseSensorOperator):
-    """Wait until the dataflow's latest run (``GET /runs?property=flowId==<id>&orderby=-createdAt``) finishes.
+    """Wait until a dataflow run finishes: the run ``run_id`` (``GET /runs/{id}``), or without it the flow's
+    latest run (``GET /runs?property=flowId==<id>&orderby=-createdAt``).
+
+    Without ``run_id`` the sensor watches whichever run is newest when it looks: on a flow that Adobe schedules
+    by itself that can be a run that finished long before this DAG run, and it says nothing about this DAG run's
+    data interval. To ingest one window per DAG run, start the run with
+    :class:`~airflow_provider_zoho_aep.operators.dataflow_run.AEPRunDataflowOperator` (which waits for it), or
+    pass its ``run_id`` here.
 
     Success returns (XCom ``return_value``) ``{"run_id", "status", "input_record_count", "output_record_count",
     "failed_record_count"}``. Any other final status (``failed``, ``partialSuccess``, cancelled, unknown) fails
@@ -28,19 +36,22 @@ class AEPDataflowRunSensor(BaseSensorOperator):
     a run is seen. With no run yet (a new dataflow waits for its start time) the sensor keeps waiting.
 
     :param flow_id: the dataflow, e.g. ``create_dataflow.output`` (templated)
+    :param run_id: the run to wait for, e.g. ``"{{ ti.xcom_pull(task_ids='run', key='run_id') }}"``; None waits
+        for the latest run (templated)
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
     :param deferrable: wait in the triggerer instead of holding a worker slot
     :param poke_interval: seconds between two reads of the runs
     :param timeout: seconds to wait in total before failing
     """
 
-    template_fields: Sequence[str] = ("flow_id", "aep_conn_id")
+    template_fields: Sequence[str] = ("flow_id", "run_id", "aep_conn_id")
     ui_color = "#fa0f00"
 
     def __init__(
         self,
         *,
         flow_id: str,
+        run_id: str | None = None,
         aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poke_interval: timedelta | float = 30,
@@ -49,6 +60,7 @@ class AEPDataflowRunSensor(BaseSensorOperator):
     ) -> None:
         super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
         self.flow_id = flow_id
+        self.run_id = run_id
         self.aep_conn_id = aep_conn_id
         self.deferrable = deferrable
         self._pushed_run_id: str | None = None
@@ -60,7 +72,12 @@ class AEPDataflowRunSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        found = runs.check(hook.list_runs(self.flow_id, limit=5), self.flow_id)
+        run_id = optional_text(self.run_id)
+        if run_id:
+            run = hook.get_run(run_id)
+            found = runs.RunCheck(run, runs.outcome(run))
+        else:
+            found = runs.check(hook.list_runs(self.flow_id, limit=5), self.flow_id)
         if found.run is None:
             self.log.info("Dataflow %s has no run yet", self.flow_id)
             return False
@@ -90,6 +107,7 @@ class AEPDataflowRunSensor(BaseSensorOperator):
                 aep_conn_id=self.aep_conn_id,
                 poll_interval=float(self.poke_interval),
                 end_time=time.time() + float(self.timeout),
+                run_id=optional_text(self.run_id),
             ),
             method_name="execute_complete",
             timeout=None,

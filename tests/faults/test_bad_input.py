@@ -98,7 +98,7 @@ CONNECTION_CASES = [
     ("aep: plain http gateway", "aep_default", {"host": "http://platform.adobe.io"}, "host (Platform gateway URL)"),
     ("aep: malformed extra", "aep_default", {"extra": "{not json"}, "extra"),
     ("zoho: no refresh token", "zoho_crm_default", {"extra": {"region": "us"}}, "extra.refresh_token"),
-    ("zoho: unknown region", "zoho_crm_default", {"host": None, "extra": {"region": "uk", "refresh_token": "r"}},
+    ("zoho: unknown region", "zoho_crm_default", {"host": None, "extra": {"region": "mars", "refresh_token": "r"}},
      "extra.region"),
     ("zoho: data centres differ", "zoho_crm_default",
      {"host": "https://www.zohoapis.com", "extra": {"accounts_url": "https://accounts.zoho.eu",

@@ -51,6 +51,6 @@ async def test_trigger_survives_each_fault_on_run_polling(emulator, finished_flo
                                     end_time=time.time() + 30)
     event = await trigger.run().__anext__()
     assert event.payload["status"] == "success", event.payload
-    assert event.payload["run"]["output_record_count"] == 120
+    assert event.payload["run"]["output_record_count"] == emulator.store.crm_data.records_per_module
     assert not emulator.faults._faults
     exactly_one_of_each(emulator)

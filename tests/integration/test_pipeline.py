@@ -25,6 +25,8 @@ from emulator import Emulator, EmulatorCredentials
 DATASET_ID = "5f3c2bfc1a2b3c4d5e6f7a8b"
 SCHEMA_ID = "https://ns.adobe.com/emulator/schemas/zoho-crm-leads"
 FLOW_PREFIX = "/data/foundation/flowservice"
+#: What a scheduled run of the Leads flow reads: every Leads record of the emulator's CRM data set.
+LEADS = 2000
 
 
 class FakeTI:
@@ -123,15 +125,19 @@ def test_source_connection_is_created_once_and_reused(emulator: Emulator) -> Non
     assert posts(emulator, "sourceConnections") == 1
 
 
-def test_source_connection_update_and_fail(emulator: Emulator) -> None:
+def test_source_connection_update_is_refused_saying_what_to_do_and_fail_raises(emulator: Emulator) -> None:
     base_id = make_base()
     source_id = make_source(base_id)
-    updated = AEPCreateSourceConnectionOperator(
-        task_id="source", name="Zoho CRM Leads", base_connection_id=base_id, table_name="Contacts",
-        if_exists="update",
-    ).execute(context())
-    assert updated == source_id
-    assert emulator.store.source_connections[source_id]["params"]["tableName"] == "Contacts"
+    emulator.clear_requests()
+    # Adobe: a source connection changed on its own does not reach the dataflows that use it.
+    with pytest.raises(ConfigurationError, match="if_exists") as info:
+        AEPCreateSourceConnectionOperator(
+            task_id="source", name="Zoho CRM Leads", base_connection_id=base_id, table_name="Contacts",
+            if_exists="update",
+        ).execute(context())
+    assert "new name" in str(info.value) and "dataflow" in str(info.value)
+    assert emulator.requests == []
+    assert emulator.store.source_connections[source_id]["params"]["tableName"] == "Leads"
     with pytest.raises(ResourceExistsError):
         AEPCreateSourceConnectionOperator(
             task_id="source", name="Zoho CRM Leads", base_connection_id=base_id, table_name="Leads",
@@ -299,7 +305,7 @@ def test_sensor_poke_mode_returns_the_run_summary(emulator: Emulator, pipeline: 
     result = sensor.execute(ctx)
     run_id = next(iter(emulator.store.runs))
     assert result == {
-        "run_id": run_id, "status": "success", "input_record_count": 120, "output_record_count": 120,
+        "run_id": run_id, "status": "success", "input_record_count": LEADS, "output_record_count": LEADS,
         "failed_record_count": 0,
     }
     # the run ID reached XCom first, before the final answer, and only once
@@ -318,7 +324,7 @@ def test_sensor_fails_with_the_run_errors(emulator: Emulator) -> None:
     ctx = context()
     with pytest.raises(AirflowException, match=r"CONNECTOR-2001-500: Error reading records") as info:
         sensor.execute(ctx)
-    assert "'Failed'" in str(info.value) and "120 of 120 records failed" in str(info.value)
+    assert "'Failed'" in str(info.value) and f"{LEADS} of {LEADS} records failed" in str(info.value)
     assert ctx["ti"].xcom["run_id"] == next(iter(emulator.store.runs))
 
 
@@ -382,7 +388,7 @@ async def test_sensor_deferrable_success(emulator: Emulator) -> None:
     event = await trigger.run().__anext__()
     assert event.payload["status"] == "success"
     result = sensor.execute_complete(ctx, event.payload)
-    assert result["run_id"] == run_id and result["output_record_count"] == 120
+    assert result["run_id"] == run_id and result["output_record_count"] == LEADS
 
 
 async def test_sensor_deferrable_failure_and_timeout(emulator: Emulator) -> None:

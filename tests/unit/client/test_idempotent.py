@@ -204,6 +204,8 @@ def test_name_and_description_head_the_body_and_a_changed_description_is_patched
     ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, description="first", if_exists="update",
            build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
     assert item["ops"] == [{"op": "replace", "path": "/description", "value": "first"}]
-    ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, if_exists="update",
-           build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
-    assert item["ops"] == []  # no description given: left as it is
+    calls = len(fs.calls)
+    result = ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, if_exists="update",
+                    build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
+    # No description given and nothing else changed: no PATCH at all (an empty one would only churn the etag).
+    assert "patch" not in fs.calls[calls:] and not result.updated

@@ -1,0 +1,74 @@
+"""OpenLineage datasets of a dataflow: the Zoho CRM module it reads, the AEP dataset it writes.
+
+Names follow OpenLineage's dataset naming pattern (``namespace`` = scheme and authority of the system,
+``name`` = the dataset's path inside it), as its conventions do for warehouses such as Snowflake
+(``snowflake://<account>`` / ``db.schema.table``):
+
+* input: namespace ``zohocrm://<CRM API host>`` (e.g. ``zohocrm://www.zohoapis.eu``), name the module
+  (``Leads``);
+* output: namespace ``aep://<IMS org ID>``, name ``<sandbox>.<dataset ID>``.
+
+The OpenLineage provider is optional: without it :func:`operator_lineage` returns None and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+
+
+@dataclass(frozen=True)
+class LineageDataset:
+    namespace: str
+    name: str
+
+
+def zoho_module_dataset(endpoint: str | None, module: str) -> LineageDataset:
+    host = urlsplit(endpoint or "").netloc or "unknown"
+    return LineageDataset(f"zohocrm://{host}", module)
+
+
+def aep_dataset(ims_org_id: str, sandbox: str, dataset_id: str) -> LineageDataset:
+    return LineageDataset(f"aep://{ims_org_id}", f"{sandbox}.{dataset_id}")
+
+
+def dataflow_lineage(
+    hook: AdobeExperiencePlatformHook, flow_id: str
+) -> tuple[list[LineageDataset], list[LineageDataset]]:
+    """Read the dataflow's source and target connections and name what it moves."""
+    flow = hook.get_dataflow(flow_id)
+    inputs, outputs = [], []
+    for source_id in flow.get("sourceConnectionIds") or []:
+        source = hook.get_source_connection(source_id)
+        module = (source.get("params") or {}).get("tableName")
+        if not module:
+            continue
+        endpoint = None
+        if source.get("baseConnectionId"):
+            base = hook.get_base_connection(source["baseConnectionId"])
+            endpoint = ((base.get("auth") or {}).get("params") or {}).get("endpoint")
+        inputs.append(zoho_module_dataset(endpoint, module))
+    settings = hook.settings
+    for target_id in flow.get("targetConnectionIds") or []:
+        target = hook.get_target_connection(target_id)
+        dataset_id = (target.get("params") or {}).get("dataSetId")
+        if dataset_id:
+            outputs.append(aep_dataset(settings.ims_org_id, settings.sandbox_name, dataset_id))
+    return inputs, outputs
+
+
+def operator_lineage(inputs: list[LineageDataset], outputs: list[LineageDataset]) -> Any:
+    """An ``OperatorLineage`` of OpenLineage datasets, or None when the OpenLineage provider is not installed."""
+    try:
+        from airflow.providers.common.compat.openlineage.facet import Dataset
+        from airflow.providers.openlineage.extractors import OperatorLineage
+    except ImportError:
+        return None
+    return OperatorLineage(
+        inputs=[Dataset(namespace=d.namespace, name=d.name) for d in inputs],
+        outputs=[Dataset(namespace=d.namespace, name=d.name) for d in outputs],
+    )
