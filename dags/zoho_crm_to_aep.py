@@ -1,9 +1,15 @@
-"""Zoho CRM → Adobe Experience Platform: base connection → source → target → dataflow → first run.
+"""Zoho CRM → Adobe Experience Platform, driven by Airflow: one ingestion run per data interval.
 
-Every task is idempotent by name, so the daily run (and any manual run) reuses what the first run created and
-only waits for the dataflow's latest run. Trigger it by hand from the Airflow UI (the Params form asks for the
-names, the Zoho module, the dataset and schema, and the schedule), or run it end to end on the built-in emulator
-with ``make demo``. The defaults work against the emulator.
+base connection → source → target → dataflow (scheduled ``once``: AEP does not schedule it, Airflow does) →
+an on-demand run for this DAG run's own data interval. Every task is idempotent (resources by name, the run by
+window), so each hourly DAG run reuses what the first one created and ingests exactly its hour; a backfill over
+N hours makes N runs with N distinct windows, and clearing a run ingests the same window again only if its run
+did not succeed.
+
+Trigger it by hand from the Airflow UI: the Params form asks for the names, the Zoho module, the dataset and
+schema, and the window (``window_start`` / ``window_end``, ISO 8601 with an offset; empty means the run's data
+interval). Or run it end to end on the built-in emulator with ``make demo``. The defaults work against the
+emulator, whose Zoho CRM records were modified between 2026-01-01 and 2026-01-08 (UTC).
 
 Airflow Connections used: ``aep_default`` (Adobe Experience Platform) and ``zoho_crm_default`` (Zoho CRM).
 """
@@ -12,19 +18,22 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import DAG, Param
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_provider_zoho_aep.operators.base_connection import AEPCreateZohoCRMBaseConnectionOperator
 from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
+from airflow_provider_zoho_aep.operators.dataflow_run import AEPRunDataflowOperator
 from airflow_provider_zoho_aep.operators.list_tables import AEPListTablesOperator
 from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourceConnectionOperator
 from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
-from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
 
 with DAG(
     dag_id="zoho_crm_to_aep",
     description="Ingest a Zoho CRM module into an AEP dataset through a Flow Service dataflow",
-    schedule="@daily",
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    # A data interval per hour ([10:00, 11:00) for the run after 11:00). Airflow 3's plain "@hourly" gives runs a
+    # zero-length interval (CronTriggerTimetable), which names no window to ingest.
+    schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
     tags=["aep", "zoho", "example"],
@@ -56,12 +65,14 @@ with DAG(
             "Modified_Time", type="string", minLength=1, title="Delta column",
             description="Date-time column Flow Service uses to pick up new and changed records.",
         ),
-        "frequency": Param(
-            "hour", type="string", enum=["once", "minute", "hour", "day", "week"], title="Dataflow frequency",
+        "window_start": Param(
+            None, type=["null", "string"], format="date-time", title="Window start",
+            description="Ingest the records modified from this moment (ISO 8601 with an offset, e.g. "
+            "2026-01-02T00:00:00+00:00). Empty: the start of the DAG run's data interval.",
         ),
-        "interval": Param(
-            1, type=["null", "integer"], minimum=1, title="Dataflow interval",
-            description="Run every <interval> <frequency>s; at least 15 for minutes; leave empty for 'once'.",
+        "window_end": Param(
+            None, type=["null", "string"], format="date-time", title="Window end",
+            description="... up to this moment, excluded; not in the future. Empty: the end of the data interval.",
         ),
     },
 ) as dag:
@@ -98,20 +109,22 @@ with DAG(
         target_connection_id=create_target_connection.output,
         delta_column="{{ params.delta_column }}",
         mapping_id="{{ params.mapping_id or '' }}",
-        frequency="{{ params.frequency }}",
-        interval="{{ '' if params.frequency == 'once' else (params.interval or '') }}",
+        # One-time ingestion: Flow Service runs the flow only when asked (POST /runs), once per window.
+        frequency="once",
     )
 
-    wait_for_run = AEPDataflowRunSensor(
-        task_id="wait_for_run",
+    ingest_window = AEPRunDataflowOperator(
+        task_id="ingest_window",
         flow_id=create_dataflow.output,
+        window_start="{{ params.window_start or '' }}",
+        window_end="{{ params.window_end or '' }}",
         deferrable=True,
-        poke_interval=60,
+        poll_interval=60,
         timeout=6 * 60 * 60,
     )
 
     list_tables >> create_source_connection
-    create_dataflow >> wait_for_run
+    create_dataflow >> ingest_window
 
 
 if __name__ == "__main__":

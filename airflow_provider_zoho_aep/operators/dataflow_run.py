@@ -142,6 +142,14 @@ class AEPRunDataflowOperator(BaseOperator):
                 "pass window_start and window_end (timezone-aware datetimes or ISO 8601 strings with an offset), "
                 "e.g. from the DAG's Params",
             )
+        if _given(self.window_start) is None and _given(self.window_end) is None and start == end:
+            raise ConfigurationError(
+                "window_start and window_end",
+                "are not given and this DAG run's data interval is empty (start = end): Airflow 3 gives runs of a "
+                "cron schedule a point, not an interval, unless the DAG uses CronDataIntervalTimetable",
+                "schedule the DAG with airflow.timetables.interval.CronDataIntervalTimetable (or a timedelta), or "
+                "pass window_start and window_end",
+            )
         if not check_future:
             return Window(parse_moment(start, "window_start"), parse_moment(end, "window_end"))
         return check_window(start, end)
