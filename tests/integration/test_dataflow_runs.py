@@ -175,7 +175,7 @@ async def test_deferrable_waits_in_the_triggerer_for_that_run(emulator: Emulator
         task.execute(context)
     run_id = context["ti"].xcom["run_id"]
     trigger = deferred.value.trigger
-    classpath, kwargs = trigger.serialize()
+    _, kwargs = trigger.serialize()
     assert kwargs["run_id"] == run_id and json.loads(json.dumps(kwargs)) == kwargs
     # Another run of the same flow starts meanwhile: the trigger still reports its own run.
     op(once_flow, if_run_exists="rerun", wait_for_completion=False).execute(ctx(DAY + timedelta(hours=5),
