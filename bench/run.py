@@ -1,8 +1,9 @@
 """``make bench``: every benchmark against the emulator, one table of ratios measured side by side.
 
-    .venv/bin/python bench/run.py            # full run (about 8 minutes on 2 cores)
+    .venv/bin/python bench/run.py            # full run (about 12 minutes on 2 cores)
     .venv/bin/python bench/run.py --quick    # fewer repetitions, under a minute: checks that it all runs
-    .venv/bin/python bench/run.py --only parse,requests   # some of: parse, requests, throughput, overhead, aepp
+    .venv/bin/python bench/run.py --only parse,requests   # some of: parse, requests, throughput, overhead, aepp,
+                                                          # triggerer
 
 Exits 0 when every benchmark ran, whether or not it met its goal (the table says which).
 """
@@ -50,7 +51,7 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 60 s)")
-    parser.add_argument("--only", default="parse,requests,throughput,overhead,aepp")
+    parser.add_argument("--only", default="parse,requests,throughput,overhead,aepp,triggerer")
     args = parser.parse_args()
     setup_environment()
     plan = QUICK if args.quick else FULL
@@ -59,6 +60,7 @@ def main() -> int:
     import raw_overhead
     import request_counts
     import throughput
+    import triggerer
     import versus_aepp
 
     benchmarks = {
@@ -68,6 +70,7 @@ def main() -> int:
             *STRICT, informational=True)),
         "overhead": lambda: raw_overhead.run(plan["overhead"]),
         "aepp": lambda: versus_aepp.run(plan["aepp"]),
+        "triggerer": lambda: triggerer.run(quick=args.quick),
     }
     rows: list[Row] = []
     started = time.monotonic()

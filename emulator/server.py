@@ -164,6 +164,9 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     """A threading server that knows its open connections, so ``stop()`` can close idle keep-alives."""
 
     daemon_threads = True
+    #: The listen backlog. socketserver's default of 5 drops the connections of a burst of clients (a triggerer
+    #: opening a hundred at once), which then wait a second for the kernel to resend their SYN: a gateway does not.
+    request_queue_size = 256
 
     def __init__(self, host: str, port: int, app: Emulator):
         self.app = app

@@ -47,23 +47,28 @@ _shared_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.Asyn
     weakref.WeakKeyDictionary()
 )
 #: Connections one shared client keeps open; a triggerer's triggers all talk to the same two hosts.
-POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 
-def _build_ssl_context() -> ssl.SSLContext:
+def _prepare() -> ssl.SSLContext:
+    """Everything slow a first request would otherwise do inside the loop: the SSL context (CA bundle) and the
+    modules httpx imports on its first request (anyio's asyncio backend, httpcore's HTTP/1.1), ~0.4 s."""
     global _ssl_context
     with _ssl_lock:
         if _ssl_context is None:
+            import anyio._backends._asyncio  # noqa: F401
+            import httpcore._async.http11  # noqa: F401
+
             _ssl_context = httpx.create_ssl_context()
         return _ssl_context
 
 
 async def shared_client() -> httpx.AsyncClient:
-    """The running loop's ``httpx.AsyncClient``, built on first use (its SSL context off the loop)."""
+    """The running loop's ``httpx.AsyncClient``, built on first use (the slow parts off the loop)."""
     loop = asyncio.get_running_loop()
     client = _shared_clients.get(loop)
     if client is None or client.is_closed:
-        context = _ssl_context or await asyncio.to_thread(_build_ssl_context)
+        context = _ssl_context or await asyncio.to_thread(_prepare)
         client = _shared_clients.get(loop)  # another coroutine may have built it while we waited
         if client is None or client.is_closed:
             client = httpx.AsyncClient(follow_redirects=False, verify=context, limits=POOL_LIMITS)

@@ -101,3 +101,18 @@ def test_secret_fields_are_named_so_airflows_masker_hides_them():
 
     for key in ("refresh_token", "access_token", "password"):
         assert should_hide_value_for_key(key)
+
+
+def test_extra_links_import_and_are_on_the_run_operator():
+    from importlib import import_module
+
+    from airflow_provider_zoho_aep.get_provider_info import get_provider_info
+    from airflow_provider_zoho_aep.operators.dataflow_run import AEPRunDataflowOperator
+
+    def import_string(path: str) -> type:
+        module, name = path.rsplit(".", 1)
+        return getattr(import_module(module), name)
+
+    links = [import_string(path) for path in get_provider_info()["extra-links"]]
+    assert [link.name for link in links] == ["AEP dataflow", "AEP dataflow run"]
+    assert {type(link) for link in AEPRunDataflowOperator.operator_extra_links} == set(links)

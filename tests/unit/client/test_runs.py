@@ -95,3 +95,30 @@ def test_latest_and_check() -> None:
     assert found.run_id == "new" and found.outcome == "running"
     empty = runs.check([], "f1")
     assert empty.run is None and empty.run_id is None and empty.outcome == "running"
+
+
+def test_errors_where_adobe_puts_them_on_a_run() -> None:
+    item = run("failed")
+    item["metrics"]["statusSummary"]["extensions"] = {
+        "manifest": {"fileInfo": "https://example/manifest"},
+        "errors": [{"code": "CONNECTOR-1001-500", "message": "Error occurred at promotion activity."}],
+    }
+    item["metrics"]["recordSummary"] = {
+        "inputRecordCount": 10, "outputRecordCount": 7, "failedRecordCount": 3,
+        "failedInfo": [{"errorCode": "MAPPER-3700-400", "errorMessage": "bad date", "count": 3}],
+        "skippedInfo": {"errors": [{"code": "INGEST-1212-400", "message": "duplicate"}]},
+    }
+    item["activities"] = [{"statusSummary": {"extensions": [{"code": "CONNECTOR-1001-500",
+                                                             "message": "Error occurred at promotion activity."}]}}]
+    assert runs.errors(item) == [
+        "CONNECTOR-1001-500: Error occurred at promotion activity.",
+        "MAPPER-3700-400: bad date (3 records)",
+        "INGEST-1212-400: duplicate",
+    ]
+    message = runs.failure_message("f1", item)
+    assert "3 of 10 records failed" in message and "MAPPER-3700-400" in message
+    assert "no error details" not in message
+
+
+def test_a_failed_run_without_any_error_says_so() -> None:
+    assert runs.failure_message("f1", run("failed")).endswith("no error details reported")

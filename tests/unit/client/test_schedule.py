@@ -8,7 +8,7 @@ import pendulum
 import pytest
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
-from airflow_provider_zoho_aep.client.schedule import schedule_params, to_epoch_seconds
+from airflow_provider_zoho_aep.client.schedule import schedule_params, schedule_patch, to_epoch_seconds
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 EPOCH = 1735689600  # 2025-01-01T00:00:00Z
@@ -108,3 +108,38 @@ def test_schedule_rejections(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(ConfigurationError) as info:
         schedule_params(start_time=EPOCH, **kwargs)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+# -- schedule_patch: only what changed, never a start time that has passed ----------------------------------
+
+PAST, FUTURE = 1_700_000_000, 1_900_000_000
+PATCH_NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+
+
+def test_only_changed_keys_are_patched_and_a_past_start_time_never() -> None:
+    current = {"startTime": PAST, "frequency": "hour", "interval": 1}
+    wanted = {"startTime": int(PATCH_NOW.timestamp()), "frequency": "day", "interval": 1}
+    assert schedule_patch(current, wanted, now=PATCH_NOW) == [
+        {"op": "replace", "path": "/scheduleParams/frequency", "value": "day"}]
+
+
+def test_values_compare_as_text_like_adobes_get_answers() -> None:
+    current = {"startTime": str(PAST), "frequency": "hour", "interval": "1", "backfill": "true"}
+    assert schedule_patch(current, {"startTime": PAST, "frequency": "hour", "interval": 1, "backfill": True},
+                          now=PATCH_NOW) == []
+
+
+def test_a_future_start_time_may_move_and_once_drops_interval_and_backfill() -> None:
+    current = {"startTime": FUTURE, "frequency": "hour", "interval": 1, "backfill": True}
+    assert schedule_patch(current, {"startTime": FUTURE + 60, "frequency": "once"}, now=PATCH_NOW) == [
+        {"op": "replace", "path": "/scheduleParams/startTime", "value": FUTURE + 60},
+        {"op": "replace", "path": "/scheduleParams/frequency", "value": "once"},
+        {"op": "remove", "path": "/scheduleParams/interval"},
+        {"op": "remove", "path": "/scheduleParams/backfill"},
+    ]
+
+
+def test_a_missing_schedule_is_replaced_whole() -> None:
+    wanted = {"startTime": PAST, "frequency": "once"}
+    assert schedule_patch(None, wanted, now=PATCH_NOW) == [
+        {"op": "replace", "path": "/scheduleParams", "value": wanted}]
