@@ -134,3 +134,11 @@ def test_zoho_bad_fields_name_the_field_and_never_the_secret(fields, field):
         zoho(**fields)
     assert info.value.field == field
     assert "Fix:" in str(info.value) and SECRET not in str(info.value)
+
+
+def test_zoho_uk_data_centre():
+    s = zoho(host=None, extra={"region": "uk", "refresh_token": "r"})
+    assert (s.endpoint, s.accounts_url, s.region) == ("https://www.zohoapis.uk", "https://accounts.zoho.uk", "uk")
+    derived = zoho(host="https://www.zohoapis.uk", extra={"accounts_url": "https://accounts.zoho.uk",
+                                                           "refresh_token": "r"})
+    assert derived.region == "uk" and derived.outside_adobe_list
