@@ -93,7 +93,7 @@ BAD_CALLS: list[Any] = [
      "if_exists"),
     ("get_dataflow", ("",), {}, "flow_id"),
     ("list_runs", ("None",), {}, "flow_id"),
-    ("delete_dataflow", ("",), {}, "dataflow_id"),
+    ("delete_dataflow", ("",), {}, "flow_id"),
     ("delete_source_connection", ("",), {}, "source_connection_id"),
     ("delete_target_connection", ("",), {}, "target_connection_id"),
     ("delete_base_connection", ("",), {}, "base_connection_id"),
@@ -541,10 +541,16 @@ class TestDelete:
         assert hook.delete_resource(BASE_CONNECTIONS, "bc-1") is True
         client.delete.assert_called_once_with(BASE_CONNECTIONS, "bc-1")
 
-    def test_delete_resource_names_the_right_field(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+    @pytest.mark.parametrize(("collection", "field"), [
+        (FLOWS, "flow_id"), (SOURCE_CONNECTIONS, "source_connection_id"),
+        (TARGET_CONNECTIONS, "target_connection_id"), (BASE_CONNECTIONS, "base_connection_id"),
+    ])
+    def test_delete_resource_names_the_field_as_the_public_methods_do(
+        self, hook: AdobeExperiencePlatformHook, client: Any, collection: str, field: str
+    ) -> None:
         with pytest.raises(ConfigurationError) as raised:
-            hook.delete_resource(SOURCE_CONNECTIONS, "None")
-        assert raised.value.field == "source_connection_id"
+            hook.delete_resource(collection, "None")
+        assert raised.value.field == field
         client.delete.assert_not_called()
 
     def test_an_unknown_collection_is_refused(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
