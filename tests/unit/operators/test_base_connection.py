@@ -10,11 +10,13 @@ import pytest
 
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zoho_aep.operators.base_connection import (
     AEPCreateBaseConnectionOperator,
     AEPCreateZohoCRMBaseConnectionOperator,
 )
-from tests.unit.conftest import CREATE_OUTCOMES, messages
+from tests.unit.conftest import CREATE_OUTCOMES, messages, patched_hook
 
 AEP_HOOK = "airflow_provider_zoho_aep.operators.create_resource.AdobeExperiencePlatformHook"
 ZOHO_HOOK = "airflow_provider_zoho_aep.hooks.zoho_crm.ZohoCRMHook"
@@ -24,14 +26,14 @@ CREATED = {"id": "bc-1", "etag": '"e1"', "created": True, "updated": False}
 
 @pytest.fixture
 def hook_cls() -> Any:
-    with mock.patch(AEP_HOOK, autospec=True) as hook_cls:
+    with patched_hook(AEP_HOOK, AdobeExperiencePlatformHook) as hook_cls:
         hook_cls.return_value.create_base_connection.return_value = CREATED
         yield hook_cls
 
 
 @pytest.fixture
 def zoho_cls() -> Any:
-    with mock.patch(ZOHO_HOOK, autospec=True) as zoho_cls:
+    with patched_hook(ZOHO_HOOK, ZohoCRMHook) as zoho_cls:
         yield zoho_cls
 
 

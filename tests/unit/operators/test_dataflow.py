@@ -10,8 +10,9 @@ from unittest import mock
 import pytest
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
-from tests.unit.conftest import CREATE_OUTCOMES, messages
+from tests.unit.conftest import CREATE_OUTCOMES, messages, patched_hook
 
 AEP_HOOK = "airflow_provider_zoho_aep.operators.create_resource.AdobeExperiencePlatformHook"
 JAN_1_2027 = 1798761600  # 2027-01-01T00:00:00Z
@@ -19,7 +20,7 @@ JAN_1_2027 = 1798761600  # 2027-01-01T00:00:00Z
 
 @pytest.fixture
 def hook_cls() -> Any:
-    with mock.patch(AEP_HOOK, autospec=True) as hook_cls:
+    with patched_hook(AEP_HOOK, AdobeExperiencePlatformHook) as hook_cls:
         hook_cls.return_value.create_dataflow.return_value = {
             "id": "flow-1", "etag": '"e1"', "created": True, "updated": False}
         yield hook_cls

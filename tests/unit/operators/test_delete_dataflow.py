@@ -8,9 +8,9 @@ from unittest import mock
 import pytest
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep import BASE_CONNECTIONS
+from airflow_provider_zoho_aep.hooks.aep import BASE_CONNECTIONS, AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.operators.delete_dataflow import AEPDeleteDataflowOperator
-from tests.unit.conftest import messages
+from tests.unit.conftest import messages, patched_hook
 
 AEP_HOOK = "airflow_provider_zoho_aep.operators.delete_dataflow.AdobeExperiencePlatformHook"
 FLOW = {"id": "flow-1", "sourceConnectionIds": ["sc-1", "sc-2"], "targetConnectionIds": ["tc-1"]}
@@ -19,7 +19,7 @@ NOT_FOUND = AEPAPIError("not found", status=404, code="FLOW-1101-404", service="
 
 @pytest.fixture
 def hook_cls() -> Any:
-    with mock.patch(AEP_HOOK, autospec=True) as hook_cls:
+    with patched_hook(AEP_HOOK, AdobeExperiencePlatformHook) as hook_cls:
         hook = hook_cls.return_value
         hook.get_dataflow.return_value = FLOW
         hook.get_source_connection.side_effect = lambda sid: {"id": sid, "baseConnectionId": "bc-1"}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from unittest import mock
 
 import pytest
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.operators.list_tables import AEPListTablesOperator
-from tests.unit.conftest import messages
+from tests.unit.conftest import messages, patched_hook
 
 AEP_HOOK = "airflow_provider_zoho_aep.operators.list_tables.AdobeExperiencePlatformHook"
 TABLES = [{"path": "Leads", "type": "table"}, {"path": "Deals", "type": "table"}]
@@ -17,7 +17,7 @@ TABLES = [{"path": "Leads", "type": "table"}, {"path": "Deals", "type": "table"}
 
 @pytest.fixture
 def hook_cls() -> Any:
-    with mock.patch(AEP_HOOK, autospec=True) as hook_cls:
+    with patched_hook(AEP_HOOK, AdobeExperiencePlatformHook) as hook_cls:
         hook_cls.return_value.list_tables.return_value = TABLES
         yield hook_cls
 

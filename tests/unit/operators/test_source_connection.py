@@ -9,15 +9,16 @@ import pytest
 
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourceConnectionOperator
-from tests.unit.conftest import CREATE_OUTCOMES, messages
+from tests.unit.conftest import CREATE_OUTCOMES, messages, patched_hook
 
 AEP_HOOK = "airflow_provider_zoho_aep.operators.create_resource.AdobeExperiencePlatformHook"
 
 
 @pytest.fixture
 def hook_cls() -> Any:
-    with mock.patch(AEP_HOOK, autospec=True) as hook_cls:
+    with patched_hook(AEP_HOOK, AdobeExperiencePlatformHook) as hook_cls:
         hook_cls.return_value.create_source_connection.return_value = {
             "id": "sc-1", "etag": '"e1"', "created": True, "updated": False}
         yield hook_cls

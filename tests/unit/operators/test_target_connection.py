@@ -8,9 +8,9 @@ from unittest import mock
 import pytest
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep import DEFAULT_SCHEMA_VERSION
+from airflow_provider_zoho_aep.hooks.aep import DEFAULT_SCHEMA_VERSION, AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
-from tests.unit.conftest import CREATE_OUTCOMES, messages
+from tests.unit.conftest import CREATE_OUTCOMES, messages, patched_hook
 
 AEP_HOOK = "airflow_provider_zoho_aep.operators.create_resource.AdobeExperiencePlatformHook"
 SCHEMA = "https://ns.adobe.com/tenant/schemas/abc123"
@@ -18,7 +18,7 @@ SCHEMA = "https://ns.adobe.com/tenant/schemas/abc123"
 
 @pytest.fixture
 def hook_cls() -> Any:
-    with mock.patch(AEP_HOOK, autospec=True) as hook_cls:
+    with patched_hook(AEP_HOOK, AdobeExperiencePlatformHook) as hook_cls:
         hook_cls.return_value.create_target_connection.return_value = {
             "id": "tc-1", "etag": '"e1"', "created": True, "updated": False}
         yield hook_cls

@@ -11,9 +11,10 @@ from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
-from tests.unit.conftest import messages
+from tests.unit.conftest import messages, patched_hook
 
 AEP_HOOK = "airflow_provider_zoho_aep.sensors.dataflow_run.AdobeExperiencePlatformHook"
 
@@ -33,7 +34,7 @@ SUMMARY = {"run_id": "run-1", "status": "success", "input_record_count": 10, "ou
 
 @pytest.fixture
 def hook_cls() -> Any:
-    with mock.patch(AEP_HOOK, autospec=True) as hook_cls:
+    with patched_hook(AEP_HOOK, AdobeExperiencePlatformHook) as hook_cls:
         hook_cls.return_value.list_runs.return_value = []
         yield hook_cls
 
