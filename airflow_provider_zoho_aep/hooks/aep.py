@@ -60,7 +60,7 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         name: str,
         filters: Mapping[str, str],
         body: Callable[[], Mapping[str, Any]],
-        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]],
+        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None,
         if_exists: IfExists,
         description: str | None,
     ) -> dict[str, Any]:
@@ -248,11 +248,7 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
                 "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version},
             }
 
-        def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
-            params = {**(existing.get("params") or {}), "tableName": table_name}
-            return [{"op": "replace", "path": "/params", "value": params}]
-
-        return self._ensure(SOURCE_CONNECTIONS, name, {"baseConnectionId": base_connection_id}, body, patch,
+        return self._ensure(SOURCE_CONNECTIONS, name, {"baseConnectionId": base_connection_id}, body, None,
                             if_exists, description)
 
     def create_target_connection(
@@ -290,15 +286,8 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
                 "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": "1.0"},
             }
 
-        def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
-            return [
-                {"op": "replace", "path": "/data", "value": data},
-                {"op": "replace", "path": "/params", "value": {**(existing.get("params") or {}),
-                                                              "dataSetId": dataset_id}},
-            ]
-
         return self._ensure(TARGET_CONNECTIONS, name, {"connectionSpec.id": DATA_LAKE_CONNECTION_SPEC_ID},
-                            body, patch, if_exists, description)
+                            body, None, if_exists, description)
 
     # -- dataflows and runs -----------------------------------------------------------------------------------
 
@@ -499,7 +488,8 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
     def delete_resource(self, collection: str, resource_id: str) -> bool:
         """Delete one resource of a Flow Service collection; True when deleted, False when it was already gone."""
         noun = _NOUNS[collection]
-        check_required(resource_id, f"{noun.replace(' ', '_')}_id")
+        # The field as the public methods name it: a dataflow's ID is ``flow_id`` everywhere else.
+        check_required(resource_id, "flow_id" if collection == FLOWS else f"{noun.replace(' ', '_')}_id")
         deleted = self.client.delete(collection, resource_id)
         self.log.info("%s %s %s", "Deleted" if deleted else "Already gone:", noun, resource_id)
         return deleted
