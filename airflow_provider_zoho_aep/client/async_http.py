@@ -49,9 +49,10 @@ _shared_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.Asyn
 )
 _shared_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 #: Requests one shared client has in flight (and connections it keeps open): a triggerer's triggers all talk to
-#: the same two hosts. More requests wait for a slot in an asyncio semaphore, whose queue costs O(1) per request,
-#: rather than in httpcore's pool queue, which is scanned whole every time a connection frees up.
-MAX_IN_FLIGHT = 100
+#: the same two hosts, and httpcore checks every pooled connection on each request, so a small pool is cheaper.
+#: More requests wait for a slot in an asyncio semaphore, whose queue costs O(1) per request, rather than in
+#: httpcore's pool queue, which is scanned whole every time a connection frees up.
+MAX_IN_FLIGHT = 20
 POOL_LIMITS = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
 
 
