@@ -537,17 +537,22 @@ def test_example_dag_twice_leaves_one_of_everything(
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     dag = module.dag
-    assert dag.get_task("wait_for_run").deferrable is True
-    dag.get_task("wait_for_run").poke_interval = 0.05  # the emulator's runs take 0.3 s
+    assert dag.get_task("ingest_window").deferrable is True
+    dag.get_task("ingest_window").poll_interval = 0.05  # the emulator's runs take 0.3 s
 
-    for _ in range(2):
-        run = dag.test()
+    import pendulum
+
+    for _ in range(2):  # the same data interval twice: [04:00, 05:00) on 2026-01-02
+        run = dag.test(logical_date=pendulum.datetime(2026, 1, 2, 5, tz="UTC"))
         states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
         assert str(run.state) == "success", states
         assert set(states) == {
             "create_base_connection", "list_tables", "create_source_connection", "create_target_connection",
-            "create_dataflow", "wait_for_run",
+            "create_dataflow", "ingest_window",
         }
+    window_runs = [r for r in emulator.store.runs.values() if r["params"]]
+    assert len(window_runs) == 1  # the second DAG run reused the first one's run of the same window
+    assert posts(emulator, "runs") == 1
 
     store = emulator.store
     assert len(store.connections) == 1
