@@ -45,6 +45,9 @@ from airflow_provider_zoho_aep.client.landing_zone import (
 )
 
 log = logging.getLogger(__name__)
+#: The SDK logs every request's headers at INFO (two dozen lines per block); one line per file from here is
+#: what a task log needs. The Azure provider for Airflow quiets the same logger.
+SDK_HTTP_LOGGER = "azure.core.pipeline.policies.http_logging_policy"
 
 INSTALL_HINT = "pip install airflow-provider-zoho-aep[dlz]"
 DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024
@@ -104,6 +107,7 @@ class AzureBlobUploader:
         if max_concurrency < 1 or block_size < 1 or block_attempts < 1:
             raise ValueError("max_concurrency, block_size and block_attempts must be at least 1")
         self.sdk = _sdk()
+        logging.getLogger(SDK_HTTP_LOGGER).setLevel(logging.WARNING)
         self.credentials = credentials
         self.max_concurrency = max_concurrency
         self.block_size = block_size
