@@ -167,10 +167,14 @@ class Emulator:
         """The landing zone's container (blobs, staged blocks, SAS tokens)."""
         return self.store.dlz.blobs
 
-    def expire_sas_tokens(self) -> None:
-        """Every SAS the landing zone issued so far stops working (403 AuthenticationFailed)."""
+    def expire_sas_tokens(self, after_blocks: int = 0) -> None:
+        """Every SAS the landing zone issued so far stops working (403 AuthenticationFailed): now, or once
+        ``after_blocks`` more blocks have been staged (a token expiring in the middle of an upload)."""
         with self.store.lock:
-            self.store.dlz.blobs.expire_tokens()
+            if after_blocks > 0:
+                self.store.dlz.blobs.expire_after_blocks = after_blocks
+            else:
+                self.store.dlz.blobs.expire_tokens()
 
     def set_landing_zone_credentials(self, answer: dict[str, Any] | None) -> None:
         """Answer ``GET …/landingzone/credentials`` with ``answer`` (e.g. pointing at Azurite); None: our own."""

@@ -59,6 +59,8 @@ class BlobStore:
     blocks: dict[str, dict[str, bytes]] = field(default_factory=dict)  # blob name -> block id -> data
     tokens: dict[str, SasToken] = field(default_factory=dict)  # sig -> token
     sas_ttl: float = 86400.0
+    #: every token issued so far expires once this many more blocks have been staged (a SAS expiring mid-upload)
+    expire_after_blocks: int | None = None
     _last_stamp: float = 0.0
 
     # -- SAS ------------------------------------------------------------------------------------------------
@@ -231,6 +233,11 @@ def _put_block(store: BlobStore, req: Request, name: str) -> Response:
         raise BlobError(400, "InvalidQueryParameterValue", "blockid is required.")
     _check_md5(req)
     store.blocks.setdefault(name, {})[block_id] = req.body
+    if store.expire_after_blocks is not None:
+        store.expire_after_blocks -= 1
+        if store.expire_after_blocks <= 0:
+            store.expire_after_blocks = None
+            store.expire_tokens()
     return Response(201, b"", {"x-ms-request-server-encrypted": "true"})
 
 
