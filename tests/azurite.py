@@ -6,6 +6,7 @@ Without Node the Azurite tests are skipped locally, with the reason; in CI (``CI
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -60,10 +61,8 @@ class Azurite:
     def make_container(self, container: str = CONTAINER) -> None:
         from azure.core.exceptions import ResourceExistsError
 
-        try:
+        with contextlib.suppress(ResourceExistsError):
             self.service().create_container(container)
-        except ResourceExistsError:
-            pass
 
     def sas_token(self, container: str = CONTAINER, *, expires_in: timedelta = timedelta(hours=1),
                   start: datetime | None = None) -> str:

@@ -185,7 +185,8 @@ class AzureBlobUploader:
             now = self._properties(blob, name)
             if now is not None and _same(now, size, md5):
                 return _result(name, now, md5, uploaded=False)
-            raise err.restated(f"{SERVICE}: {name} was written by someone else during the upload") from None
+            raise err.restated(f"{SERVICE}: {name} was written by someone else during the upload",
+                               LandingZoneError) from None
         verified = self._properties(blob, name)
         if verified is None or not _same(verified, size, md5):
             got = "no blob" if verified is None else f"{verified.size} bytes, MD5 {_md5_hex(verified) or 'none'}"

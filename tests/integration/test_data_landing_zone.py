@@ -63,8 +63,9 @@ def file_pipeline(hook: AdobeExperiencePlatformHook, module: str = "Leads") -> d
 def start_run(hook: AdobeExperiencePlatformHook, flow_id: str, start: datetime, end: datetime,
               unit: int = 1) -> str:
     """``POST /runs`` as the on-demand runs use it; ``unit`` 1000 sends milliseconds."""
-    body = {"flowId": flow_id, "params": {"startTime": int(time.time()), "windowStartTime": int(start.timestamp()) * unit,
-                                          "windowEndTime": int(end.timestamp()) * unit}}
+    params = {"startTime": int(time.time()), "windowStartTime": int(start.timestamp()) * unit,
+              "windowEndTime": int(end.timestamp()) * unit}
+    body = {"flowId": flow_id, "params": params}
     answer = hook.client.request("POST", "/runs", json=body, idempotent=False).json()
     return str((answer.get("items") or [answer])[0]["id"])
 
@@ -110,7 +111,7 @@ def test_an_aws_hosted_landing_zone_is_refused_clearly_and_its_keys_are_masked(
     monkeypatch.setattr("airflow_provider_zoho_aep.hooks.aep.mask", masked.append)
     emulator.set_landing_zone_provider("Amazon S3")
     hook = AdobeExperiencePlatformHook()
-    with pytest.raises(ConfigurationError, match="Amazon S3.*not upload to yet") as caught:
+    with pytest.raises(ConfigurationError, match=r"Amazon S3.*not upload to yet") as caught:
         hook.upload_files_to_landing_zone([write_csv(tmp_path / "a.csv", RECORDS)], module="Leads", flow_id="f",
                                           window_start=WINDOW_START, window_end=WINDOW_END)
     assert "boto3" in str(caught.value)
@@ -212,7 +213,7 @@ def test_a_landing_zone_that_keeps_refusing_fails_clearly_without_the_token(emul
                                                                              tmp_path: Path) -> None:
     emulator.add_fault(Fault(method="*", path="^/blob/", status=403, count=-1))
     hook = AdobeExperiencePlatformHook()
-    with pytest.raises(LandingZoneError, match="refused.*403.*Manage Sources") as caught:
+    with pytest.raises(LandingZoneError, match=r"refused.*403.*Manage Sources") as caught:
         hook.upload_files_to_landing_zone([write_csv(tmp_path / "a.csv", RECORDS)], module="Leads", flow_id="f",
                                           window_start=WINDOW_START, window_end=WINDOW_END)
     tokens = [t.token for t in emulator.blob_store.tokens.values()]
