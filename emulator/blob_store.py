@@ -168,10 +168,7 @@ def _route(store: BlobStore, req: Request, name: str) -> Response:
         case "HEAD", None:
             return _properties(_existing(store, name), head=True)
         case "GET", None:
-            blob = _existing(store, name)
-            response = _properties(blob, head=False)
-            response.body = blob.data
-            return response
+            return _get_blob(_existing(store, name), req)
     raise BlobError(400, "UnsupportedQueryParameter", f"{req.method} with comp={comp} is not emulated.")
 
 
@@ -303,6 +300,25 @@ def _properties(blob: Blob, *, head: bool) -> Response:
     if head:
         headers["Content-Length"] = str(len(blob.data))  # HEAD: the length of the body it would have
     return Response(200, b"", headers)
+
+
+def _get_blob(blob: Blob, req: Request) -> Response:
+    """Get Blob, whole or a byte range (``x-ms-range``/``Range: bytes=a-b``, as the SDK downloads)."""
+    response = _properties(blob, head=False)
+    wanted = req.header("x-ms-range") or req.header("range")
+    if not wanted:
+        response.body = blob.data
+        return response
+    first, _, last = wanted.removeprefix("bytes=").partition("-")
+    size = len(blob.data)
+    start = int(first or 0)
+    end = min(int(last) if last else size - 1, size - 1)
+    if start >= size:
+        raise BlobError(416, "InvalidRange", "The range specified is invalid for the current size of the resource.")
+    response.status = 206
+    response.body = blob.data[start:end + 1]
+    response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
 
 
 def _list(store: BlobStore, req: Request) -> Response:
