@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -392,3 +393,20 @@ def test_explore_lists_the_landing_zone_and_previews_a_file(emulator: Emulator, 
     assert preview["data"] == RECORDS
     with pytest.raises(AEPAPIError):
         hook.client.request("GET", path, params=[("objectType", "file"), ("object", "dlz-user-container/x.csv")])
+
+
+def test_no_sas_token_in_any_log_line_or_result(emulator: Emulator, tmp_path: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    emulator.add_fault(Fault(method="HEAD", path="^/blob/", status=403, count=1))  # refusal, then a refresh
+    emulator.add_fault(Fault(method="PUT", path="^/blob/", kind="reset", count=1))
+    hook = AdobeExperiencePlatformHook()
+    manifest = {"module": "Leads", "window_start": WINDOW_START.isoformat(), "window_end": WINDOW_END.isoformat(),
+                "files": [{"path": str(write_csv(tmp_path / "a.csv", RECORDS)), "records": 3, "bytes": 1}]}
+    answer = json.dumps(hook.upload_export_to_landing_zone(manifest, "flow-1"))
+    issued = [r for r in emulator.requests if r.path.endswith("/landingzone/credentials")]
+    assert len(issued) == 3  # get, get, refresh: two different tokens were handed out
+    secrets = {v for r in emulator.requests if r.path.startswith("/blob/") for v in r.query.get("sig", [])}
+    assert len(secrets) == 2
+    text = caplog.text + answer
+    assert not any(sig in text or sig.replace("+", "%2B") in text for sig in secrets)
