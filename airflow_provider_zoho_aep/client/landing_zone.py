@@ -150,6 +150,7 @@ class LandingZoneClient:
         self.on_secret = on_secret
         self._current: LandingZoneCredentials | None = None
         self._seen: set[str] = set()
+        self._refreshed = False
 
     @property
     def base_url(self) -> str:
@@ -182,13 +183,20 @@ class LandingZoneClient:
 
         Without ``after_refusal``: the cached ones, read once. After the blob store refused ``after_refusal``:
         read again (Adobe hands out a fresh token once the old one has expired), and only when that is still the
-        refused token, refresh it.
+        refused token, refresh it: at most once per client, since every refresh revokes the token other tools
+        hold. A refreshed token refused too means the refusal is not about the token (permissions).
         """
         if after_refusal is None:
             return self._current or self.get_credentials()
         fresh = self.get_credentials()
         if fresh.sas_token != after_refusal.sas_token:
             return fresh
+        if self._refreshed:
+            raise LandingZoneError(
+                f"{SERVICE}: the store refused a freshly refreshed SAS too (403); check that the integration has "
+                "the Manage Sources permission", status=403, service=SERVICE,
+            )
+        self._refreshed = True
         return self.get_credentials(refresh=True)
 
     def _call(self, method: str, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:

@@ -221,6 +221,8 @@ def test_a_landing_zone_that_keeps_refusing_fails_clearly_without_the_token(emul
     text = str(caught.value) + repr(caught.value) + repr(caught.value.__cause__) + repr(caught.value.__context__)
     assert tokens and not any(token in text or token.split("sig=")[1] in text for token in tokens)
     assert emulator.blob_store.blobs == {}
+    # One refresh at most: each one revokes the token other tools of the organization hold.
+    assert emulator.store.dlz.credential_calls == ["get", "get", "refresh", "get"]
 
 
 def test_empty_files_are_not_uploaded(emulator: Emulator, tmp_path: Path) -> None:
