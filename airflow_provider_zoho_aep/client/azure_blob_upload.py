@@ -7,9 +7,9 @@ How one file goes up (:meth:`AzureBlobUploader.upload`):
    it twice. A blob with other content is replaced (below); no blob, a new one is made.
 2. **Blocks.** The file is cut into ``block_size`` blocks, staged (Put Block) by at most ``max_concurrency``
    threads, each reading only its own block from the file: memory is ``max_concurrency * block_size`` whatever
-   the file's size. Each block carries its own Content-MD5, which the store checks. Block IDs come from the
-   file's MD5 and the block's index, so after a failure the blocks the store already holds (uncommitted) are
-   recognised and not sent again.
+   the file's size. Each block carries its own Content-MD5, which the store checks. The file's own MD5 is
+   computed by another thread meanwhile. Block IDs are fixed for the call, so after a refusal the blocks the
+   store already holds (uncommitted) are recognised and not sent again.
 3. **Commit.** Put Block List with the file's Content-MD5 and a condition: If-None-Match ``*`` for a new blob
    (a concurrent writer makes it fail, never a silent overwrite), If-Match the old etag for a replacement.
    Until the commit, readers (and runs) see no blob or the old one: never a partial or doubled blob.
@@ -28,6 +28,7 @@ import base64
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -131,12 +132,15 @@ class AzureBlobUploader:
             # The landing zone's runs fail on empty files.
             raise LandingZoneError(f"{SERVICE}: {blob_name} would be an empty file; empty files are not uploaded",
                                    service=SERVICE)
-        md5 = md5 or file_md5(local_path)
+        # The file's MD5 is computed beside the block uploads (hashlib works outside the GIL), not before them.
+        digest = _Digest(Path(local_path), md5)
+        # Block IDs for this call: the blocks staged before a refusal are recognised when it resumes.
+        nonce = uuid.uuid4().hex[:24]
         credentials = self.credentials()
         for _round in range(MAX_CREDENTIAL_ROUNDS):
             self._secrets.update(credentials.secrets)
             try:
-                return self._upload_once(credentials, Path(local_path), blob_name, size, md5)
+                return self._upload_once(credentials, Path(local_path), blob_name, size, digest, nonce)
             except _Refused:
                 log.warning("The landing zone refused the SAS credentials while uploading %s; getting fresh "
                             "credentials and resuming", blob_name)
@@ -158,19 +162,21 @@ class AzureBlobUploader:
         )
 
     def _upload_once(
-        self, credentials: LandingZoneCredentials, path: Path, name: str, size: int, md5: str
+        self, credentials: LandingZoneCredentials, path: Path, name: str, size: int, digest: _Digest, nonce: str
     ) -> UploadedFile:
         blob = self._container(credentials).get_blob_client(name)
         existing = self._properties(blob, name)
-        if existing is not None and _same(existing, size, md5):
+        if existing is not None and existing.size == size and _same(existing, size, digest.result()):
+            md5 = digest.result()
             log.info("%s is already in the landing zone with the same size and MD5; not sent again", name)
             return _result(name, existing, md5, uploaded=False)
         if existing is not None:
             log.warning("%s exists in the landing zone with other content; replacing it (a run ingests it again)",
                         name)
-        ids = self._stage(blob, path, name, size, md5)
-        digest = bytearray(bytes.fromhex(md5))
-        settings = self.sdk.ContentSettings(content_type="text/csv", content_md5=digest)
+        digest.start()
+        ids = self._stage(blob, path, name, size, nonce)
+        md5 = digest.result()
+        settings = self.sdk.ContentSettings(content_type="text/csv", content_md5=bytearray(bytes.fromhex(md5)))
         if existing is None:
             conditions: dict[str, Any] = {"match_condition": self.sdk.MatchConditions.IfMissing}
         else:
@@ -197,10 +203,10 @@ class AzureBlobUploader:
         log.info("Uploaded %s (%d bytes, MD5 %s) and verified it", name, size, md5)
         return _result(name, verified, md5, uploaded=True, replaced=existing is not None)
 
-    def _stage(self, blob: Any, path: Path, name: str, size: int, md5: str) -> list[str]:
+    def _stage(self, blob: Any, path: Path, name: str, size: int, nonce: str) -> list[str]:
         """Stage every block the store does not hold yet; return the block IDs in order."""
         count = max(1, -(-size // self.block_size))
-        ids = [_block_id(md5, index) for index in range(count)]
+        ids = [_block_id(nonce, index) for index in range(count)]
         staged = self._staged_blocks(blob, name)
         todo = [i for i in range(count) if staged.get(ids[i]) != min(self.block_size, size - i * self.block_size)]
         if len(todo) < count:
@@ -286,9 +292,40 @@ class AzureBlobUploader:
                                    service=SERVICE) from None
 
 
-def _block_id(md5: str, index: int) -> str:
-    """Same length for every block (the store requires it), unique per file content and position."""
-    return f"{md5[:24]}-{index:06d}"
+def _block_id(nonce: str, index: int) -> str:
+    """Same length for every block (the store requires it), unique per upload call and position."""
+    return f"{nonce[:24]}-{index:06d}"
+
+
+class _Digest:
+    """The file's hex MD5: given, or computed once, in a thread of its own while the blocks go up."""
+
+    def __init__(self, path: Path, known: str | None) -> None:
+        self._path = path
+        self._value = known
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            self._value = file_md5(self._path)
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def start(self) -> None:
+        if self._value is None and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="dlz-md5", daemon=True)
+            self._thread.start()
+
+    def result(self) -> str:
+        if self._value is None:
+            self.start()
+            assert self._thread is not None
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+        assert self._value is not None
+        return self._value
 
 
 def _md5_hex(props: Any) -> str | None:
