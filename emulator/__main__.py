@@ -28,13 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        emulator = Emulator(
-            host=args.host,
-            port=args.port,
-            run_duration=args.run_duration,
-            verbose=args.verbose,
-            state_file=args.state_file,
-        )
+        emulator = Emulator(host=args.host, port=args.port, run_duration=args.run_duration, verbose=args.verbose,
+                            state_file=args.state_file)
         emulator.start()
     except (ValueError, OSError) as err:
         print(f"emulator: {err}", file=sys.stderr)
