@@ -1,0 +1,703 @@
+"""Export one window of one Zoho CRM module with the Bulk Read API v8, streamed to plain CSV files.
+
+The protocol: ``POST /crm/bulk/v8/read`` adds a job; ``GET /crm/bulk/v8/read/{id}`` until it is ``COMPLETED``;
+``GET {download_url}`` gives a zip holding one CSV of up to 200,000 records; ``more_records`` means a new job
+with ``page_token = next_page_token`` reads the next 200,000.
+
+What a careful client does here, and this one does:
+
+* **Exact windows.** Records whose ``Modified_Time`` is in ``[window_start, window_end)``, each window's
+  boundary record in exactly one window. Zoho does not document whether its comparators include the bound,
+  so the criteria ask for a window one second wider on each side than needed (``greater_equal start - 1 s``,
+  ``less_equal ceil(end)``): whether Zoho reads them as ``>=``/``<=`` or as ``>``/``<``, every record of the
+  window is in the answer. Each row's ``Modified_Time`` is then parsed (it carries the user's offset) and
+  compared in UTC against the exact half-open window; the extra rows are dropped. The same check drops a row
+  that a job selected but rendered after the record was modified into another window.
+* **Streaming.** The zip is downloaded in chunks to a temporary file; the CSV is read row by row from it and
+  written row by row; byte count and SHA-256 are computed as the bytes are written. Memory does not grow
+  with the record count.
+* **Never a truncated or doubled file.** A page is written to ``<name>.partial`` and renamed only once the
+  whole zip was read (the zip's CRC is checked); a failed download is retried from scratch.
+* **Limits.** 429 (concurrency, the 10-downloads-a-minute limit) waits ``Retry-After`` or backs off, within a
+  time budget; exhausted API credits (``LIMIT_EXCEEDED``) raise at once with the reset time (retrying only
+  burns what is left); a job ending in ``FAILURE`` gets one new job; an expired download link is re-read from
+  the job; a 401 ``INVALID_TOKEN`` mints one new access token (Zoho allows 10 a 10 minutes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import logging
+import math
+import os
+import random
+import re
+import tempfile
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+
+from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, redact
+from airflow_provider_zoho_aep.client.http import HttpTransport, parse_retry_after
+from airflow_provider_zoho_aep.client.zoho import CRM_API_VERSION, ZohoClient
+
+log = logging.getLogger(__name__)
+
+BULK_READ_PATH = f"/crm/bulk/{CRM_API_VERSION}/read"
+FIELDS_PATH = f"/crm/{CRM_API_VERSION}/settings/fields"
+#: Columns every export file has, whatever ``fields`` asks: the key of a record and of its version.
+KEY_FIELDS = ("id", "Modified_Time")
+_MODULE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
+_TOKEN_CODES = frozenset({"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE"})
+_EXPIRED_LINK_CODES = frozenset({"DOWNLOAD_URL_EXPIRED", "INVALID_URL", "RESOURCE_NOT_FOUND", "FILE_NOT_FOUND"})
+_SERVICE = "Zoho CRM"
+
+
+class ZohoCreditsExhaustedError(AEPAPIError):
+    """Zoho's API credits for the rolling 24 hours are used up; ``reset_time`` says when they come back."""
+
+    def __init__(self, message: str, *, reset_time: str | None = None, **fields: Any) -> None:
+        self.reset_time = reset_time
+        super().__init__(message, **fields)
+
+
+class BulkReadJobFailedError(AEPAPIError):
+    """A Bulk Read job ended in ``FAILURE`` twice in a row (or never finished)."""
+
+
+@dataclass(frozen=True)
+class ExportWindow:
+    """A half-open window ``[start, end)`` in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def contains(self, when: datetime) -> bool:
+        return self.start <= when < self.end
+
+
+# ---- checks before any call ---------------------------------------------------------------------------
+
+
+def check_export_arguments(
+    module: Any,
+    window_start: Any,
+    window_end: Any,
+    fields: Any,
+    out_dir: Any,
+    *,
+    now: datetime | None = None,
+) -> ExportWindow:
+    """Check what needs no metadata; returns the window in UTC. Raises :class:`ConfigurationError`."""
+    if not isinstance(module, str) or not _MODULE_NAME.match(module):
+        raise ConfigurationError(
+            "module", f"{module!r} is not a Zoho CRM module API name", "pass a module's api_name, e.g. 'Leads'"
+        )
+    for name, value in (("window_start", window_start), ("window_end", window_end)):
+        if not isinstance(value, datetime):
+            raise ConfigurationError(name, "is not a datetime", "pass a timezone-aware datetime")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ConfigurationError(
+                name, "is a naive datetime (no time zone)", "pass a timezone-aware datetime, e.g. in UTC"
+            )
+    start, end = window_start.astimezone(timezone.utc), window_end.astimezone(timezone.utc)
+    if end <= start:
+        raise ConfigurationError(
+            "window_end",
+            f"{end.isoformat()} is not after window_start {start.isoformat()}",
+            "pass an end after the start",
+        )
+    now = now or datetime.now(timezone.utc)
+    if end > now:
+        raise ConfigurationError(
+            "window_end",
+            f"{end.isoformat()} is in the future (now {now.replace(microsecond=0).isoformat()})",
+            "export a window only once it has ended, so no later change can belong to it",
+        )
+    if fields is not None:
+        if isinstance(fields, str) or not isinstance(fields, Sequence) or not fields:
+            raise ConfigurationError("fields", "is not a non-empty list of field API names", "pass e.g. ['Last_Name']")
+        bad = [f for f in fields if not isinstance(f, str) or not f]
+        if bad:
+            raise ConfigurationError("fields", f"{bad[0]!r} is not a field API name", "pass strings")
+    if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
+        raise ConfigurationError("out_dir", "is not a folder path", "pass the folder to write the CSV files into")
+    return ExportWindow(start, end)
+
+
+def zoho_datetime(when: datetime) -> str:
+    """Zoho's datetime format: ISO 8601, whole seconds, with the offset (``2026-01-01T00:00:00+00:00``)."""
+    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def query_bounds(window: ExportWindow) -> tuple[str, str]:
+    """The criteria values: one second wider than the window on each side (see the module docstring)."""
+    start_s = math.floor(window.start.timestamp())
+    end_s = math.ceil(window.end.timestamp())
+    lower = datetime.fromtimestamp(start_s - 1, timezone.utc)
+    upper = datetime.fromtimestamp(end_s, timezone.utc)
+    return zoho_datetime(lower), zoho_datetime(upper)
+
+
+# ---- reading Zoho's CSV -------------------------------------------------------------------------------
+
+
+class _WindowFilter:
+    """Is a ``Modified_Time`` string inside the window? Compared in UTC.
+
+    The fast path compares text: for rows written with an offset seen before, the window's bounds rendered
+    in that offset compare like the times themselves (fixed-width ``YYYY-MM-DDTHH:MM:SS``). Anything else
+    (another shape, fractions of a second) is parsed.
+    """
+
+    def __init__(self, window: ExportWindow) -> None:
+        self.window = window
+        self._bounds: dict[str, tuple[str, str, bool]] = {}
+
+    def __call__(self, value: str) -> bool:
+        if len(value) == 25 and value[19] in "+-" and value[10] == "T":
+            bounds = self._bounds.get(value[19:])
+            if bounds is None:
+                bounds = self._bounds[value[19:]] = self._text_bounds(value[19:])
+            lo, hi, hi_exact = bounds
+            head = value[:19]
+            return lo <= head < hi if hi_exact else lo <= head <= hi
+        return self._parsed(value)
+
+    def _text_bounds(self, offset: str) -> tuple[str, str, bool]:
+        tz = datetime.fromisoformat(f"2000-01-01T00:00:00{offset}").tzinfo
+        # A row's time has whole seconds: start rounds up to a whole second; end is exclusive if whole.
+        start = datetime.fromtimestamp(math.ceil(self.window.start.timestamp()), timezone.utc)
+        end_ts = self.window.end.timestamp()
+        end_whole = end_ts == math.floor(end_ts)
+        end = datetime.fromtimestamp(math.floor(end_ts), timezone.utc)
+        fmt = "%Y-%m-%dT%H:%M:%S"
+        return start.astimezone(tz).strftime(fmt), end.astimezone(tz).strftime(fmt), end_whole
+
+    def _parsed(self, value: str) -> bool:
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise AEPAPIError(
+                "Zoho CRM returned a Modified_Time that is not ISO 8601", detail=value[:40], service=_SERVICE
+            ) from None
+        if when.tzinfo is None:
+            raise AEPAPIError("Zoho CRM returned a Modified_Time without an offset", detail=value, service=_SERVICE)
+        return self.window.contains(when.astimezone(timezone.utc))
+
+
+class _HashingWriter(io.RawIOBase):
+    """A binary file that counts and hashes what passes through (under a 1 MiB buffer: few calls)."""
+
+    def __init__(self, target: io.BufferedWriter) -> None:
+        self._target = target
+        self.sha256 = hashlib.sha256()
+        self.bytes = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self._target.write(view)
+        self.sha256.update(view)
+        self.bytes += view.nbytes
+        return view.nbytes
+
+
+@dataclass
+class _PageFile:
+    path: str
+    records: int
+    bytes: int
+    sha256: str
+
+
+def write_page(zip_path: str, columns: list[str], keep: Callable[[str], bool], out_path: str) -> _PageFile | None:
+    """Copy the rows of a Bulk Read zip whose ``Modified_Time`` passes ``keep`` into a CSV at ``out_path``.
+
+    ``columns`` is the output header (a subset of the zip's). Returns None, and leaves no file, when no row
+    is kept. The file appears under its name only when complete.
+    """
+    partial = out_path + ".partial"
+    records = 0
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+            if len(names) != 1:
+                raise AEPAPIError(f"a Bulk Read result holds {len(names)} CSV files, not one", service=_SERVICE)
+            with (
+                archive.open(names[0]) as raw,
+                io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text,
+                open(partial, "wb") as target,
+            ):
+                reader = csv.reader(text)
+                header = next(reader, None)
+                if header is None:
+                    raise AEPAPIError("a Bulk Read result CSV has no header", service=_SERVICE)
+                missing = [c for c in columns if c not in header]
+                if missing:
+                    raise AEPAPIError(f"a Bulk Read result lacks the column(s) {', '.join(missing)}", service=_SERVICE)
+                hashing = _HashingWriter(target)  # type: ignore[arg-type]
+                buffered = io.BufferedWriter(hashing, buffer_size=1 << 20)
+                out = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
+                writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: CRLF, quotes only where needed
+                writer.writerow(columns)
+                time_at = header.index("Modified_Time")
+                width = len(header)
+                pick = None if header == columns else [header.index(c) for c in columns]
+
+                def kept() -> Iterator[list[str]]:
+                    nonlocal records
+                    for row in reader:
+                        if len(row) != width:
+                            raise AEPAPIError(
+                                f"a Bulk Read result row has {len(row)} columns, the header {width}",
+                                service=_SERVICE,
+                            )
+                        if keep(row[time_at]):
+                            records += 1
+                            yield row if pick is None else [row[i] for i in pick]
+
+                writer.writerows(kept())
+                out.flush()
+                out.detach()
+                buffered.flush()
+    except (zipfile.BadZipFile, EOFError, zlib.error) as err:
+        _remove(partial)
+        raise _DownloadBroken(f"the Bulk Read result is not a whole zip ({err})") from None
+    except BaseException:
+        _remove(partial)
+        raise
+    if records == 0:
+        _remove(partial)
+        return None
+    os.replace(partial, out_path)
+    return _PageFile(out_path, records, hashing.bytes, hashing.sha256.hexdigest())
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+
+
+class _DownloadBroken(Exception):
+    """The download ended early or the zip is damaged: download again."""
+
+
+# ---- the client ---------------------------------------------------------------------------------------
+
+
+class ZohoBulkReadClient:
+    """Bulk Read jobs and their results, with Zoho's limits handled.
+
+    :param zoho: the Zoho client that holds the credentials and mints access tokens (only when needed)
+    :param transport: the HTTP transport (timeouts, 5xx and connection retries)
+    :param poll_interval: the longest wait between two looks at a job (starts at 0.2 s, doubles up to this)
+    :param job_timeout: seconds a job may take before the export gives up
+    :param throttle_budget: seconds one call may spend waiting out 429s
+    :param download_attempts: attempts per result download (a reset or a damaged zip starts it again)
+    :param chunk_size: bytes read per chunk while downloading
+    """
+
+    def __init__(
+        self,
+        zoho: ZohoClient,
+        transport: HttpTransport,
+        *,
+        poll_interval: float = 10.0,
+        job_timeout: float = 3600.0,
+        throttle_budget: float = 600.0,
+        download_attempts: int = 5,
+        chunk_size: int = 1 << 20,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.zoho = zoho
+        self.transport = transport
+        self.poll_interval = poll_interval
+        self.job_timeout = job_timeout
+        self.throttle_budget = throttle_budget
+        self.download_attempts = download_attempts
+        self.chunk_size = chunk_size
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = random.Random()
+        self._token: str | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return self.zoho.settings.endpoint
+
+    # ---- one call, with tokens and 429s --------------------------------------------------------------
+
+    def _auth(self, refresh: bool = False) -> dict[str, str]:
+        if refresh or self._token is None:
+            self._token = self.zoho.access_token(refresh=refresh)
+        return {"Authorization": f"Zoho-oauthtoken {self._token}"}
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One CRM API call: 401 INVALID_TOKEN mints one new token; 429 waits within the budget."""
+        started = self._clock()
+        refreshed = False
+        throttles = 0
+        while True:
+            response = self.transport.request(
+                method,
+                f"{self.endpoint}{path}",
+                service=_SERVICE,
+                headers=self._auth(),
+                ok=(200, 201, 202, 204, 400, 401, 404, 410, 429),
+                **kwargs,
+            )
+            if response.status_code < 400:
+                return response
+            body = _json(response)
+            code = str(body.get("code") or "") if isinstance(body, dict) else ""
+            if code == "LIMIT_EXCEEDED":
+                raise self._credits_error(response, body, method, path)
+            if response.status_code == 401 and code in _TOKEN_CODES and not refreshed:
+                refreshed = True
+                self._auth(refresh=True)
+                continue
+            if response.status_code == 429:
+                throttles += 1
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                if wait is None:
+                    wait = self._rng.uniform(0.5, 1.0) * min(60.0, 2.0**throttles)
+                else:
+                    wait += self._rng.uniform(0, min(wait, 1.0))
+                if self._clock() - started + wait > self.throttle_budget:
+                    raise self.transport.error_from_response(response, _SERVICE, method, path, throttles).restated(
+                        f"Zoho CRM {method} {path} was still throttled after {self._clock() - started:.0f} s "
+                        f"(429 {code or 'Too Many Requests'}); Zoho limits concurrent calls and bulk downloads",
+                        attempts=throttles,
+                    )
+                log.info("%s %s: throttled by Zoho (429), waiting %.1f s", method, path, wait)
+                self._sleep(wait)
+                continue
+            raise self.transport.error_from_response(response, _SERVICE, method, path)
+
+    def _credits_error(self, response: requests.Response, body: Any, method: str, path: str) -> AEPAPIError:
+        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        reset = details.get("reset_time") or response.headers.get("X-RATELIMIT-RESET")
+        when = f"they reset at {reset}" if reset else "they come back over a rolling 24 hours"
+        return ZohoCreditsExhaustedError(
+            f"Zoho CRM {method} {path}: the org's API credits are exhausted; {when}. Not retried: every retry "
+            "would spend credits other integrations need",
+            reset_time=str(reset) if reset else None,
+            status=response.status_code,
+            code="LIMIT_EXCEEDED",
+            detail=redact(str(body.get("message") or ""), self.transport.secrets) or None,
+            service=_SERVICE,
+        )
+
+    # ---- metadata -----------------------------------------------------------------------------------
+
+    def module_fields(self, module: str) -> list[dict[str, Any]]:
+        """Zoho's fields metadata of ``module``; an unknown module is a :class:`ConfigurationError`."""
+        try:
+            response = self.call("GET", FIELDS_PATH, params={"module": module})
+        except AEPAPIError as err:
+            if err.code in ("INVALID_MODULE", "INVALID_DATA") or (err.status == 400 and err.code is None):
+                raise ConfigurationError(
+                    "module", f"Zoho CRM has no module {module!r}", "pass a module's api_name, e.g. 'Leads'"
+                ) from None
+            raise
+        body = _json(response)
+        fields = body.get("fields") if isinstance(body, dict) else None
+        if response.status_code == 204 or not isinstance(fields, list):
+            raise ConfigurationError("module", f"Zoho CRM lists no fields for {module!r}", "check the module name")
+        return fields
+
+    def resolve_fields(self, module: str, fields: Sequence[str] | None) -> list[str]:
+        """The export's columns: ``fields`` checked against the metadata (all fields when None), with
+        ``id`` first and ``Modified_Time`` always present."""
+        names = [str(f.get("api_name")) for f in self.module_fields(module) if f.get("api_name")]
+        if fields is None:
+            wanted = list(names)
+        else:
+            known = set(names) | {"id"}
+            unknown = [f for f in fields if f not in known]
+            if unknown:
+                raise ConfigurationError(
+                    "fields",
+                    f"{module} has no field {unknown[0]!r}",
+                    f"use the API names of the module's fields (e.g. {', '.join(names[:4])})",
+                )
+            wanted = list(dict.fromkeys(fields))
+        columns = ["id", *(f for f in wanted if f != "id")]
+        if "Modified_Time" not in columns:
+            columns.append("Modified_Time")
+        return columns
+
+    # ---- jobs ---------------------------------------------------------------------------------------
+
+    def create_job(self, query: dict[str, Any]) -> str:
+        response = self.call("POST", BULK_READ_PATH, json={"query": query, "file_type": "csv"}, idempotent=False)
+        body = _json(response)
+        try:
+            return str(body["data"][0]["details"]["id"])
+        except (KeyError, IndexError, TypeError):
+            raise AEPAPIError("Zoho CRM added a Bulk Read job but named no job ID", service=_SERVICE) from None
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        body = _json(self.call("GET", f"{BULK_READ_PATH}/{job_id}"))
+        try:
+            return dict(body["data"][0])
+        except (KeyError, IndexError, TypeError):
+            raise AEPAPIError(f"Zoho CRM answered no state for Bulk Read job {job_id}", service=_SERVICE) from None
+
+    def wait_for_job(self, job_id: str) -> dict[str, Any]:
+        """Poll the job until it ends (backing off: every look costs an API credit)."""
+        deadline = self._clock() + self.job_timeout
+        delay = 0.2
+        while True:
+            job = self.job(job_id)
+            state = str(job.get("state") or "")
+            if state in ("COMPLETED", "FAILURE"):
+                return job
+            if self._clock() + delay > deadline:
+                raise BulkReadJobFailedError(
+                    f"Bulk Read job {job_id} is still {state or 'unknown'} after {self.job_timeout:.0f} s",
+                    service=_SERVICE,
+                )
+            self._sleep(delay)
+            delay = min(self.poll_interval, delay * 2)
+
+    def run_job(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Add a job and wait for it; a job that ends in FAILURE gets one new job, then an error."""
+        first_failed: str | None = None
+        for _ in range(2):
+            job_id = self.create_job(query)
+            log.info("Bulk Read job %s added for %s", job_id, query["module"]["api_name"])
+            job = self.wait_for_job(job_id)
+            if job.get("state") == "COMPLETED":
+                job.setdefault("id", job_id)
+                return job
+            if first_failed is not None:
+                raise BulkReadJobFailedError(
+                    f"Zoho CRM Bulk Read jobs {first_failed} and {job_id} both ended in FAILURE; Zoho gives no "
+                    "reason in the job. Check the module's fields and the org's Bulk Read limits, then re-run",
+                    service=_SERVICE,
+                )
+            first_failed = job_id
+            log.warning("Bulk Read job %s ended in FAILURE; adding one new job", job_id)
+        raise AssertionError("unreachable")
+
+    # ---- downloads ----------------------------------------------------------------------------------
+
+    def download(self, job: dict[str, Any], target: str) -> dict[str, Any]:
+        """Download the job's zip to ``target``, whole. Returns the job as last read (the link may change)."""
+        job_id = str(job["id"])
+        link_rereads = 0
+        for attempt in range(1, self.download_attempts + 1):
+            url = _absolute(self.endpoint, str((job.get("result") or {}).get("download_url") or ""))
+            try:
+                self._fetch(url, target)
+                return job
+            except _LinkExpired:
+                if link_rereads >= 2:
+                    raise AEPAPIError(
+                        f"the download link of Bulk Read job {job_id} expired again after reading the job",
+                        service=_SERVICE,
+                    ) from None
+                link_rereads += 1
+                log.info("The download link of Bulk Read job %s expired; reading the job again", job_id)
+                job = {**self.job(job_id), "id": job_id}
+            except (_DownloadBroken, requests.ConnectionError, requests.Timeout) as err:
+                reason = err if isinstance(err, _DownloadBroken) else type(err).__name__
+                if attempt == self.download_attempts:
+                    raise AEPAPIError(
+                        f"the result of Bulk Read job {job_id} could not be downloaded whole in "
+                        f"{attempt} attempts ({reason})",
+                        service=_SERVICE,
+                        attempts=attempt,
+                    ) from None
+                wait = self._rng.uniform(0, min(30.0, 0.5 * 2**attempt))
+                log.warning("Download of Bulk Read job %s broke off (%s); again in %.1f s", job_id, reason, wait)
+                self._sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _fetch(self, url: str, target: str) -> None:
+        started = self._clock()
+        throttles = 0
+        refreshed = False
+        while True:
+            response = self.transport.session.get(
+                url, headers=self._auth(), stream=True, timeout=self.transport.timeout, allow_redirects=False
+            )
+            with response:
+                path = url.split("?", 1)[0].replace(self.endpoint, "")
+                log.info("GET %s -> %d", path, response.status_code)
+                if response.status_code == 200:
+                    expected = response.headers.get("Content-Length")
+                    written = 0
+                    try:
+                        with open(target, "wb") as out:
+                            for chunk in response.iter_content(self.chunk_size):
+                                out.write(chunk)
+                                written += len(chunk)
+                    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
+                        raise _DownloadBroken(f"the connection broke after {written} bytes") from err
+                    if expected is not None and int(expected) != written:
+                        raise _DownloadBroken(f"got {written} of {expected} bytes")
+                    return
+                body = _json(response)
+                code = str(body.get("code") or "") if isinstance(body, dict) else ""
+                if code == "LIMIT_EXCEEDED":
+                    raise self._credits_error(response, body, "GET", path)
+                if response.status_code == 401 and code in _TOKEN_CODES and not refreshed:
+                    refreshed = True
+                    self._auth(refresh=True)
+                    continue
+                if response.status_code == 429:
+                    throttles += 1
+                    wait = parse_retry_after(response.headers.get("Retry-After"))
+                    wait = (self._rng.uniform(0.5, 1.0) * min(60.0, 2.0**throttles)) if wait is None else wait
+                    if self._clock() - started + wait > self.throttle_budget:
+                        raise self.transport.error_from_response(response, _SERVICE, "GET", path, throttles)
+                    log.info("GET %s: throttled by Zoho (429), waiting %.1f s", path, wait)
+                    self._sleep(wait)
+                    continue
+                if code in _EXPIRED_LINK_CODES or response.status_code in (404, 410):
+                    raise _LinkExpired()
+                if response.status_code in (500, 502, 503, 504):
+                    raise _DownloadBroken(f"HTTP {response.status_code}")
+                raise self.transport.error_from_response(response, _SERVICE, "GET", path)
+
+    # ---- the export ---------------------------------------------------------------------------------
+
+    def export(
+        self,
+        module: str,
+        window: ExportWindow,
+        columns: list[str],
+        out_dir: str,
+        *,
+        work_dir: str | None = None,
+    ) -> dict[str, Any]:
+        """Export the records of ``module`` modified in ``window`` into CSV files in ``out_dir``."""
+        os.makedirs(out_dir, exist_ok=True)
+        lower, upper = query_bounds(window)
+        query: dict[str, Any] = {
+            "module": {"api_name": module},
+            "fields": columns,
+            "criteria": {
+                "group_operator": "and",
+                "group": [
+                    {"field": {"api_name": "Modified_Time"}, "comparator": "greater_equal", "value": lower},
+                    {"field": {"api_name": "Modified_Time"}, "comparator": "less_equal", "value": upper},
+                ],
+            },
+        }
+        keep = _WindowFilter(window)
+        stem = f"{module}_{_stamp(window.start)}_{_stamp(window.end)}"
+        files: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            page += 1
+            job = self.run_job(query)
+            result = job.get("result") or {}
+            count = int(result.get("count") or 0)
+            log.info("Bulk Read job %s: page %d holds %d record(s)", job.get("id"), page, count)
+            if count > 0:
+                fd, zip_path = tempfile.mkstemp(prefix="zoho-bulk-read-", suffix=".zip", dir=work_dir)
+                os.close(fd)
+                try:
+                    written = self._download_and_write(
+                        job, zip_path, columns, keep, os.path.join(out_dir, f"{stem}_part{page:04d}.csv")
+                    )
+                finally:
+                    _remove(zip_path)
+                if written is not None:
+                    files.append(
+                        {
+                            "path": written.path,
+                            "records": written.records,
+                            "bytes": written.bytes,
+                            "sha256": written.sha256,
+                        }
+                    )
+            token = result.get("next_page_token")
+            if not result.get("more_records"):
+                break
+            if not token:
+                raise AEPAPIError(
+                    f"Bulk Read job {job.get('id')} has more records but no next_page_token", service=_SERVICE
+                )
+            query = {**query, "page_token": token}
+            query.pop("page", None)
+        return {
+            "module": module,
+            "window_start": window.start.isoformat(),
+            "window_end": window.end.isoformat(),
+            "fields": list(columns),
+            "records": sum(f["records"] for f in files),
+            "bytes": sum(f["bytes"] for f in files),
+            "files": files,
+        }
+
+    def _download_and_write(
+        self, job: dict[str, Any], zip_path: str, columns: list[str], keep: _WindowFilter, out_path: str
+    ) -> _PageFile | None:
+        """Download and convert one page; a zip that turns out damaged is downloaded again (bounded)."""
+        for attempt in range(1, self.download_attempts + 1):
+            job = self.download(job, zip_path)
+            try:
+                return write_page(zip_path, columns, keep, out_path)
+            except _DownloadBroken as err:
+                if attempt == self.download_attempts:
+                    raise AEPAPIError(
+                        f"the result of Bulk Read job {job.get('id')} is damaged: {err}", service=_SERVICE
+                    ) from None
+                log.warning("The result of Bulk Read job %s is damaged (%s); downloading again", job.get("id"), err)
+        raise AssertionError("unreachable")
+
+
+class _LinkExpired(Exception):
+    pass
+
+
+def _absolute(endpoint: str, link: str) -> str:
+    if not link:
+        raise AEPAPIError("a completed Bulk Read job names no download_url", service=_SERVICE)
+    if link.startswith(("http://", "https://")):
+        if not link.startswith(endpoint + "/"):
+            raise AEPAPIError("a Bulk Read download_url points outside the CRM API endpoint", service=_SERVICE)
+        return link
+    return f"{endpoint}{link if link.startswith('/') else '/' + link}"
+
+
+def _stamp(when: datetime) -> str:
+    text = when.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return text + (f".{when.microsecond:06d}" if when.microsecond else "") + "Z"
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {}
+
+
+__all__ = [
+    "KEY_FIELDS",
+    "BulkReadJobFailedError",
+    "ExportWindow",
+    "ZohoBulkReadClient",
+    "ZohoCreditsExhaustedError",
+    "check_export_arguments",
+    "query_bounds",
+    "write_page",
+    "zoho_datetime",
+]
