@@ -11,7 +11,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
 from airflow_provider_zoho_aep.client import runs
-from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -59,7 +59,6 @@ class AEPDataflowRunSensor(BaseSensorOperator):
             self._pushed_run_id = run_id
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        check_id(self.flow_id, "flow_id")
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
         found = runs.check(hook.list_runs(self.flow_id, limit=5), self.flow_id)
         if found.run is None:

@@ -16,10 +16,10 @@ from airflow_provider_zoho_aep.operators.base_connection import (
     AEPCreateZohoCRMBaseConnectionOperator,
 )
 from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
-from airflow_provider_zoho_aep.operators.explore import AEPListTablesOperator
+from airflow_provider_zoho_aep.operators.delete_dataflow import AEPDeleteDataflowOperator
+from airflow_provider_zoho_aep.operators.list_tables import AEPListTablesOperator
 from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourceConnectionOperator
 from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
-from airflow_provider_zoho_aep.operators.teardown import AEPDeleteDataflowOperator
 from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
 from tests.conftest import aep_connection, set_connection, zoho_connection
 from tests.integration.test_pipeline import context
