@@ -34,7 +34,6 @@ import logging
 import math
 import os
 import random
-import re
 import tempfile
 import time
 import zipfile
@@ -49,6 +48,7 @@ import requests
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, redact
 from airflow_provider_zoho_aep.client.http import HttpTransport, parse_retry_after
 from airflow_provider_zoho_aep.client.zoho import CRM_API_VERSION, ZohoClient
+from airflow_provider_zoho_aep.validation import ExportWindow
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,6 @@ BULK_READ_PATH = f"/crm/bulk/{CRM_API_VERSION}/read"
 FIELDS_PATH = f"/crm/{CRM_API_VERSION}/settings/fields"
 #: Columns every export file has, whatever ``fields`` asks: the key of a record and of its version.
 KEY_FIELDS = ("id", "Modified_Time")
-_MODULE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 _TOKEN_CODES = frozenset({"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE"})
 _EXPIRED_LINK_CODES = frozenset({"DOWNLOAD_URL_EXPIRED", "INVALID_URL", "RESOURCE_NOT_FOUND", "FILE_NOT_FOUND"})
 _SERVICE = "Zoho CRM"
@@ -72,66 +71,6 @@ class ZohoCreditsExhaustedError(AEPAPIError):
 
 class BulkReadJobFailedError(AEPAPIError):
     """A Bulk Read job ended in ``FAILURE`` twice in a row (or never finished)."""
-
-
-@dataclass(frozen=True)
-class ExportWindow:
-    """A half-open window ``[start, end)`` in UTC."""
-
-    start: datetime
-    end: datetime
-
-    def contains(self, when: datetime) -> bool:
-        return self.start <= when < self.end
-
-
-# ---- checks before any call ---------------------------------------------------------------------------
-
-
-def check_export_arguments(
-    module: Any,
-    window_start: Any,
-    window_end: Any,
-    fields: Any,
-    out_dir: Any,
-    *,
-    now: datetime | None = None,
-) -> ExportWindow:
-    """Check what needs no metadata; returns the window in UTC. Raises :class:`ConfigurationError`."""
-    if not isinstance(module, str) or not _MODULE_NAME.match(module):
-        raise ConfigurationError(
-            "module", f"{module!r} is not a Zoho CRM module API name", "pass a module's api_name, e.g. 'Leads'"
-        )
-    for name, value in (("window_start", window_start), ("window_end", window_end)):
-        if not isinstance(value, datetime):
-            raise ConfigurationError(name, "is not a datetime", "pass a timezone-aware datetime")
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ConfigurationError(
-                name, "is a naive datetime (no time zone)", "pass a timezone-aware datetime, e.g. in UTC"
-            )
-    start, end = window_start.astimezone(timezone.utc), window_end.astimezone(timezone.utc)
-    if end <= start:
-        raise ConfigurationError(
-            "window_end",
-            f"{end.isoformat()} is not after window_start {start.isoformat()}",
-            "pass an end after the start",
-        )
-    now = now or datetime.now(timezone.utc)
-    if end > now:
-        raise ConfigurationError(
-            "window_end",
-            f"{end.isoformat()} is in the future (now {now.replace(microsecond=0).isoformat()})",
-            "export a window only once it has ended, so no later change can belong to it",
-        )
-    if fields is not None:
-        if isinstance(fields, str) or not isinstance(fields, Sequence) or not fields:
-            raise ConfigurationError("fields", "is not a non-empty list of field API names", "pass e.g. ['Last_Name']")
-        bad = [f for f in fields if not isinstance(f, str) or not f]
-        if bad:
-            raise ConfigurationError("fields", f"{bad[0]!r} is not a field API name", "pass strings")
-    if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
-        raise ConfigurationError("out_dir", "is not a folder path", "pass the folder to write the CSV files into")
-    return ExportWindow(start, end)
 
 
 def zoho_datetime(when: datetime) -> str:
@@ -696,7 +635,6 @@ __all__ = [
     "ExportWindow",
     "ZohoBulkReadClient",
     "ZohoCreditsExhaustedError",
-    "check_export_arguments",
     "query_bounds",
     "write_page",
     "zoho_datetime",

@@ -161,10 +161,10 @@ class ZohoCRMHook(BaseHook):
             ``records``, ``bytes``, ``files`` (each ``path``, ``records``, ``bytes``, ``sha256``); no file
             when the window holds no record
         """
-        from airflow_provider_zoho_aep.client.zoho_bulk_read import check_export_arguments
+        from airflow_provider_zoho_aep.validation import check_export_arguments
 
         window = check_export_arguments(module, window_start, window_end, fields, out_dir)
-        self.settings  # noqa: B018 - validates the Connection before any call
+        self.validate_connection()
         columns = self.bulk_read.resolve_fields(module, fields)
         manifest = self.bulk_read.export(module, window, columns, str(out_dir))
         self.log.info(
