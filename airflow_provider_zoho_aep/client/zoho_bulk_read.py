@@ -310,21 +310,32 @@ class ZohoBulkReadClient:
                 continue
             if response.status_code == 429:
                 throttles += 1
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                if wait is None:
-                    wait = self._rng.uniform(0.5, 1.0) * min(60.0, 2.0**throttles)
-                else:
-                    wait += self._rng.uniform(0, min(wait, 1.0))
-                if self._clock() - started + wait > self.throttle_budget:
-                    raise self.transport.error_from_response(response, _SERVICE, method, path, throttles).restated(
-                        f"Zoho CRM {method} {path} was still throttled after {self._clock() - started:.0f} s "
-                        f"(429 {code or 'Too Many Requests'}); Zoho limits concurrent calls and bulk downloads",
-                        attempts=throttles,
-                    )
-                log.info("%s %s: throttled by Zoho (429), waiting %.1f s", method, path, wait)
-                self._sleep(wait)
+                self._wait_out_429(response, code, method, path, started, throttles)
                 continue
             raise self.transport.error_from_response(response, _SERVICE, method, path)
+
+    def _wait_out_429(
+        self, response: requests.Response, code: str, method: str, path: str, started: float, throttles: int
+    ) -> None:
+        """Sleep as Zoho asks (``Retry-After``, else backing off), or raise once the budget would be overrun.
+
+        A 429 means the call was not processed (Zoho's concurrency limit, or its 10 downloads a minute), so
+        calling again is safe; jitter keeps parallel tasks from coming back together.
+        """
+        wait = parse_retry_after(response.headers.get("Retry-After"))
+        if wait is None:
+            wait = self._rng.uniform(0.5, 1.0) * min(60.0, 2.0**throttles)
+        else:
+            wait += self._rng.uniform(0, min(wait, 1.0))
+        if self._clock() - started + wait > self.throttle_budget:
+            raise self.transport.error_from_response(response, _SERVICE, method, path, throttles).restated(
+                f"Zoho CRM {method} {path} was still throttled after {self._clock() - started:.0f} s "
+                f"(429 {code or 'Too Many Requests'}; next wait {wait:.0f} s, budget {self.throttle_budget:.0f} s); "
+                "Zoho limits concurrent calls and bulk downloads",
+                attempts=throttles,
+            )
+        log.info("%s %s: throttled by Zoho (429), waiting %.1f s", method, path, wait)
+        self._sleep(wait)
 
     def _credits_error(self, response: requests.Response, body: Any, method: str, path: str) -> AEPAPIError:
         details = body.get("details") if isinstance(body.get("details"), dict) else {}
@@ -501,12 +512,7 @@ class ZohoBulkReadClient:
                     continue
                 if response.status_code == 429:
                     throttles += 1
-                    wait = parse_retry_after(response.headers.get("Retry-After"))
-                    wait = (self._rng.uniform(0.5, 1.0) * min(60.0, 2.0**throttles)) if wait is None else wait
-                    if self._clock() - started + wait > self.throttle_budget:
-                        raise self.transport.error_from_response(response, _SERVICE, "GET", path, throttles)
-                    log.info("GET %s: throttled by Zoho (429), waiting %.1f s", path, wait)
-                    self._sleep(wait)
+                    self._wait_out_429(response, code, "GET", path, started, throttles)
                     continue
                 if code in _EXPIRED_LINK_CODES or response.status_code in (404, 410):
                     raise _LinkExpired()
