@@ -40,7 +40,8 @@ def test_export_is_exactly_the_records_modified_in_the_window(
     assert manifest["module"] == module
     assert manifest["window_start"] == start.isoformat()
     assert manifest["window_end"] == end.isoformat()
-    assert manifest["fields"] == emulator.crm.data.field_names(module)
+    names = emulator.crm.data.field_names(module)
+    assert manifest["fields"] == ["Modified_Time", "id", *(n for n in names if n not in ("id", "Modified_Time"))]
 
 
 @pytest.mark.parametrize("comparators", ["as_named", "strict", "inclusive"])
@@ -67,7 +68,7 @@ def test_empty_window_is_a_success_with_no_file(emulator: Emulator, tmp_path: Pa
 def test_chosen_fields_keep_their_order_with_id_and_modified_time(emulator: Emulator, tmp_path: Path) -> None:
     start, end = T0 + 2 * HOUR, T0 + 8 * HOUR
     manifest = export("Leads", start, end, tmp_path, fields=["Company", "Email"])
-    assert manifest["fields"] == ["id", "Company", "Email", "Modified_Time"]
+    assert manifest["fields"] == ["Modified_Time", "id", "Company", "Email"]
     assert_exact(manifest, expected(emulator, "Leads", start, end))
     text = Path(manifest["files"][0]["path"]).read_text(encoding="utf-8")
     for awkward in ('"Acme, Inc."', '"The ""Best"" Widgets"', "Müller & Söhne GmbH", '"Line one\nLine two Ltd"'):
@@ -120,7 +121,7 @@ def test_record_modified_while_its_export_runs_lands_in_its_new_window_once(
     assert job.result is not None
     with zipfile.ZipFile(job.result.path) as archive:
         text = archive.read(archive.namelist()[0]).decode()
-    assert f"{moved['id']},{moved['Created_Time']},{modified['Modified_Time']}," in text, "Zoho's file has the edit"
+    assert f"{modified['Modified_Time']},{moved['id']}," in text, "Zoho's file has the edit"
     manifest_a = result["a"]
     assert_exact(manifest_a, [r for r in before_a if r["id"] != moved["id"]])
     manifest_b = export("Leads", *window_b, tmp_path / "b")
