@@ -23,6 +23,8 @@ import hashlib
 import io
 import math
 import os
+import queue
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -146,7 +148,8 @@ def write_page(zip_path: str, columns: list[str], keep: WindowFilter, out_path: 
                     raise AEPAPIError(f"a Bulk Read result lacks the column(s) {', '.join(missing)}", service=_SERVICE)
                 if header == columns and columns[0] == "Modified_Time":
                     hashing.write(header_line.removeprefix(_BOM))
-                    records = _copy_records(member, hashing, keep)
+                    with _ReadAhead(member) as blocks, _WriteBehind(hashing) as behind:
+                        records = _copy_records(blocks, behind, keep)
                 else:
                     member.close()
                     with archive.open(names[0]) as again:
@@ -177,7 +180,87 @@ def _read_line(member: IO[bytes]) -> bytes:
 _NOT_QUOTE_OR_LF = bytes(b for b in range(256) if b not in b'"\n')
 
 
-def _copy_records(member: IO[bytes], out: HashingWriter, keep: WindowFilter) -> int:
+class _ReadAhead:
+    """Blocks of a zip member, decompressed one block ahead in a thread (zlib lets go of the GIL meanwhile).
+
+    At most two blocks wait: memory stays flat.
+    """
+
+    def __init__(self, member: IO[bytes]) -> None:
+        self._member = member
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="zoho-csv-read-ahead", daemon=True)
+
+    def __enter__(self) -> _ReadAhead:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                block = self._member.read(_BLOCK)
+                self._put(block)
+                if not block:
+                    return
+        except BaseException as err:  # handed to the reader, raised there
+            self._put(err)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(queue.Full):
+                self._queue.put(item, timeout=0.1)
+                return
+
+    def read(self, _size: int = -1) -> bytes:
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+class _WriteBehind:
+    """Writes (and hashes) in a thread, so the next block is judged meanwhile; at most two blocks wait."""
+
+    def __init__(self, target: HashingWriter) -> None:
+        self._target = target
+        self._queue: queue.Queue[bytes | memoryview | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="zoho-csv-write-behind", daemon=True)
+
+    def __enter__(self) -> _WriteBehind:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None and exc[0] is None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._target.write(item)
+                except BaseException as err:
+                    self._error = err
+
+    def write(self, data: bytes | memoryview) -> int:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(data)
+        return len(data)
+
+
+def _copy_records(member: _ReadAhead, out: _WriteBehind, keep: WindowFilter) -> int:
     """Copy the records after the header whose time passes ``keep``; returns how many were copied."""
     records = 0
     carry = b""
@@ -230,7 +313,7 @@ def _quoting(text: bytes | memoryview, line_count: int) -> tuple[list[int], int 
     return inside, starts[-1]
 
 
-def _copy_block(lines: list[bytes], inside: list[int], data: bytes, out: HashingWriter, keep: WindowFilter) -> int:
+def _copy_block(lines: list[bytes], inside: list[int], data: bytes, out: _WriteBehind, keep: WindowFilter) -> int:
     """Whole records ``lines`` (the first ``len(lines)`` lines of ``data``): copy, all at once or one by one.
 
     All at once when every record-start line carries Zoho's time shape with one offset and the smallest and
@@ -265,7 +348,7 @@ def _copy_block(lines: list[bytes], inside: list[int], data: bytes, out: Hashing
     return _copy_one_by_one(lines, out, keep)
 
 
-def _copy_one_by_one(lines: list[bytes], out: HashingWriter, keep: WindowFilter) -> int:
+def _copy_one_by_one(lines: list[bytes], out: _WriteBehind, keep: WindowFilter) -> int:
     """The careful way through a block: each record's lines, kept or dropped on its parsed time."""
     kept = 0
     record: list[bytes] = []
