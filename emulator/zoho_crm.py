@@ -106,6 +106,7 @@ class ZohoCrm:
     :param concurrency: how many jobs may be ``ADDED``/``IN PROGRESS`` at once (more: 429)
     :param downloads_per_minute: result downloads allowed per minute (more: 429), None for no limit
     :param credit_limit: API credits per rolling 24 hours, None for no limit
+    :param per_page: records per job (Zoho: 200,000; smaller lets tests chain jobs quickly)
     """
 
     def __init__(
@@ -119,6 +120,7 @@ class ZohoCrm:
         credit_limit: int | None = None,
         credits_per_call: int = 1,
         link_seconds: float = 86400.0,
+        per_page: int = PER_PAGE,
     ):
         self.data = data or CrmDataSet()
         self.job_seconds = job_seconds
@@ -128,6 +130,7 @@ class ZohoCrm:
         self.credit_limit = credit_limit
         self.credits_per_call = credits_per_call
         self.link_seconds = link_seconds
+        self.per_page = per_page
         self.jobs: dict[str, _Job] = {}
         self.credits: deque[tuple[float, int]] = deque()  # (wall time, credits) of the last 24 h
         self.downloads: deque[float] = deque()
@@ -140,7 +143,7 @@ class ZohoCrm:
         modifications forgotten) and the job settings (the constructor's keyword arguments)."""
         data_keys = {"seed", "records_per_module", "start", "span", "tz"}
         job_keys = {"job_seconds", "comparators", "concurrency", "downloads_per_minute", "credit_limit",
-                    "credits_per_call", "link_seconds"}  # fmt: skip
+                    "credits_per_call", "link_seconds", "per_page"}  # fmt: skip
         unknown = sorted(set(settings) - data_keys - job_keys)
         if unknown:
             raise ValueError(f"unknown CRM setting(s): {', '.join(unknown)}")
@@ -256,7 +259,7 @@ class ZohoCrm:
             lo=lo,
             hi=hi,
             offset=offset,
-            page=offset // PER_PAGE + 1,
+            page=offset // self.per_page + 1,
             query=query,
             created=time.monotonic(),
             modifications=self.data.snapshot_modifications(module),
@@ -343,7 +346,7 @@ class ZohoCrm:
             time.sleep(self.job_seconds / 2)
             job.state = "FAILURE"
             return
-        parts = [job.module, job.fields, job.lo, job.hi, job.offset, job.version]
+        parts = [job.module, job.fields, job.lo, job.hi, job.offset, job.version, self.per_page]
         key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
         with self._cache_lock:
             result = self._cache.get(key)
@@ -358,7 +361,8 @@ class ZohoCrm:
     def _render(self, job: _Job, key: str) -> _Result:
         """Write the page's CSV into a zip on disk row by row (never one big string)."""
         indexes = self.data.indexes_modified_in(job.module, job.lo, job.hi, job.modifications)
-        page = islice(indexes, job.offset, job.offset + PER_PAGE + 1)
+        per_page = self.per_page
+        page = islice(indexes, job.offset, job.offset + per_page + 1)
         os.makedirs(self._dir, exist_ok=True)
         path = os.path.join(self._dir, f"{key}.zip")
         count = 0
@@ -372,7 +376,7 @@ class ZohoCrm:
             writer.writerow(job.fields)
             record = self.data.record
             for index in page:
-                if count == PER_PAGE:
+                if count == per_page:
                     more = True
                     break
                 rec = record(job.module, index)
@@ -395,7 +399,7 @@ class ZohoCrm:
         if job.state == "COMPLETED" and job.result is not None:
             view["result"] = {
                 "page": job.page,
-                "per_page": PER_PAGE,
+                "per_page": self.per_page,
                 "count": job.result.count,
                 "download_url": job.link,
                 "more_records": job.result.more_records,

@@ -164,3 +164,20 @@ def test_times_are_sent_in_zoho_format_with_offset(emulator: Emulator, tmp_path:
         ("greater_equal", "2026-01-01T23:59:59+00:00"),
         ("less_equal", "2026-01-02T01:00:00+00:00"),
     ]
+
+
+def test_small_pages_chain_jobs_with_next_page_token(emulator: Emulator, tmp_path: Path) -> None:
+    """Paging as with Zoho's 200,000, at 150 records a job: the window takes several chained jobs."""
+    import json
+
+    emulator.configure_crm(per_page=150)
+    start, end = T0 + 3 * HOUR, T0 + 2 * DAY
+    want = expected(emulator, "Contacts", start, end)
+    manifest = export("Contacts", start, end, tmp_path)
+    assert_exact(manifest, want)
+    queries = [json.loads(r.body)["query"] for r in emulator.requests if r.path == "/crm/bulk/v8/read"]
+    asked = emulator.crm.data.count_modified_in("Contacts", start - timedelta(seconds=1), end + timedelta(seconds=1))
+    assert len(queries) == -(-asked // 150) >= 5  # the query is a second wider on each side
+    assert len(manifest["files"]) >= len(queries) - 1
+    assert "page_token" not in queries[0]
+    assert len({q["page_token"] for q in queries[1:]}) == len(queries) - 1
