@@ -14,7 +14,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
-from airflow_provider_zoho_aep.validation import optional_text, window_bound
+from airflow_provider_zoho_aep.validation import check_export_arguments, optional_text, window_bound
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -49,10 +49,9 @@ def resolve_window(
 
 
 def run_folder(base_dir: str | None, context: Context) -> str:
-    """``<base>/<dag_id>/<run_id>/<task_id>[/<map_index>]``: one folder per task instance, emptied first.
+    """``<base>/<dag_id>/<run_id>/<task_id>[/<map_index>]``: the folder of this task instance (not made here).
 
-    ``base`` is ``base_dir``, else ``$ZOHO_AEP_EXPORT_DIR``, else ``<tempdir>/zoho-aep-exports``. A retry of the
-    task starts from an empty folder, so no file of an earlier try is mistaken for this one's.
+    ``base`` is ``base_dir``, else ``$ZOHO_AEP_EXPORT_DIR``, else ``<tempdir>/zoho-aep-exports``.
     """
     base = base_dir or os.environ.get(EXPORT_DIR_ENV) or os.path.join(tempfile.gettempdir(), "zoho-aep-exports")
     ti = context["ti"]
@@ -60,7 +59,11 @@ def run_folder(base_dir: str | None, context: Context) -> str:
     map_index = getattr(ti, "map_index", -1)
     if map_index is not None and map_index >= 0:
         parts.append(str(map_index))
-    folder = os.path.join(base, *(_UNSAFE.sub("_", str(p)) or "_" for p in parts))
+    return os.path.join(base, *(_UNSAFE.sub("_", str(p)) or "_" for p in parts))
+
+
+def empty_folder(folder: str) -> str:
+    """Make ``folder`` exist and be empty: a retry never mistakes an earlier try's file for its own."""
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, exist_ok=True)
     return folder
@@ -109,11 +112,10 @@ class ZohoCRMExportOperator(BaseOperator):
         """The export itself: window, folder, hook call. A task that also uploads calls this, then uploads."""
         start, end = resolve_window(self.window_start, self.window_end, context)
         hook = hook or ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
-        # The hook checks every argument before any call; the folder is made only once they passed.
-        from airflow_provider_zoho_aep.validation import check_export_arguments
-
-        check_export_arguments(self.module, start, end, self.fields, "-")
         folder = run_folder(optional_text(self.base_dir), context)
+        # The hook checks the arguments too, before any call; here they are checked before the folder is emptied.
+        check_export_arguments(self.module, start, end, self.fields, folder)
+        empty_folder(folder)
         return hook.export_modified_records(self.module, start, end, fields=self.fields, out_dir=folder)
 
     def execute(self, context: Context) -> dict[str, Any]:
