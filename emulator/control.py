@@ -1,13 +1,16 @@
 """The ``/__emulator__/`` control API for scripts and benchmarks in another process (no auth).
 
 GET health, GET/DELETE requests, POST/DELETE faults, POST reset, POST config, GET datasets/<id> (landed
-batches with their rows).
+batches with their rows); Zoho CRM data: POST crm/config (data set and Bulk Read settings), POST crm/modify (a
+user edits a record), GET crm/count?module=&start=&end= (records modified in the half-open window),
+GET crm/credits.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from .faults import DEFAULT_RATE_LIMIT_PATHS, Fault
@@ -65,7 +68,26 @@ def handle(app: Emulator, req: Request) -> Response:
             case "POST", "config":
                 _configure(app, _json_object(req))
                 return json_response(200, {"ok": True})
-    except (ValueError, TypeError) as err:
+            case "POST", "crm/config":
+                app.configure_crm(**_crm_settings(_json_object(req)))
+                return json_response(200, {"ok": True})
+            case "POST", "crm/modify":
+                body = _json_object(req)
+                when = body.get("modified_time")
+                record = app.modify_record(
+                    str(body["module"]),
+                    str(body["id"]),
+                    dict(body.get("changes") or {}),
+                    datetime.fromisoformat(when) if when else None,
+                )
+                return json_response(200, {"record": record})
+            case "GET", "crm/count":
+                module = req.query_value("module") or ""
+                start, end = (datetime.fromisoformat(req.query_value(k) or "") for k in ("start", "end"))
+                return json_response(200, {"count": app.crm.data.count_modified_in(module, start, end)})
+            case "GET", "crm/credits":
+                return json_response(200, {"used": app.crm.credits_used(), "limit": app.crm.credit_limit})
+    except (ValueError, TypeError, KeyError) as err:
         return json_response(400, {"error": "bad_request", "message": str(err)})
     return json_response(404, {"error": "not_found", "message": f"No control endpoint {req.method} {req.path}"})
 
@@ -75,6 +97,18 @@ def _json_object(req: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValueError("the body must be a JSON object")
     return body
+
+
+def _crm_settings(body: dict[str, Any]) -> dict[str, Any]:
+    """JSON to :meth:`ZohoCrm.configure` arguments: ``start`` ISO 8601, ``span_seconds``, ``tz_offset_minutes``."""
+    settings = dict(body)
+    if "start" in settings:
+        settings["start"] = datetime.fromisoformat(settings["start"])
+    if "span_seconds" in settings:
+        settings["span"] = timedelta(seconds=float(settings.pop("span_seconds")))
+    if "tz_offset_minutes" in settings:
+        settings["tz"] = timezone(timedelta(minutes=int(settings.pop("tz_offset_minutes"))))
+    return settings
 
 
 def _configure(app: Emulator, body: dict[str, Any]) -> None:
