@@ -20,6 +20,8 @@ from .crm_data import CrmDataSet
 #: Record counts of a finished run (deterministic, so tests can assert them).
 RUN_RECORDS = 120
 RUN_BYTES_PER_RECORD = 256
+#: The CloudStorageToAEP flow spec: its runs read files from the landing zone (emulator/landing_zone.py).
+CLOUD_STORAGE_FLOW_SPEC_ID = "9753525b-82c7-4dce-8a9b-5ccfce2b9876"
 
 
 def now_ms() -> int:
@@ -71,6 +73,9 @@ class Store:
             #: Zoho CRM's records, which runs of a CRM flow count per window
             self.crm_data = CrmDataSet()
             self.zoho_throttled = False
+            from .landing_zone import LandingZoneState  # the landing zone module builds on this one
+
+            self.dlz = LandingZoneState()
             self._last_stamp = 0
 
     # ---- resources -------------------------------------------------------------------------------
@@ -144,6 +149,12 @@ class Store:
         run["_duration"] = self.run_duration
         run["_fails"] = self.fail_runs
         run["_records"] = records
+        if flow["flowSpec"]["id"] == CLOUD_STORAGE_FLOW_SPEC_ID:
+            from .landing_zone import land, run_files
+
+            run["_files"] = run_files(self, flow, params or {}, run["createdAt"])
+            run["_fails"] = run["_fails"] or bool(run["_files"]["errors"])
+            land(self, run, run["_started"] + run["_duration"])
         self.last_run_ids[flow["id"]] = run["id"]
         return run
 
@@ -183,6 +194,14 @@ def run_view(run: dict[str, Any]) -> dict[str, Any]:
         sizes = {"inputBytes": count * RUN_BYTES_PER_RECORD, "outputBytes": count * RUN_BYTES_PER_RECORD}
         status_summary = {"status": "success"}
 
+    files = None
+    if "_files" in run:  # a file run reports what it really read and wrote
+        from .landing_zone import metrics
+
+        measured = metrics(run, done=done, fails=run["_fails"])
+        records, sizes, files = measured["records"], measured["sizes"], measured["files"]
+        if done and run["_fails"] and measured["errors"]:
+            status_summary = {"status": "Failed", "extensions": {"errors": measured["errors"]}}
     view = {k: v for k, v in run.items() if not k.startswith("_")}
     if done:
         view["updatedAt"] = completed_at
@@ -192,6 +211,8 @@ def run_view(run: dict[str, Any]) -> dict[str, Any]:
         "recordSummary": records,
         "statusSummary": status_summary,
     }
+    if files is not None:
+        view["metrics"]["fileSummary"] = files
     view["activities"] = [
         {
             "id": "copyActivity",
@@ -202,6 +223,14 @@ def run_view(run: dict[str, Any]) -> dict[str, Any]:
             "statusSummary": dict(status_summary),
         }
     ]
+    if files is not None:
+        window = run["_files"]["window"]
+        view["activities"][0]["durationSummary"]["extensions"] = {"windowStart": window[0], "windowEnd": window[1]}
+        batch = run["_files"]["batch_id"]
+        if done and batch and not run["_fails"]:
+            view["activities"].append({"id": "promotionActivity", "name": "Promotion Activity",
+                                       "recordSummary": dict(records), "statusSummary": dict(status_summary),
+                                       "targetInfo": [{"reference": {"type": "Batch", "ids": [batch]}}]})
     return view
 
 
