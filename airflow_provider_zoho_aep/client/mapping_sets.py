@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, AmbiguousWriteError, ConfigurationError
-from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, _segment
+from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, segment
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class MappingSetClient:
 
     def get(self, mapping_set_id: str, version: int | None = None) -> dict[str, Any]:
         params = [("version", str(version))] if version is not None else None
-        body = self._request("GET", f"/mappingSets/{_segment(mapping_set_id)}", params=params, ok=(200,))
+        body = self._request("GET", f"/mappingSets/{segment(mapping_set_id)}", params=params, ok=(200,))
         if not isinstance(body, dict):
             raise AEPAPIError(f"{SERVICE} GET /mappingSets/{mapping_set_id} answered no object", service=SERVICE)
         return body

@@ -359,7 +359,7 @@ def test_a_mapping_error_fails_the_run_with_adobes_error_and_lands_nothing(emula
     emulator.inject_mapping_errors(1)
     run = finished(hook, start_run(hook, ids["flow"], *window_covering(uploaded)))
     assert run["metrics"]["statusSummary"]["status"] == "Failed"
-    assert run["metrics"]["statusSummary"]["errors"][0]["code"] == "MAPPER-3700-400"
+    assert run["metrics"]["statusSummary"]["extensions"]["errors"][0]["code"] == "MAPPER-3700-400"
     assert emulator.dataset_rows(DATASET_ID) == []
     # Fixed and retried over the same window: lands once.
     retry = finished(hook, start_run(hook, ids["flow"], *window_covering(uploaded)))
@@ -375,7 +375,7 @@ def test_a_file_without_a_mapped_column_fails_the_run(emulator: Emulator, tmp_pa
                                                  flow_id=ids["flow"], window_start=WINDOW_START,
                                                  window_end=WINDOW_END)
     run = finished(hook, start_run(hook, ids["flow"], *window_covering(uploaded)))
-    (error,) = run["metrics"]["statusSummary"]["errors"]
+    (error,) = run["metrics"]["statusSummary"]["extensions"]["errors"]
     assert error["code"] == "MAPPER-3700-400" and "Email" in error["message"]
     assert run["metrics"]["recordSummary"]["outputRecordCount"] == 0
 
