@@ -56,6 +56,7 @@ class Emulator:
         self._crm_data = crm_data
         self._crm_settings = dict(crm_settings or {})
         self.crm = ZohoCrm(crm_data, **self._crm_settings)  # type: ignore[arg-type]
+        self.store.crm_data_source = lambda: self.crm.data  # runs count the records Zoho CRM serves
         self._port = port
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None

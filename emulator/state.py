@@ -54,6 +54,15 @@ class Store:
         self._initial_run_duration = run_duration
         self.reset()
 
+    #: Where Zoho CRM's records live (the Emulator points it at its Zoho CRM's data set, so a record modified there
+    #: moves between windows for runs too); None: a data set of the store's own.
+    crm_data_source: Any = None
+
+    @property
+    def crm_data(self) -> CrmDataSet:
+        """Zoho CRM's records, which the runs of a CRM flow count per window."""
+        return self.crm_data_source() if self.crm_data_source is not None else self._own_crm_data
+
     def reset(self) -> None:
         with self.lock:
             self.connections: dict[str, dict[str, Any]] = {}
@@ -70,8 +79,7 @@ class Store:
             self.retired_specs: set[str] = set()
             self.run_duration = self._initial_run_duration
             self.fail_runs = False
-            #: Zoho CRM's records, which runs of a CRM flow count per window
-            self.crm_data = CrmDataSet()
+            self._own_crm_data = CrmDataSet()
             self.zoho_throttled = False
             from .landing_zone import LandingZoneState  # the landing zone module builds on this one
 

@@ -255,3 +255,15 @@ def test_target_connection_update_is_refused_saying_what_to_do(emulator: Emulato
         AEPCreateTargetConnectionOperator(task_id="target", name="Leads dataset", dataset_id=DATASET_ID,
                                           schema_id=SCHEMA_ID, if_exists="update").execute({"ti": FakeTI()})
     assert info.value.field == "if_exists" and emulator.requests == []
+
+
+def test_a_record_edited_in_zoho_crm_moves_to_the_window_of_its_new_time(emulator: Emulator, once_flow: str) -> None:
+    data = emulator.crm.data
+    before = data.count_modified_in("Leads", DAY, DAY + timedelta(hours=1))
+    record = next(data.modified_in("Leads", DAY + timedelta(hours=5), DAY + timedelta(hours=6)))
+    emulator.modify_record("Leads", record["id"], {"Company": "Edited"}, DAY + timedelta(minutes=30))
+    result = op(once_flow).execute(ctx())
+    assert result["input_record_count"] == before + 1
+    moved = op(once_flow).execute(ctx(DAY + timedelta(hours=5), DAY + timedelta(hours=6)))
+    assert moved["input_record_count"] == data.count_modified_in("Leads", DAY + timedelta(hours=5),
+                                                                 DAY + timedelta(hours=6))
