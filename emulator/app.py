@@ -9,7 +9,7 @@ from .config import EmulatorCredentials, is_loopback
 from .faults import DEFAULT_RATE_LIMIT_PATHS, Fault, FaultList, RateLimiter
 from .request_log import RecordedRequest, RequestLog
 from .server import EmulatorHTTPServer
-from .state import Store
+from .state import Store, check_token_format
 
 
 class Emulator:
@@ -17,6 +17,9 @@ class Emulator:
 
     :param state_file: keep resources in this JSON file: loaded at start, written at stop (the demo uses it so
         a second ``make demo`` finds what the first one created)
+    :param token_format: ``"jwt"`` (default): tokens shaped like the real ones (IMS ``eyJ…``, Zoho
+        ``1000.…``); ``"opaque"``: no recognisable shape, for secret scans (Airflow's log processors rewrite
+        ``eyJ…`` on their own, which would hide a token the provider forgot to mask)
 
     >>> with Emulator() as emu:  # port 0: a free port
     ...     token_url = f"{emu.url}/ims/token/v3"
@@ -32,6 +35,7 @@ class Emulator:
         zoho_token_ttl: int = 3600,
         verbose: bool = False,
         state_file: str | None = None,
+        token_format: str = "jwt",
     ):
         if not is_loopback(host):
             raise ValueError(f"The emulator only binds to loopback addresses, not {host!r}.")
@@ -39,7 +43,7 @@ class Emulator:
         self.credentials = credentials or EmulatorCredentials()
         self.verbose = verbose
         self.state_file = state_file
-        self.store = Store(run_duration, ims_token_ttl, zoho_token_ttl)
+        self.store = Store(run_duration, ims_token_ttl, zoho_token_ttl, token_format)
         self.faults = FaultList()
         self.rate_limiter = RateLimiter()
         self.log = RequestLog()
@@ -122,6 +126,23 @@ class Emulator:
     ) -> None:
         """A token bucket over paths matching ``paths``; ``None`` turns it off."""
         self.rate_limiter.configure(rate_per_second, burst, paths)
+
+    # ---- tokens ------------------------------------------------------------------------------------
+
+    def minted_tokens(self) -> dict[str, list[str]]:
+        """Every IMS and Zoho access token minted since start (a reset does not forget them), oldest first."""
+        with self.store.lock:
+            minted = list(self.store.minted)
+        return {kind: [token for k, token in minted if k == kind] for kind in ("ims", "zoho")}
+
+    @property
+    def token_format(self) -> str:
+        """``jwt`` or ``opaque``: the shape of tokens minted from now on."""
+        return self.store.token_format
+
+    @token_format.setter
+    def token_format(self, value: str) -> None:
+        self.store.token_format = check_token_format(value)
 
     # ---- switches ------------------------------------------------------------------------------------
 
