@@ -126,9 +126,10 @@ def test_every_operator_and_both_connection_types_have_bad_input_cases():
     """A new operator, sensor or Connection type of the package must come with its own bad-input cases here."""
     import inspect
 
+    from airflow.sdk import BaseOperator
+
     import airflow_provider_zoho_aep.operators as operators
     import airflow_provider_zoho_aep.sensors as sensors
-    from airflow.sdk import BaseOperator
 
     classes: set[type] = set()
     for package in (operators, sensors):

@@ -93,7 +93,7 @@ def problems(brk: Break, scratch: Path) -> str:
 
 
 def pytest(scratch: Path, env: dict[str, str], tests: list[str], *, stop_first: bool) -> tuple[int, float, str]:
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", "-rN", "--tb=no"]
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", "-rfE", "--tb=no"]
     if stop_first:
         args.append("-x")
     start = time.monotonic()
@@ -102,8 +102,11 @@ def pytest(scratch: Path, env: dict[str, str], tests: list[str], *, stop_first: 
                              timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return -1, time.monotonic() - start, f"timed out after {TIMEOUT_S} s"
-    tail = [line for line in run.stdout.strip().splitlines() if line.strip()][-1:] or [run.stderr.strip()[-300:]]
-    return run.returncode, time.monotonic() - start, tail[0]
+    lines = [line for line in run.stdout.strip().splitlines() if line.strip()]
+    # The first failure's summary line says what caught the break (or broke the baseline), then the totals.
+    failed = [line[:200] for line in lines if line.startswith(("FAILED", "ERROR"))][:1]
+    tail = " | ".join(failed + lines[-1:]) or run.stderr.strip()[-300:]
+    return run.returncode, time.monotonic() - start, tail
 
 
 def try_break(brk: Break, scratch: Path, env: dict[str, str]) -> Outcome:
@@ -165,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         for brk in chosen:
             outcome = try_break(brk, scratch, env)
             outcomes.append(outcome)
-            note = "" if outcome.verdict == "caught" else f"  -> {outcome.detail}"
-            print(f"{outcome.verdict:<9}  {outcome.seconds:6.1f}s  {brk.name}: {brk.promise}{note}", flush=True)
+            print(f"{outcome.verdict:<9}  {outcome.seconds:6.1f}s  {brk.name}: {brk.promise}\n"
+                  f"                    {outcome.detail}", flush=True)
 
     total = time.monotonic() - started
     counts = {v: sum(o.verdict == v for o in outcomes) for v in ("caught", "survived", "stale", "error")}
