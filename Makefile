@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # import it from the repository root.
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install demo emulator test test-ui bench lint clean
+.PHONY: install demo emulator test test-ui test-mutations test-mutations-fast bench lint clean
 
 install: $(STAMP)
 
@@ -36,6 +36,14 @@ test: lint
 test-ui: install
 	bash tests/ui/install_chromium.sh
 	ZOHO_AEP_UI_TESTS=1 $(BIN)/pytest -q -p no:cacheprovider -m ui tests/ui
+
+# Each curated break of tests/mutations/breaks.py applied in a scratch copy: the tests the Guarantees table
+# names must fail on it. Fails if any break survives or an entry no longer matches the code (stale).
+test-mutations: install
+	$(BIN)/python tests/mutations/run.py
+
+test-mutations-fast: install
+	$(BIN)/python tests/mutations/run.py --fast
 
 bench: install
 	$(BIN)/python bench/run.py
