@@ -39,11 +39,12 @@ test-ui: install
 
 # Each curated break of tests/mutations/breaks.py applied in a scratch copy: the tests the Guarantees table
 # names must fail on it. Fails if any break survives or an entry no longer matches the code (stale).
+# MUTATION_ARGS: e.g. --no-baseline (skip the run of the named tests without breaks) or -k <name>.
 test-mutations: install
-	$(BIN)/python tests/mutations/run.py
+	$(BIN)/python tests/mutations/run.py $(MUTATION_ARGS)
 
 test-mutations-fast: install
-	$(BIN)/python tests/mutations/run.py --fast
+	$(BIN)/python tests/mutations/run.py --fast $(MUTATION_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -127,7 +127,6 @@ BREAKS: tuple[Break, ...] = (
         replacement="                    allow_redirects=False,\n                    verify=bool(0),\n",
         promise="TLS verification is never turned off (sync transport)",
         tests=("tests/faults/test_tls_and_urls.py::test_a_self_signed_certificate_is_refused",),
-        fast=True,
     ),
     Break(
         name="sync-request-without-timeout",
@@ -179,7 +178,6 @@ BREAKS: tuple[Break, ...] = (
         replacement='json=dict(body), idempotent=True, ok=(200, 201)',
         promise="a create is never blindly retried; at most 3 POSTs",
         tests=("tests/faults/test_fault_matrix.py::test_a_create_failing_every_time_is_sent_at_most_three_times",),
-        fast=True,
     ),
     Break(
         name="no-lookup-after-an-ambiguous-create",
@@ -198,6 +196,7 @@ BREAKS: tuple[Break, ...] = (
         promise="after a timed-out create, the look-up waits one client timeout (the server may still make it)",
         tests=("tests/unit/client/test_idempotent.py"
                "::test_after_a_timed_out_create_the_lookup_waits_one_timeout_for_the_server_to_finish",),
+        fast=True,
     ),
     Break(
         name="concurrent-copy-not-deleted",
@@ -226,6 +225,7 @@ BREAKS: tuple[Break, ...] = (
         replacement="    return None",
         promise="Retry-After as an HTTP date is honoured",
         tests=("tests/unit/client/test_http.py::test_honours_retry_after_seconds_and_http_date",),
+        fast=True,
     ),
     Break(
         name="one-attempt-too-many",
@@ -234,7 +234,6 @@ BREAKS: tuple[Break, ...] = (
         replacement="    if attempt - throttles > policy.max_attempts or",
         promise="retries are bounded in attempts",
         tests=("tests/faults/test_fault_matrix.py::test_attempts_are_bounded_too",),
-        fast=True,
     ),
     Break(
         name="time-budget-ignores-the-next-wait",
@@ -243,6 +242,7 @@ BREAKS: tuple[Break, ...] = (
         replacement="    if elapsed > policy.max_total_seconds:",
         promise="total retry time is bounded (the last wait included)",
         tests=("tests/unit/client/test_http.py::test_total_time_budget_bounds_the_retries",),
+        fast=True,
     ),
     # -- tokens and etags --------------------------------------------------------------------------------------
     Break(
@@ -253,7 +253,6 @@ BREAKS: tuple[Break, ...] = (
         promise="an IMS token that expires mid-run (gateway 401) is refreshed once and the call retried",
         tests=("tests/faults/test_tokens_etags_concurrency.py"
                "::test_an_ims_token_expiring_mid_run_is_refreshed_once_and_the_call_retried",),
-        fast=True,
     ),
     Break(
         name="ims-token-not-cached",
@@ -278,7 +277,6 @@ BREAKS: tuple[Break, ...] = (
         replacement='        headers["ETag"] = if_match\n',
         promise="a PATCH carries If-Match with the etag exactly as received",
         tests=("tests/integration/test_base_connection.py::test_update_patches_fresh_credentials_with_if_match",),
-        fast=True,
     ),
     Break(
         name="stale-etag-not-reread",
@@ -297,7 +295,6 @@ BREAKS: tuple[Break, ...] = (
         promise="pre-flight: check_connection_spec=True reads the connection spec before writing anything",
         tests=("tests/integration/test_base_connection.py"
                "::test_a_retired_connection_spec_fails_before_anything_is_written",),
-        fast=True,
     ),
     Break(
         name="name-length-not-checked",
@@ -306,7 +303,6 @@ BREAKS: tuple[Break, ...] = (
         replacement="    if len(value) > 2550:",
         promise="bad input fails before any request, naming the field and the fix",
         tests=("tests/faults/test_bad_input.py::test_bad_operator_argument_fails_before_any_request",),
-        fast=True,
     ),
     Break(
         name="create-body-differs-from-adobes-tutorial",
@@ -325,7 +321,6 @@ BREAKS: tuple[Break, ...] = (
         replacement='    return "failed" if status == "failed" else "success"',
         promise="a run failure is a task failure; an unknown terminal status fails closed",
         tests=("tests/integration/test_pipeline.py::test_sensor_fails_closed_on_an_unknown_status",),
-        fast=True,
     ),
     Break(
         name="teardown-out-of-order",
