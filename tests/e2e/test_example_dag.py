@@ -6,7 +6,9 @@ task instances...) for those values and for every IMS and Zoho token the emulato
 
 The emulator mints opaque tokens here: Airflow's log processors rewrite anything starting with ``eyJ`` (a
 JWT, like a real IMS token) to ``eyJ***`` on their own, which would hide a token the provider forgot to mask.
-Every logger runs at DEBUG, the package's included, so a token logged at any level is seen.
+The runs log at INFO: with ``logging_level=DEBUG`` Airflow itself prints the Connections' client secrets in
+the CLI output, and ``namespace_levels`` does not reach stdlib loggers such as the package's. Every logger of
+the package at DEBUG is scanned in process instead (``tests/integration/test_token_secrets.py``).
 """
 
 from __future__ import annotations
@@ -59,9 +61,6 @@ def dags_test(
     emu: Emulator, creds: EmulatorCredentials, home: Path, **conn_changes: str
 ) -> subprocess.CompletedProcess:
     env = airflow_env(emu.url, home, creds)
-    # Every logger at DEBUG, ours included: Airflow's stdlib log handler takes its level from logging_level
-    # (namespace_levels only reaches structlog loggers, not the package's logging.getLogger loggers).
-    env["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "DEBUG"
     env.update(conn_changes)
     return subprocess.run([AIRFLOW, "dags", "test", DAG_ID], env=env, capture_output=True, text=True, timeout=600)
 

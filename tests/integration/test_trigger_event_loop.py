@@ -3,6 +3,7 @@ its own sleep between polls (nothing injected), against the emulator over loopba
 
 from __future__ import annotations
 
+import gc
 import time
 
 from airflow.sdk import BaseHook
@@ -17,18 +18,37 @@ async def first_event(trigger: AEPDataflowRunTrigger) -> dict:
     return (await trigger.run().__anext__()).payload
 
 
-async def test_the_trigger_never_blocks_the_event_loop_while_a_run_takes_seconds(emulator: Emulator) -> None:
-    emulator.run_duration = 2.5
+async def watch_one_run(emulator: Emulator) -> tuple[float, float, int]:
+    """(longest stall, seconds, polls) while the trigger waits for a run of 2.5 s."""
     flow_id = make_flow(make_source(make_base()), make_target())  # the flow's first run starts now
+    emulator.clear_requests()
     trigger = AEPDataflowRunTrigger(flow_id=flow_id, aep_conn_id="aep_default", poll_interval=0.5,
                                     end_time=time.time() + 30)
-    # Airflow loads its secrets backends once per process, on the first Connection look-up (a triggerer has
-    # done it long before): done here too, so only the trigger's own work is measured.
-    await BaseHook.aget_connection("aep_default")
     start = time.monotonic()
     event, stall, beats = await run_beside_heartbeat(first_event(trigger))
-    elapsed = time.monotonic() - start
-    assert event["status"] == "success"
+    assert event["status"] == "success" and beats > 50
     polls = [r for r in emulator.requests if r.method == "GET" and r.path.endswith("/runs")]
-    assert len(polls) >= 3 and elapsed >= 1.5  # it polled, and waited between polls, for seconds
-    assert beats > 50 and stall < 0.1, f"the event loop was blocked for {stall:.2f} s"
+    return stall, time.monotonic() - start, len(polls)
+
+
+async def test_the_trigger_never_blocks_the_event_loop_while_a_run_takes_seconds(emulator: Emulator) -> None:
+    emulator.run_duration = 2.5
+    # Airflow loads its secrets backends once per process, on the first Connection look-up (a triggerer has
+    # done it long before): done here too, so only the trigger's own work is measured. Likewise a full garbage
+    # collection over the whole test session's heap is no part of the trigger: the heap so far is frozen.
+    await BaseHook.aget_connection("aep_default")
+    gc.collect()
+    gc.freeze()
+    try:
+        stalls = []
+        for _ in range(2):
+            stall, seconds, polls = await watch_one_run(emulator)
+            assert polls >= 3 and seconds >= 1.5  # it polled, and waited between polls, for seconds
+            stalls.append(stall)
+            # The machine is shared: the OS may pause this process for 0.1 s once in a while, which a second
+            # run does not repeat; a blocking wait in the trigger blocks at every poll of every run.
+            if stall < 0.1:
+                break
+    finally:
+        gc.unfreeze()
+    assert min(stalls) < 0.1, f"the event loop was blocked for {', '.join(f'{s:.2f}' for s in stalls)} s"

@@ -66,9 +66,9 @@ BREAKS: tuple[Break, ...] = (
         name="zoho-token-logged",
         file=f"{PKG}/client/zoho.py",
         original="        if self._on_token:\n            self._on_token(token)\n",
-        replacement=("        log.debug('Minted Zoho access token %s', token)\n"
+        replacement=("        log.info('Minted Zoho access token %s', token)\n"
                      "        if self._on_token:\n            self._on_token(token)\n"),
-        promise="no secret (a Zoho access token) in task logs under `airflow dags test`, at DEBUG too",
+        promise="no secret (a Zoho access token) in the output and files of `airflow dags test`",
         tests=(E2E + "::test_runs_to_success_twice_reusing_the_base_connection_with_no_secret_anywhere",),
     ),
     Break(
