@@ -423,7 +423,8 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
     def delete_resource(self, collection: str, resource_id: str) -> bool:
         """Delete one resource of a Flow Service collection; True when deleted, False when it was already gone."""
         noun = _NOUNS[collection]
-        check_required(resource_id, f"{noun.replace(' ', '_')}_id")
+        # The field as the public methods name it: a dataflow's ID is ``flow_id`` everywhere else.
+        check_required(resource_id, "flow_id" if collection == FLOWS else f"{noun.replace(' ', '_')}_id")
         deleted = self.client.delete(collection, resource_id)
         self.log.info("%s %s %s", "Deleted" if deleted else "Already gone:", noun, resource_id)
         return deleted
