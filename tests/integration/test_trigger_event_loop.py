@@ -18,9 +18,9 @@ async def first_event(trigger: AEPDataflowRunTrigger) -> dict:
     return (await trigger.run().__anext__()).payload
 
 
-async def watch_one_run(emulator: Emulator) -> tuple[float, float, int]:
-    """(longest stall, seconds, polls) while the trigger waits for a run of 2.5 s."""
-    flow_id = make_flow(make_source(make_base()), make_target())  # the flow's first run starts now
+async def watch_one_run(emulator: Emulator, name: str) -> tuple[float, float, int]:
+    """(longest stall, seconds, polls) while the trigger waits for the first run (2.5 s) of a new flow."""
+    flow_id = make_flow(make_source(make_base()), make_target(), name=name)  # its first run starts now
     emulator.clear_requests()
     trigger = AEPDataflowRunTrigger(flow_id=flow_id, aep_conn_id="aep_default", poll_interval=0.5,
                                     end_time=time.time() + 30)
@@ -41,8 +41,8 @@ async def test_the_trigger_never_blocks_the_event_loop_while_a_run_takes_seconds
     gc.freeze()
     try:
         stalls = []
-        for _ in range(2):
-            stall, seconds, polls = await watch_one_run(emulator)
+        for attempt in range(2):
+            stall, seconds, polls = await watch_one_run(emulator, f"event loop {attempt}")
             assert polls >= 3 and seconds >= 1.5  # it polled, and waited between polls, for seconds
             stalls.append(stall)
             # The machine is shared: the OS may pause this process for 0.1 s once in a while, which a second
