@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # import it from the repository root.
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install demo emulator test test-ui test-mutations test-mutations-fast bench lint clean
+.PHONY: install demo emulator test test-ui test-mutations test-mutations-fast bench lint clean azurite
 
 install: $(STAMP)
 
@@ -30,7 +30,15 @@ emulator: install
 lint: install
 	$(BIN)/ruff check airflow_provider_zoho_aep emulator tests dags scripts $(wildcard bench)
 
-test: lint
+# Azurite (Microsoft's Azure Storage emulator, npm) for the Data Landing Zone upload tests: installed into
+# .azurite/ when Node is present; without Node those tests are skipped locally (CI installs Node: .ci/run).
+AZURITE := .azurite/node_modules/.bin/azurite-blob
+azurite:
+	@if [ -x $(AZURITE) ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then npm install --prefix .azurite --no-audit --no-fund --silent azurite@3; \
+	else echo "Node.js/npm not found: the Azurite tests will be skipped (install Node to run them)"; fi
+
+test: lint azurite
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test-ui: install
@@ -50,4 +58,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache
+	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache .azurite

@@ -77,3 +77,59 @@ def optional_text(value: str | None) -> str | None:
     if value is None or value.strip() in ("", "None"):
         return None
     return value.strip()
+
+
+#: What each known flow spec takes: whether the ``Copy`` step's delta column is required (True), refused
+#: (False), and whether the flow must carry a mapping set and a ``once`` schedule. Other flow specs: as given.
+FLOW_SPEC_RULES: dict[str, dict[str, bool]] = {
+    "CRMToAEP": {"delta_column": True, "mapping": False, "once": False},
+    # Files in the landing zone: Mapping only (no Copy), and runs on demand per window, which needs ``once``.
+    "CloudStorageToAEP": {"delta_column": False, "mapping": True, "once": True},
+}
+
+#: File formats and compressions a Data Landing Zone source connection reads.
+DATA_FORMATS: tuple[str, ...] = ("delimited", "json", "parquet")
+COMPRESSION_TYPES: tuple[str, ...] = ("bzip2", "gzip", "deflate", "zipDeflate", "tarGzip", "tar")
+
+
+def check_flow_spec_arguments(flow_spec_name: str, delta_column: str | None, mapping_id: str | None,
+                              frequency: str | None) -> None:
+    """``delta_column``, ``mapping_id`` and the schedule's frequency fit the flow spec (see FLOW_SPEC_RULES)."""
+    rules = FLOW_SPEC_RULES.get(flow_spec_name)
+    if rules is None:
+        return
+    if rules["delta_column"] and delta_column is None:
+        raise ConfigurationError("delta_column", f"is required by flow spec {flow_spec_name!r}",
+                                 "pass a date-time column from explore, e.g. 'Modified_Time'")
+    if not rules["delta_column"] and delta_column is not None:
+        raise ConfigurationError("delta_column", f"is not used by flow spec {flow_spec_name!r} (Mapping only: "
+                                 "files are picked by their last-modified time)", "leave delta_column out")
+    if rules["mapping"] and mapping_id is None:
+        raise ConfigurationError("mapping_id", f"is required by flow spec {flow_spec_name!r}",
+                                 "pass the mapping set ID from AEPCreateMappingSetOperator")
+    if rules["once"] and frequency != "once":
+        raise ConfigurationError("frequency", f"is {frequency!r}; flow spec {flow_spec_name!r} flows here run "
+                                 "on demand per window", "use frequency='once'")
+
+
+def check_landing_zone_path(value: Any) -> str:
+    """A path inside the landing zone: ``<container>/<folder>/`` (a folder) or ``<container>/<file>``."""
+    text = check_required(value, "path", "pass '<container>/<folder>/', e.g. 'dlz-user-container/zoho/Leads/'")
+    if text.startswith("/") or "//" in text or "\\" in text or any(part in ("", ".", "..")
+                                                                    for part in text.rstrip("/").split("/")):
+        raise ConfigurationError("path", f"{text!r} is not a landing-zone path",
+                                 "use '<container>/<folder>/', e.g. 'dlz-user-container/zoho/Leads/'")
+    return text
+
+
+def check_file_format(data_format: Any, column_delimiter: Any, compression_type: Any) -> None:
+    """A DLZ source connection's file properties."""
+    if data_format not in DATA_FORMATS:
+        raise ConfigurationError("data_format", f"{data_format!r} is not one of {', '.join(DATA_FORMATS)}",
+                                 "use 'delimited' for CSV")
+    if data_format == "delimited" and (not isinstance(column_delimiter, str) or len(column_delimiter) != 1):
+        raise ConfigurationError("column_delimiter", f"{column_delimiter!r} is not one character",
+                                 "use ',' (Zoho's CSV export) or another single character")
+    if compression_type is not None and compression_type not in COMPRESSION_TYPES:
+        raise ConfigurationError("compression_type", f"{compression_type!r} is not one of "
+                                 f"{', '.join(COMPRESSION_TYPES)}", "use None for plain files")

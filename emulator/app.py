@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import Any
 
+from .blob_store import BlobStore
 from .config import EmulatorCredentials, is_loopback
 from .faults import DEFAULT_RATE_LIMIT_PATHS, Fault, FaultList, RateLimiter
 from .request_log import RecordedRequest, RequestLog
@@ -178,6 +180,49 @@ class Emulator:
     @fail_runs.setter
     def fail_runs(self, value: bool) -> None:
         self.store.fail_runs = value
+
+    # ---- the Data Landing Zone -------------------------------------------------------------------------
+
+    @property
+    def blob_store(self) -> BlobStore:
+        """The landing zone's container (blobs, staged blocks, SAS tokens)."""
+        return self.store.dlz.blobs
+
+    def expire_sas_tokens(self, after_blocks: int = 0) -> None:
+        """Every SAS the landing zone issued so far stops working (403 AuthenticationFailed): now, or once
+        ``after_blocks`` more blocks have been staged (a token expiring in the middle of an upload)."""
+        with self.store.lock:
+            if after_blocks > 0:
+                self.store.dlz.blobs.expire_after_blocks = after_blocks
+            else:
+                self.store.dlz.blobs.expire_tokens()
+
+    def set_landing_zone_credentials(self, answer: dict[str, Any] | None) -> None:
+        """Answer ``GET …/landingzone/credentials`` with ``answer`` (e.g. pointing at Azurite); None: our own."""
+        with self.store.lock:
+            self.store.dlz.credentials_override = answer
+
+    def set_landing_zone_provider(self, provider: str) -> None:
+        """``Azure`` (default) or ``Amazon S3`` (an AWS-hosted organization)."""
+        with self.store.lock:
+            self.store.dlz.provider = provider
+
+    def inject_mapping_errors(self, runs: int = 1) -> None:
+        """The next ``runs`` runs of file flows fail with a mapping error (``MAPPER-3700-400``)."""
+        with self.store.lock:
+            self.store.dlz.mapping_errors = runs
+
+    def dataset_batches(self, dataset_id: str) -> list[dict[str, Any]]:
+        """The batches landed in ``dataset_id`` by runs that have ended: ``batchId, runId, flowId, files,
+        recordCount, rows``, oldest first."""
+        from .landing_zone import batches
+
+        with self.store.lock:
+            return batches(self.store, dataset_id)
+
+    def dataset_rows(self, dataset_id: str) -> list[dict[str, Any]]:
+        """Every row landed in ``dataset_id``, in landing order."""
+        return [row for batch in self.dataset_batches(dataset_id) for row in batch["rows"]]
 
     @property
     def zoho_throttled(self) -> bool:

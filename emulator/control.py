@@ -1,6 +1,7 @@
 """The ``/__emulator__/`` control API for scripts and benchmarks in another process (no auth).
 
-GET health, GET/DELETE requests, GET tokens (every token minted), POST/DELETE faults, POST reset, POST config.
+GET health, GET/DELETE requests, GET tokens (every token minted), POST/DELETE faults, POST reset,
+POST config, GET datasets/<id> (landed batches with their rows).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ _CONFIG_KEYS = {
     "expire_ims_tokens",
     "expire_zoho_tokens",
     "token_format",
+    "expire_sas_tokens",
+    "landing_zone_credentials",
+    "landing_zone_provider",
+    "mapping_errors",
 }
 
 
@@ -55,6 +60,8 @@ def handle(app: Emulator, req: Request) -> Response:
             case "DELETE", "faults":
                 app.clear_faults()
                 return empty_response(204)
+            case "GET", _ if route.startswith("datasets/"):
+                return json_response(200, {"batches": app.dataset_batches(route[len("datasets/"):])})
             case "POST", "reset":
                 app.reset()
                 return json_response(200, {"ok": True})
@@ -100,3 +107,19 @@ def _configure(app: Emulator, body: dict[str, Any]) -> None:
         app.expire_ims_tokens()
     if body.get("expire_zoho_tokens"):
         app.expire_zoho_tokens()
+    if body.get("expire_sas_tokens"):
+        app.expire_sas_tokens()
+    if "landing_zone_credentials" in body:
+        answer = body["landing_zone_credentials"]
+        if answer is not None and not isinstance(answer, dict):
+            raise ValueError("landing_zone_credentials must be an object or null")
+        app.set_landing_zone_credentials(answer)
+    if "landing_zone_provider" in body:
+        if body["landing_zone_provider"] not in ("Azure", "Amazon S3"):
+            raise ValueError("landing_zone_provider must be 'Azure' or 'Amazon S3'")
+        app.set_landing_zone_provider(body["landing_zone_provider"])
+    if "mapping_errors" in body:
+        runs = body["mapping_errors"]
+        if not isinstance(runs, int) or isinstance(runs, bool) or runs < 0:
+            raise ValueError("mapping_errors must be a number of runs >= 0")
+        app.inject_mapping_errors(runs)

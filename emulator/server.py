@@ -17,7 +17,7 @@ from socketserver import TCPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import control, flow_service, ims, zoho
+from . import blob_store, control, flow_service, ims, landing_zone, zoho
 from .faults import retry_after_headers
 from .messages import Request, Response, flow_error, injected_error, json_response, too_many_requests
 from .request_log import RecordedRequest
@@ -75,6 +75,10 @@ def _route(app: Emulator, req: Request) -> Response:
         try:
             if _is_flow_service(req.path):
                 return flow_service.handle(store, creds, req)
+            if req.path.startswith(blob_store.PREFIX):
+                return blob_store.handle(store.dlz.blobs, req)
+            if landing_zone.handles(req.path):
+                return landing_zone.handle(store, creds, req)
             if req.path.startswith("/ims/"):
                 return ims.handle(store, creds, req)
             if req.path.rstrip("/") == zoho.TOKEN_PATH:
@@ -112,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._write(response)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
     def _read_request(self) -> Request:
         parts = urlsplit(self.path)
@@ -145,7 +149,8 @@ class _Handler(BaseHTTPRequestHandler):
         reason = self.responses.get(response.status, ("",))[0]
         headers = dict(response.headers)
         if response.status != 204:
-            headers["Content-Length"] = str(len(response.body))
+            # A HEAD answer names the length of the body it does not send.
+            headers.setdefault("Content-Length", str(len(response.body)))
         if self.close_connection:
             headers["Connection"] = "close"
         head = f"HTTP/1.1 {response.status} {reason}\r\n"

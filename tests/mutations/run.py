@@ -34,7 +34,7 @@ if str(REPO) not in sys.path:
 from tests.mutations.breaks import BREAKS, Break  # noqa: E402
 
 #: Left out of the scratch copy: environments, caches, Airflow homes, VCS data.
-IGNORED = shutil.ignore_patterns(".venv", ".git", ".airflow", ".bench", "__pycache__", ".pytest_cache",
+IGNORED = shutil.ignore_patterns(".venv", ".git", ".airflow", ".bench", ".azurite", "__pycache__", ".pytest_cache",
                                  ".ruff_cache", "*.pyc", "node_modules")
 #: A break whose tests run longer than this is reported as an error (a hang is not a catch).
 TIMEOUT_S = 600

@@ -8,7 +8,11 @@ from unittest import mock
 
 import pytest
 
-from airflow_provider_zoho_aep import DATA_LAKE_CONNECTION_SPEC_ID, ZOHO_CRM_CONNECTION_SPEC_ID
+from airflow_provider_zoho_aep import (
+    DATA_LAKE_CONNECTION_SPEC_ID,
+    DATA_LANDING_ZONE_CONNECTION_SPEC_ID,
+    ZOHO_CRM_CONNECTION_SPEC_ID,
+)
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, ResourceExistsError
 from airflow_provider_zoho_aep.hooks.aep import (
     BASE_CONNECTIONS,
@@ -44,6 +48,7 @@ def existing(resource_id: str, name: str, **fields: Any) -> dict[str, Any]:
 
 # -- every argument is checked before the client is touched ---------------------------------------------------
 
+ONCE = {"startTime": 1735689600, "frequency": "once"}
 BAD_CALLS: list[Any] = [
     ("find_base_connections", ("",), {}, "name"),
     ("get_base_connection", ("None",), {}, "base_connection_id"),
@@ -97,6 +102,20 @@ BAD_CALLS: list[Any] = [
     ("delete_source_connection", ("",), {}, "source_connection_id"),
     ("delete_target_connection", ("",), {}, "target_connection_id"),
     ("delete_base_connection", ("",), {}, "base_connection_id"),
+    ("create_dataflow", ("n", "sc", "tc"), {"schedule_params": SCHEDULE}, "delta_column"),
+    ("create_dataflow", ("n", "sc", "tc", "M"), {"schedule_params": ONCE, "mapping_id": "m",
+                                                 "flow_spec_name": "CloudStorageToAEP"}, "delta_column"),
+    ("create_dataflow", ("n", "sc", "tc"), {"schedule_params": SCHEDULE, "mapping_id": "m",
+                                            "flow_spec_name": "CloudStorageToAEP"}, "frequency"),
+    ("create_data_landing_zone_source_connection", ("n", "/abs"), {}, "path"),
+    ("create_data_landing_zone_source_connection", ("n", "c/f/"), {"data_format": "xml"}, "data_format"),
+    ("create_data_landing_zone_source_connection", ("n", "c/f/"), {"compression_type": "rar"}, "compression_type"),
+    ("create_data_landing_zone_source_connection", ("n", "c/f/"), {"encoding": "latin"}, "encoding"),
+    ("create_mapping_set", ("not-a-schema", {"a": "b"}), {}, "schema_id"),
+    ("create_mapping_set", (SCHEMA, {}), {}, "mappings"),
+    ("get_mapping_set", ("",), {}, "mapping_set_id"),
+    ("upload_files_to_landing_zone", ([],), {"module": "", "flow_id": "f", "window_start": None,
+                                             "window_end": None}, "module"),
 ]
 
 
@@ -564,3 +583,57 @@ class TestDelete:
         with pytest.raises(AEPAPIError) as raised:
             hook.delete_base_connection("bc-1")
         assert raised.value is error
+
+
+# -- the Data Landing Zone ----------------------------------------------------------------------------------
+
+CLOUD_FLOW_SPEC = {"id": "fs-cs", "name": "CloudStorageToAEP", "version": "1.0",
+                   "sourceConnectionSpecIds": [DATA_LANDING_ZONE_CONNECTION_SPEC_ID],
+                   "targetConnectionSpecIds": [DATA_LAKE_CONNECTION_SPEC_ID]}
+
+
+class TestDataLandingZone:
+    def test_source_connection_has_no_base_connection(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.create.return_value = {"id": "sc-9", "etag": '"e"'}
+        hook.create_data_landing_zone_source_connection("dlz", "dlz-user-container/zoho/Leads/",
+                                                        compression_type="gzip")
+        client.list.assert_any_call(SOURCE_CONNECTIONS, {"name": "dlz",
+                                                         "connectionSpec.id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID})
+        client.create.assert_called_once_with(SOURCE_CONNECTIONS, {
+            "name": "dlz",
+            "data": {"format": "delimited",
+                     "properties": {"encoding": "UTF-8", "columnDelimiter": ",", "compressionType": "gzip"}},
+            "params": {"path": "dlz-user-container/zoho/Leads/", "type": "folder", "recursive": True},
+            "connectionSpec": {"id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID, "version": "1.0"},
+        })
+
+    def test_a_single_file_path_is_not_recursive(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.create.return_value = {"id": "sc-9", "etag": '"e"'}
+        hook.create_data_landing_zone_source_connection("dlz", "dlz-user-container/a.csv", data_format="parquet")
+        body = client.create.call_args.args[1]
+        assert body["params"] == {"path": "dlz-user-container/a.csv", "type": "file"}
+        assert body["data"] == {"format": "parquet", "properties": {"encoding": "UTF-8"}}
+
+    def test_cloud_storage_dataflow_sends_mapping_only(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.find_flow_spec.return_value = [CLOUD_FLOW_SPEC]
+        connections = {
+            (SOURCE_CONNECTIONS, "sc-1"): {"id": "sc-1",
+                                           "connectionSpec": {"id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID}},
+            (TARGET_CONNECTIONS, "tc-1"): {"id": "tc-1", "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID}},
+        }
+        client.get.side_effect = lambda collection, rid: connections[(collection, rid)]
+        client.create.return_value = {"id": "flow-2", "etag": '"e"'}
+        hook.create_dataflow("files", "sc-1", "tc-1", schedule_params=ONCE, mapping_id="map-1",
+                             flow_spec_name="CloudStorageToAEP")
+        body = client.create.call_args.args[1]
+        assert body["transformations"] == [{"name": "Mapping", "params": {"mappingId": "map-1", "mappingVersion": 0}}]
+        assert body["scheduleParams"] == ONCE and body["flowSpec"] == {"id": "fs-cs", "version": "1.0"}
+
+    def test_uploads_need_no_network_for_an_empty_file_list(self, hook: AdobeExperiencePlatformHook,
+                                                            client: Any) -> None:
+        from datetime import datetime, timedelta, timezone
+
+        start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        assert hook.upload_files_to_landing_zone([], module="Leads", flow_id="f", window_start=start,
+                                                 window_end=start + timedelta(hours=1)) == []
+        assert client.mock_calls == []

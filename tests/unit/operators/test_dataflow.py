@@ -150,3 +150,27 @@ def test_a_hook_error_propagates_and_nothing_is_pushed(hook_cls: Any, context: A
         dataflow().execute(context)
     assert raised.value is error
     ti.xcom_push.assert_not_called()
+
+
+# -- the two flow specs: CRMToAEP and CloudStorageToAEP --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flow_spec_name", "frequency", "expected"),
+    [("CloudStorageToAEP", None, "once"), ("CRMToAEP", None, "hour"), ("CRMToAEP", "day", "day"),
+     ("CloudStorageToAEP", "None", "once")],
+)
+def test_dataflow_frequency_defaults_to_the_flow_specs_own(flow_spec_name: str, frequency: str | None,
+                                                           expected: str) -> None:
+    operator = AEPCreateDataflowOperator(task_id="f", name="n", source_connection_id="s", target_connection_id="t",
+                                         flow_spec_name=flow_spec_name, frequency=frequency, start_time=1735689600)
+    assert operator.resolved_frequency() == expected
+    assert operator.schedule_params()["frequency"] == expected
+
+
+def test_dataflow_delta_column_is_optional_now() -> None:
+    operator = AEPCreateDataflowOperator(task_id="f", name="n", source_connection_id="s", target_connection_id="t")
+    assert operator.delta_column is None
+    with pytest.raises(ConfigurationError, match="interval"):
+        AEPCreateDataflowOperator(task_id="f", name="n", source_connection_id="s", target_connection_id="t",
+                                  flow_spec_name="CloudStorageToAEP", interval=2).validate()
