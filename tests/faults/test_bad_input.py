@@ -17,9 +17,11 @@ from airflow_provider_zoho_aep.operators.base_connection import (
     AEPCreateBaseConnectionOperator,
     AEPCreateZohoCRMBaseConnectionOperator,
 )
+from airflow_provider_zoho_aep.operators.data_landing_zone import AEPCreateDataLandingZoneSourceConnectionOperator
 from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
 from airflow_provider_zoho_aep.operators.delete_dataflow import AEPDeleteDataflowOperator
 from airflow_provider_zoho_aep.operators.list_tables import AEPListTablesOperator
+from airflow_provider_zoho_aep.operators.mapping import AEPCreateMappingSetOperator
 from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourceConnectionOperator
 from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
 from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
@@ -78,6 +80,10 @@ OPERATOR_CASES = [
     ("flow: start time in milliseconds", lambda: flow(start_time=1_700_000_000_000), "start_time"),
     ("flow: start time not a date", lambda: flow(start_time="tomorrow-ish"), "start_time"),
     ("flow: no source connection", lambda: flow(source_connection_id=""), "source_connection_id"),
+    ("dlz source: empty name",
+     lambda: AEPCreateDataLandingZoneSourceConnectionOperator(task_id="t", name=" ", path="zoho/leads"), "name"),
+    ("mapping set: schema not an XDM $id",
+     lambda: AEPCreateMappingSetOperator(task_id="t", schema_id="my-schema", mappings={"id": "_t.id"}), "schema_id"),
     ("teardown: empty flow id", lambda: AEPDeleteDataflowOperator(task_id="t", flow_id=""), "flow_id"),
     ("sensor: empty flow id", lambda: AEPDataflowRunSensor(task_id="t", flow_id="", poke_interval=1, timeout=5),
      "flow_id"),
