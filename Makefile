@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # import it from the repository root.
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install demo emulator test test-ui bench lint clean azurite
+.PHONY: install demo emulator test test-ui test-mutations test-mutations-fast bench lint clean azurite
 
 install: $(STAMP)
 
@@ -48,6 +48,15 @@ test-slow: install
 test-ui: install
 	bash tests/ui/install_chromium.sh
 	ZOHO_AEP_UI_TESTS=1 $(BIN)/pytest -q -p no:cacheprovider -m ui tests/ui
+
+# Each curated break of tests/mutations/breaks.py applied in a scratch copy: the tests the Guarantees table
+# names must fail on it. Fails if any break survives or an entry no longer matches the code (stale).
+# MUTATION_ARGS: e.g. --no-baseline (skip the run of the named tests without breaks) or -k <name>.
+test-mutations: install
+	$(BIN)/python tests/mutations/run.py $(MUTATION_ARGS)
+
+test-mutations-fast: install
+	$(BIN)/python tests/mutations/run.py --fast $(MUTATION_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -24,12 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--ready-file", help="write the base URL to this file once listening")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--token-format", choices=("jwt", "opaque"), default="jwt",
+                        help="jwt: tokens shaped like the real ones (default); opaque: no recognisable shape")
     parser.add_argument("--state-file", help="keep resources in this JSON file across restarts")
     args = parser.parse_args(argv)
 
     try:
         emulator = Emulator(host=args.host, port=args.port, run_duration=args.run_duration, verbose=args.verbose,
-                            state_file=args.state_file)
+                            state_file=args.state_file, token_format=args.token_format)
         emulator.start()
     except (ValueError, OSError) as err:
         print(f"emulator: {err}", file=sys.stderr)

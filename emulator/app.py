@@ -13,7 +13,7 @@ from .crm_data import CrmDataSet
 from .faults import DEFAULT_RATE_LIMIT_PATHS, Fault, FaultList, RateLimiter
 from .request_log import RecordedRequest, RequestLog
 from .server import EmulatorHTTPServer
-from .state import Store
+from .state import Store, check_token_format
 from .zoho_crm import ZohoCrm
 
 
@@ -25,6 +25,9 @@ class Emulator:
     :param crm_data: Zoho CRM's records (default: ``CrmDataSet()``, 2,000 records per module over a week)
     :param crm_settings: Bulk Read settings, the keyword arguments of :class:`~emulator.zoho_crm.ZohoCrm`
         (``job_seconds``, ``comparators``, ``concurrency``, ``downloads_per_minute``, ``credit_limit``, ...)
+    :param token_format: ``"jwt"`` (default): tokens shaped like the real ones (IMS ``eyJ…``, Zoho
+        ``1000.…``); ``"opaque"``: no recognisable shape, for secret scans (Airflow's log processors rewrite
+        ``eyJ…`` on their own, which would hide a token the provider forgot to mask)
 
     >>> with Emulator() as emu:  # port 0: a free port
     ...     token_url = f"{emu.url}/ims/token/v3"
@@ -42,6 +45,7 @@ class Emulator:
         state_file: str | None = None,
         crm_data: CrmDataSet | None = None,
         crm_settings: dict[str, object] | None = None,
+        token_format: str = "jwt",
     ):
         if not is_loopback(host):
             raise ValueError(f"The emulator only binds to loopback addresses, not {host!r}.")
@@ -49,7 +53,7 @@ class Emulator:
         self.credentials = credentials or EmulatorCredentials()
         self.verbose = verbose
         self.state_file = state_file
-        self.store = Store(run_duration, ims_token_ttl, zoho_token_ttl)
+        self.store = Store(run_duration, ims_token_ttl, zoho_token_ttl, token_format)
         self.faults = FaultList()
         self.rate_limiter = RateLimiter()
         self.log = RequestLog()
@@ -155,6 +159,22 @@ class Emulator:
     ) -> dict[str, str]:
         """A CRM user edits a record now (or at ``modified_time``); returns the record as it is now."""
         return self.crm.data.modify(module, record_id, changes, modified_time)
+    # ---- tokens ------------------------------------------------------------------------------------
+
+    def minted_tokens(self) -> dict[str, list[str]]:
+        """Every IMS and Zoho access token minted since start (a reset does not forget them), oldest first."""
+        with self.store.lock:
+            minted = list(self.store.minted)
+        return {kind: [token for k, token in minted if k == kind] for kind in ("ims", "zoho")}
+
+    @property
+    def token_format(self) -> str:
+        """``jwt`` or ``opaque``: the shape of tokens minted from now on."""
+        return self.store.token_format
+
+    @token_format.setter
+    def token_format(self, value: str) -> None:
+        self.store.token_format = check_token_format(value)
 
     # ---- switches ------------------------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """The ``/__emulator__/`` control API for scripts and benchmarks in another process (no auth).
 
-GET health, GET/DELETE requests, POST/DELETE faults, POST reset, POST config, GET datasets/<id> (landed
-batches with their rows); Zoho CRM data: POST crm/config (data set and Bulk Read settings), POST crm/modify (a
-user edits a record), GET crm/count?module=&start=&end= (records modified in the half-open window),
-GET crm/credits.
+GET health, GET/DELETE requests, GET tokens (every token minted), POST/DELETE faults, POST reset,
+POST config, GET datasets/<id> (landed batches with their rows); Zoho CRM data: POST crm/config (data set and
+Bulk Read settings), POST crm/modify (a user edits a record), GET crm/count?module=&start=&end= (records
+modified in the half-open window), GET crm/credits.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ _CONFIG_KEYS = {
     "retire_connection_spec",
     "expire_ims_tokens",
     "expire_zoho_tokens",
+    "token_format",
     "expire_sas_tokens",
     "landing_zone_credentials",
     "landing_zone_provider",
@@ -47,6 +48,8 @@ def handle(app: Emulator, req: Request) -> Response:
                     200,
                     [{"method": r.method, "path": r.path, "query": r.query, "status": r.status} for r in app.requests],
                 )
+            case "GET", "tokens":
+                return json_response(200, app.minted_tokens())
             case "DELETE", "requests":
                 app.clear_requests()
                 return empty_response(204)
@@ -120,6 +123,8 @@ def _configure(app: Emulator, body: dict[str, Any]) -> None:
         if not isinstance(duration, (int, float)) or isinstance(duration, bool) or duration < 0:
             raise ValueError("run_duration must be a number of seconds >= 0")
         app.run_duration = float(duration)
+    if "token_format" in body:
+        app.token_format = body["token_format"]
     for switch in ("fail_runs", "zoho_throttled"):
         if switch in body:
             if not isinstance(body[switch], bool):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 import uuid
 from urllib.parse import parse_qs
@@ -30,7 +32,8 @@ def handle(store: Store, creds: EmulatorCredentials, req: Request) -> Response:
     if form["client_id"] != creds.ims_client_id or form["client_secret"] != creds.ims_client_secret:
         return _error(400, "invalid_client", "invalid client_id parameter")
 
-    token = f"eyJ-emu-{uuid.uuid4().hex}"
+    token = mint(store.token_format, form["client_id"], store.ims_token_ttl)
+    store.minted.append(("ims", token))
     store.ims_tokens[token] = IssuedToken(form["client_id"], time.monotonic() + store.ims_token_ttl)
     store.ims_tokens_issued += 1
     return json_response(
@@ -38,6 +41,21 @@ def handle(store: Store, creds: EmulatorCredentials, req: Request) -> Response:
         {"access_token": token, "token_type": "bearer", "expires_in": store.ims_token_ttl},
         {"Cache-Control": "no-store"},
     )
+
+
+def mint(token_format: str, client_id: str, ttl: int) -> str:
+    """A new access token: JWT-shaped like Adobe's (header.payload.signature, base64url), or opaque."""
+    if token_format == "opaque":
+        return f"ims-opaque-{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}"
+    header = {"alg": "RS256", "x5u": "ims_na1-key-at-1.cer", "kid": "ims_na1-key-at-1", "itt": "at"}
+    payload = {"id": str(uuid.uuid4()), "type": "access_token", "client_id": client_id,
+               "created_at": str(int(time.time() * 1000)), "expires_in": str(ttl * 1000), "as": "ims-na1"}
+    return ".".join(_b64(part) for part in (json.dumps(header).encode(), json.dumps(payload).encode(),
+                                            uuid.uuid4().bytes + uuid.uuid4().bytes))
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def _error(status: int, error: str, description: str) -> Response:

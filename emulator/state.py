@@ -37,6 +37,19 @@ def new_etag() -> str:
 PERSISTED = ("connections", "source_connections", "target_connections", "flows", "runs", "last_run_ids")
 
 
+#: How minted tokens look: ``jwt`` like Adobe's (an IMS token is a signed JWT, ``eyJ…``; a Zoho access token
+#: is ``1000.<hex>.<hex>``), or ``opaque`` (no recognisable shape). Airflow's log processors rewrite anything
+#: starting with ``eyJ`` to ``eyJ***`` whether or not the provider masked it, so secret scans use ``opaque``:
+#: a token that leaks then shows in full, and the scan sees the provider's own masking, not Airflow's.
+TOKEN_FORMATS = ("jwt", "opaque")
+
+
+def check_token_format(value: object) -> str:
+    if value not in TOKEN_FORMATS:
+        raise ValueError(f"token_format must be one of {', '.join(TOKEN_FORMATS)}, not {value!r}")
+    return str(value)
+
+
 @dataclass
 class IssuedToken:
     client_id: str
@@ -46,8 +59,18 @@ class IssuedToken:
 class Store:
     """Everything the emulator remembers. ``reset()`` brings it back to the constructor values."""
 
-    def __init__(self, run_duration: float = 2.0, ims_token_ttl: int = 86399, zoho_token_ttl: int = 3600):
+    def __init__(
+        self,
+        run_duration: float = 2.0,
+        ims_token_ttl: int = 86399,
+        zoho_token_ttl: int = 3600,
+        token_format: str = "jwt",
+    ):
         self.lock = threading.RLock()
+        self._initial_token_format = check_token_format(token_format)
+        #: Every token minted since start, as ``(kind, token)`` with kind ``ims`` or ``zoho``. ``reset()`` keeps
+        #: it: a secret scan over logs written before a reset must still know those tokens.
+        self.minted: list[tuple[str, str]] = []
         self.ims_token_ttl = ims_token_ttl
         self.zoho_token_ttl = zoho_token_ttl
         self.base_url = ""  # set once the server listens (Zoho's token answer names it as api_domain)
@@ -81,6 +104,7 @@ class Store:
             self.fail_runs = False
             self._own_crm_data = CrmDataSet()
             self.zoho_throttled = False
+            self.token_format = self._initial_token_format
             from .landing_zone import LandingZoneState  # the landing zone module builds on this one
 
             self.dlz = LandingZoneState()

@@ -52,7 +52,11 @@ def handle_token(store: Store, creds: EmulatorCredentials, req: Request) -> Resp
     if refresh_token != creds.zoho_refresh_token:
         return json_response(200, {"error": "invalid_code"})
 
-    token = f"1000.{uuid.uuid4().hex}.{uuid.uuid4().hex}"
+    if store.token_format == "opaque":
+        token = f"zoho-opaque-{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}"
+    else:  # Zoho's own shape
+        token = f"1000.{uuid.uuid4().hex}.{uuid.uuid4().hex}"
+    store.minted.append(("zoho", token))
     store.zoho_tokens[token] = IssuedToken(form["client_id"], time.monotonic() + store.zoho_token_ttl)
     store.zoho_tokens_issued[refresh_token] = store.zoho_tokens_issued.get(refresh_token, 0) + 1
     return json_response(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 import requests
 
@@ -39,8 +42,33 @@ def test_ims_token_ok(emu: Emulator) -> None:
     body = answer.json()
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 86399
-    assert body["access_token"].startswith("eyJ-emu-")
+    header, payload, signature = body["access_token"].split(".")
+    assert json.loads(base64.urlsafe_b64decode(header + "=="))["alg"] == "RS256"  # a JWT, like Adobe's
+    assert json.loads(base64.urlsafe_b64decode(payload + "=="))["client_id"] == emu.credentials.ims_client_id
+    assert body["access_token"].startswith("eyJ") and signature
     assert emu.store.ims_tokens_issued == 1
+
+
+def test_opaque_tokens_and_the_list_of_every_token_minted(emu: Emulator) -> None:
+    control = f"{emu.url}/__emulator__"
+    before = emu.minted_tokens()  # the module's emulator has minted tokens for earlier tests
+    jwt_ims = requests.post(f"{emu.url}/ims/token/v3", data=ims_form(emu), timeout=5).json()["access_token"]
+    assert requests.post(f"{control}/config", json={"token_format": "opaque"}, timeout=5).status_code == 200
+    ims = requests.post(f"{emu.url}/ims/token/v3", data=ims_form(emu), timeout=5).json()["access_token"]
+    zoho = requests.post(f"{emu.url}/oauth/v2/token", data=zoho_form(emu), timeout=5).json()["access_token"]
+    for token in (ims, zoho):  # nothing a log processor would recognise and rewrite on its own
+        assert not token.startswith(("eyJ", "1000.")) and "." not in token and len(token) >= 40
+    users = requests.get(f"{emu.url}/crm/v8/users", headers={"Authorization": f"Zoho-oauthtoken {zoho}"}, timeout=5)
+    assert users.status_code == 200  # an opaque token is as valid as a shaped one
+    assert requests.post(f"{control}/config", json={"token_format": "xml"}, timeout=5).status_code == 400
+
+    requests.post(f"{control}/reset", timeout=5)  # forgets the tokens' validity, not that they were minted
+    assert emu.token_format == "jwt"
+    listed = requests.get(f"{control}/tokens", timeout=5).json()
+    assert listed == emu.minted_tokens()
+    assert listed == {"ims": [*before["ims"], jwt_ims, ims], "zoho": [*before["zoho"], zoho]}
+    with pytest.raises(ValueError, match="token_format"):
+        Emulator(token_format="xml")
 
 
 def test_ims_bad_secret_is_invalid_client_without_echo(emu: Emulator) -> None:

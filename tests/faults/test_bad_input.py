@@ -6,6 +6,8 @@ at all: nothing is created half-way.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 import pytest
@@ -15,9 +17,11 @@ from airflow_provider_zoho_aep.operators.base_connection import (
     AEPCreateBaseConnectionOperator,
     AEPCreateZohoCRMBaseConnectionOperator,
 )
+from airflow_provider_zoho_aep.operators.data_landing_zone import AEPCreateDataLandingZoneSourceConnectionOperator
 from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
 from airflow_provider_zoho_aep.operators.delete_dataflow import AEPDeleteDataflowOperator
 from airflow_provider_zoho_aep.operators.list_tables import AEPListTablesOperator
+from airflow_provider_zoho_aep.operators.mapping import AEPCreateMappingSetOperator
 from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourceConnectionOperator
 from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
 from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
@@ -76,6 +80,10 @@ OPERATOR_CASES = [
     ("flow: start time in milliseconds", lambda: flow(start_time=1_700_000_000_000), "start_time"),
     ("flow: start time not a date", lambda: flow(start_time="tomorrow-ish"), "start_time"),
     ("flow: no source connection", lambda: flow(source_connection_id=""), "source_connection_id"),
+    ("dlz source: empty name",
+     lambda: AEPCreateDataLandingZoneSourceConnectionOperator(task_id="t", name=" ", path="zoho/leads"), "name"),
+    ("mapping set: schema not an XDM $id",
+     lambda: AEPCreateMappingSetOperator(task_id="t", schema_id="my-schema", mappings={"id": "_t.id"}), "schema_id"),
     ("teardown: empty flow id", lambda: AEPDeleteDataflowOperator(task_id="t", flow_id=""), "flow_id"),
     ("sensor: empty flow id", lambda: AEPDataflowRunSensor(task_id="t", flow_id="", poke_interval=1, timeout=5),
      "flow_id"),
@@ -120,5 +128,24 @@ def test_bad_connection_field_fails_the_operator_before_any_request(emulator, mo
     assert emulator.requests == []
 
 
-def test_there_are_at_least_25_bad_input_cases():
-    assert len(OPERATOR_CASES) + len(CONNECTION_CASES) >= 25
+def test_every_operator_and_both_connection_types_have_bad_input_cases():
+    """A new operator, sensor or Connection type of the package must come with its own bad-input cases here."""
+    import inspect
+
+    from airflow.sdk import BaseOperator
+
+    import airflow_provider_zoho_aep.operators as operators
+    import airflow_provider_zoho_aep.sensors as sensors
+
+    classes: set[type] = set()
+    for package in (operators, sensors):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            classes |= {c for _, c in inspect.getmembers(module, inspect.isclass)
+                        if issubclass(c, BaseOperator) and c.__module__ == module.__name__}
+    from airflow_provider_zoho_aep.operators.create_resource import AEPCreateResourceOperator
+
+    classes.discard(AEPCreateResourceOperator)  # the shared skeleton of the create operators, not used directly
+    covered = {type(build()) for _, build, _ in OPERATOR_CASES}
+    assert len(classes) >= 8 and sorted(c.__name__ for c in classes - covered) == []
+    assert {conn_id for _, conn_id, _, _ in CONNECTION_CASES} == {"aep_default", "zoho_crm_default"}

@@ -42,3 +42,28 @@ def test_every_secret_travels_in_a_body_or_header_never_in_a_url(emulator):
     for request in emulator.requests:
         url = request.path + "?" + "&".join(f"{k}={v}" for k, vs in request.query.items() for v in vs)
         assert not [s for s in secrets if s in url], request.path
+
+
+def test_a_self_signed_certificate_is_refused(tmp_path):
+    """At runtime, over a real loopback socket: the sync transport refuses a certificate no real CA signed."""
+    import ssl
+
+    import pytest
+    import requests
+
+    from airflow_provider_zoho_aep.client.errors import AEPAPIError
+    from airflow_provider_zoho_aep.client.http import RetryPolicy
+    from tests.unit.client.test_async_http_runtime import self_signed, serve
+
+    cert_file, key_file = self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server, url = serve(context)
+    try:
+        assert requests.get(url, verify=str(cert_file), timeout=5).status_code == 200  # the server works
+        with pytest.raises(AEPAPIError, match="could not connect"):
+            HttpTransport(timeout=5, retry=RetryPolicy(max_attempts=1)).request("GET", url, service="Flow Service")
+        assert server.seen == 1  # the transport's request never got through the handshake
+    finally:
+        server.shutdown()
+        server.server_close()

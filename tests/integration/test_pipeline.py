@@ -485,23 +485,40 @@ def test_teardown_validation_before_any_request(emulator: Emulator) -> None:
 # -- no secret anywhere -----------------------------------------------------------------------------------
 
 
-def test_no_secret_in_xcom_or_rendered_fields(emulator: Emulator, pipeline: dict[str, str]) -> None:
+def test_no_secret_in_xcom_or_rendered_fields(emulator: Emulator) -> None:
+    """Every operator of a pipeline, run for real: after ``execute`` (when its fields hold what Airflow
+    renders and records), no template field and no XCom value holds a configured secret or a minted token."""
     creds = EmulatorCredentials()
-    secrets = [creds.ims_client_secret, creds.zoho_client_secret, creds.zoho_refresh_token]
-    ops = [
-        AEPCreateSourceConnectionOperator(task_id="s", name="n", base_connection_id="b", table_name="Leads"),
-        AEPCreateTargetConnectionOperator(task_id="t", name="n", dataset_id=DATASET_ID, schema_id=SCHEMA_ID),
-        AEPCreateDataflowOperator(task_id="f", name="n", source_connection_id="s", target_connection_id="t",
-                                  delta_column="d"),
-        AEPDataflowRunSensor(task_id="w", flow_id="f"),
-        AEPDeleteDataflowOperator(task_id="d", flow_id="f"),
-    ]
-    for op in ops:
-        rendered = json.dumps({f: str(getattr(op, f)) for f in op.template_fields})
-        assert not any(s in rendered for s in secrets)
-    ctx = context()
-    AEPDataflowRunSensor(task_id="w", flow_id=pipeline["flow"], poke_interval=0.05, timeout=10).execute(ctx)
-    assert not any(s in json.dumps(ctx["ti"].pushes) for s in secrets)
+    before = emulator.minted_tokens()
+    runs: list[tuple[Any, dict[str, Any]]] = []
+
+    def run(op: Any) -> Any:
+        ctx = context()
+        runs.append((op, ctx))
+        return op.execute(ctx)
+
+    # The Zoho base-connection operator is the one that handles secrets: it reads both Connections and sends
+    # a freshly minted Zoho access token in its create body.
+    base_id = run(AEPCreateZohoCRMBaseConnectionOperator(task_id="b", name="Zoho CRM secrets"))
+    source_id = run(AEPCreateSourceConnectionOperator(task_id="s", name="n", base_connection_id=base_id,
+                                                      table_name="Leads"))
+    target_id = run(AEPCreateTargetConnectionOperator(task_id="t", name="n", dataset_id=DATASET_ID,
+                                                      schema_id=SCHEMA_ID))
+    flow_id = run(AEPCreateDataflowOperator(task_id="f", name="n", source_connection_id=source_id,
+                                            target_connection_id=target_id, delta_column="Modified_Time"))
+    run(AEPDataflowRunSensor(task_id="w", flow_id=flow_id, poke_interval=0.05, timeout=10))
+    run(AEPDeleteDataflowOperator(task_id="d", flow_id=flow_id, delete_connections=True,
+                                  delete_base_connection=True))
+
+    minted = emulator.minted_tokens()
+    tokens = minted["ims"][len(before["ims"]):] + minted["zoho"][len(before["zoho"]):]
+    assert len(minted["zoho"]) > len(before["zoho"])  # the base connection was sent a fresh Zoho token
+    secrets = [creds.ims_client_secret, creds.zoho_client_secret, creds.zoho_refresh_token, *tokens]
+    for op, ctx in runs:
+        rendered = json.dumps({f: getattr(op, f) for f in op.template_fields}, default=repr)
+        pushed = json.dumps(ctx["ti"].pushes, default=repr)
+        assert [s[:12] for s in secrets if s in rendered] == [], f"{op.task_id}: a secret in a template field"
+        assert [s[:12] for s in secrets if s in pushed] == [], f"{op.task_id}: a secret in XCom"
 
 
 # -- the example DAG, twice, with dag.test() --------------------------------------------------------------

@@ -97,10 +97,18 @@ def test_form_widgets_match_conn_fields(fake_wtforms):
 
 
 def test_secret_fields_are_named_so_airflows_masker_hides_them():
-    from airflow.sdk.execution_time.secrets_masker import should_hide_value_for_key
+    from airflow.sdk._shared.secrets_masker import should_hide_value_for_key
 
-    for key in ("refresh_token", "access_token", "password"):
-        assert should_hide_value_for_key(key)
+    # The provider's own fields, as Airflow reads them: every field shown as a password is a secret, and
+    # Airflow's masker hides a Connection's extra value by its key name, so each such key must be one it hides.
+    info = get_provider_info()
+    secret_fields = {(conn["connection-type"], key) for conn in info["connection-types"]
+                     for key, field in conn["conn-fields"].items() if field["schema"].get("format") == "password"}
+    assert secret_fields == {("zoho_crm", "refresh_token"), ("zoho_crm", "access_token")}
+    for _, key in secret_fields:
+        assert should_hide_value_for_key(key), f"Airflow's masker would show extra.{key} in clear"
+    for conn in info["connection-types"]:  # the Connection's own password is the client secret of both
+        assert "password" not in conn["ui-field-behaviour"]["hidden-fields"]
 
 
 def test_extra_links_import_and_are_on_the_run_operator():
