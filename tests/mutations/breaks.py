@@ -86,8 +86,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="async-tls-verification-off",
         file=f"{PKG}/client/async_http.py",
-        original="httpx.AsyncClient(follow_redirects=False)",
-        replacement="httpx.AsyncClient(follow_redirects=False, verify=bool(0))",
+        original="httpx.AsyncClient(follow_redirects=False, verify=context, limits=POOL_LIMITS)",
+        replacement="httpx.AsyncClient(follow_redirects=False, verify=bool(0), limits=POOL_LIMITS)",
         promise="TLS verification is never turned off (async transport)",
         tests=(f"{ASYNC_RUNTIME}::test_a_self_signed_certificate_is_refused",),
         fast=True,
@@ -104,8 +104,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="trigger-blocking-sleep",
         file=f"{PKG}/triggers/dataflow_run.py",
-        original="                await asyncio.sleep(min(self.poll_interval, remaining))",
-        replacement="                time.sleep(min(self.poll_interval, remaining))",
+        original="            await asyncio.sleep(min(self.poll_interval, remaining))",
+        replacement="            __import__('time').sleep(min(self.poll_interval, remaining))",
         promise="triggers never block the event loop (the wait between two polls)",
         tests=(TRIGGER_LOOP,),
         fast=True,
@@ -139,8 +139,10 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="ims-credentials-in-the-url",
         file=f"{PKG}/client/ims.py",
-        original="            data=token_form(self._client_id, self._client_secret, self._scopes),",
-        replacement="            params=token_form(self._client_id, self._client_secret, self._scopes),",
+        original=("            data=token_form(self._client_id, self._client_secret, self._scopes),\n"
+                  '            headers={"Content-Type": "application/x-www-form-urlencoded"},\n            ok=(200,),'),
+        replacement=("            params=token_form(self._client_id, self._client_secret, self._scopes),\n"
+                     '            headers={"Content-Type": "application/x-www-form-urlencoded"},\n            ok=(200,),'),
         promise="secrets travel only in bodies and headers, never in URLs",
         tests=("tests/faults/test_tls_and_urls.py::test_every_secret_travels_in_a_body_or_header_never_in_a_url",),
     ),
