@@ -7,7 +7,10 @@
    hourly data intervals inside the emulator's CRM data (2026-01-02, 00:00 to 03:00 UTC), with
    ``AIRFLOW_HOME=.airflow``;
 4. prints every ID the DAG pushed to XCom and, per DAG run, its window and its run's record counts (each equal
-   to the emulator's records modified in that window), then stops the emulator.
+   to the emulator's records modified in that window);
+5. does the same with ``zoho_crm_to_dlz_to_aep`` (Zoho CRM export → Data Landing Zone → AEP) and prints, per
+   window, the records exported, the files uploaded and the records landed in the dataset; then stops the
+   emulator.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from emulator import Emulator, EmulatorCredentials
 
 REPO = Path(__file__).resolve().parent.parent
 DAG_ID = "zoho_crm_to_aep"
+DLZ_DAG_ID = "zoho_crm_to_dlz_to_aep"
 #: Logical dates of the demo's DAG runs: each one ingests the hour before it (the @hourly data interval).
 DEMO_DATES = ("2026-01-02T01:00:00+00:00", "2026-01-02T02:00:00+00:00", "2026-01-02T03:00:00+00:00")
 
@@ -78,6 +82,22 @@ def xcom_values(airflow_home: Path, dag_id: str) -> dict[str, object]:
     return {task_id: json.loads(value) for task_id, value in rows}
 
 
+def run_dag(airflow: list[str], env: dict[str, str], airflow_home: Path, dag_id: str, log_path: Path
+            ) -> list[object] | None:
+    """``airflow dags test`` for each demo date; the window task's result per run, or None when a run failed."""
+    windows = []
+    for logical_date in DEMO_DATES:
+        run = subprocess.run([*airflow, "dags", "test", dag_id, logical_date], env=env, capture_output=True,
+                             text=True)
+        log_path.write_text(run.stdout + run.stderr)
+        if run.returncode != 0:
+            print(run.stdout[-4000:], run.stderr[-4000:], sep="\n", file=sys.stderr)
+            print(f"The {dag_id} run of {logical_date} failed; full output in {log_path}", file=sys.stderr)
+            return None
+        windows.append(xcom_values(airflow_home, dag_id).get("ingest_window"))
+    return windows
+
+
 def main() -> int:
     airflow_home = Path(os.environ.get("ZOHO_AEP_DEMO_HOME", REPO / ".airflow"))
     airflow_home.mkdir(parents=True, exist_ok=True)
@@ -87,21 +107,19 @@ def main() -> int:
     # 60-second poll interval (the deferrable path is covered by the tests).
     state_file = str(airflow_home / "emulator-state.json")
     log_path = airflow_home / "demo-last-run.log"
-    windows = []
     with Emulator(credentials=creds, state_file=state_file, run_duration=0.05) as emulator:
         print(f"Emulator listening on {emulator.url}", flush=True)
         env = airflow_env(emulator.url, airflow_home, creds)
+        env["ZOHO_AEP_EXPORT_DIR"] = str(airflow_home / "exports")
         subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-        for logical_date in DEMO_DATES:
-            run = subprocess.run([*airflow, "dags", "test", DAG_ID, logical_date], env=env, capture_output=True,
-                                 text=True)
-            log_path.write_text(run.stdout + run.stderr)
-            if run.returncode != 0:
-                print(run.stdout[-4000:], run.stderr[-4000:], sep="\n", file=sys.stderr)
-                print(f"The DAG run of {logical_date} failed; full output in {log_path}", file=sys.stderr)
-                return 1
-            windows.append(xcom_values(airflow_home, DAG_ID).get("ingest_window"))
-    values = xcom_values(airflow_home, DAG_ID)
+        windows = run_dag(airflow, env, airflow_home, DAG_ID, log_path)
+        if windows is None:
+            return 1
+        values = xcom_values(airflow_home, DAG_ID)
+        dlz_windows = run_dag(airflow, env, airflow_home, DLZ_DAG_ID, log_path)
+        if dlz_windows is None:
+            return 1
+        dlz_values = xcom_values(airflow_home, DLZ_DAG_ID)
     print(f"DAG {DAG_ID} succeeded for {len(DEMO_DATES)} hourly data intervals (last output in {log_path})")
     labels = {
         "create_base_connection": "Base connection ID",
@@ -120,8 +138,25 @@ def main() -> int:
             print(f"    [{run.get('window_start')}, {run.get('window_end')}) run {run.get('run_id')} "
                   f"({run.get('status')}): {run.get('input_record_count')} read, "
                   f"{run.get('output_record_count')} written, {run.get('failed_record_count')} failed")
-    if not values.get("create_base_connection"):
-        print("No base connection ID found in XCom", file=sys.stderr)
+    print(f"DAG {DLZ_DAG_ID} (Zoho CRM → Data Landing Zone → AEP) succeeded for {len(DEMO_DATES)} hourly data "
+          "intervals")
+    dlz_labels = {
+        "create_target_connection": "Target connection ID",
+        "create_mapping_set": "Mapping set ID",
+        "create_source_connection": "DLZ source connection ID",
+        "create_dataflow": "Dataflow (flow) ID",
+    }
+    for task_id, label in dlz_labels.items():
+        if task_id in dlz_values:
+            print(f"  {label + ':':26} {dlz_values[task_id]}")
+    print("  Per window: records exported from Zoho CRM, files uploaded, records landed in the dataset:")
+    for run in dlz_windows:
+        if isinstance(run, dict):
+            print(f"    [{run.get('window_start')}, {run.get('window_end')}) {run.get('records_exported')} exported, "
+                  f"{len(run.get('files') or [])} file(s), {run.get('output_record_count')} landed, "
+                  f"run {run.get('run_id')}")
+    if not values.get("create_base_connection") or not dlz_values.get("create_dataflow"):
+        print("No base connection or DLZ dataflow ID found in XCom", file=sys.stderr)
         return 1
     return 0
 

@@ -41,6 +41,7 @@ from airflow_provider_zoho_aep.client.landing_zone import (
     CredentialsSource,
     LandingZoneCredentials,
     LandingZoneError,
+    StoredFile,
     UploadedFile,
     file_md5,
 )
@@ -149,6 +150,22 @@ class AzureBlobUploader:
             f"{SERVICE}: the store refused {blob_name} with fresh credentials too (403); check that the "
             "integration has the Manage Sources permission", status=403, service=SERVICE,
         )
+
+    def list_files(self, prefix: str) -> list[StoredFile]:
+        """The committed blobs whose names start with ``prefix``, with their sizes and last-modified stamps."""
+        credentials = self.credentials()
+        for _round in range(MAX_CREDENTIAL_ROUNDS):
+            self._secrets.update(credentials.secrets)
+            listing = self._container(credentials).list_blobs
+            try:
+                blobs = self._call(lambda: list(listing(name_starts_with=prefix)), prefix,  # noqa: B023
+                                   "listing")
+            except _Refused:
+                credentials = self.credentials(after_refusal=credentials)
+                continue
+            return [StoredFile(b.name, int(b.size), b.last_modified) for b in blobs]
+        raise LandingZoneError(f"{SERVICE}: the store refused the listing of {prefix} with fresh credentials too "
+                               "(403)", status=403, service=SERVICE)
 
     # -- one round with one set of credentials ---------------------------------------------------------------
 

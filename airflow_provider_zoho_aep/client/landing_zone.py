@@ -134,6 +134,22 @@ class LandingZoneUploader(Protocol):
 
     def upload(self, local_path: str | Path, blob_name: str, *, md5: str | None = None) -> UploadedFile: ...
 
+    def list_files(self, prefix: str) -> list[StoredFile]: ...
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One file in the landing zone, as a listing shows it.
+
+    :param blob_name: the blob's name in the container
+    :param size: bytes
+    :param last_modified: the store's Last-Modified stamp (what a run's window selects on)
+    """
+
+    blob_name: str
+    size: int
+    last_modified: datetime
+
 
 # -- reading the landing zone ------------------------------------------------------------------------------
 

@@ -168,10 +168,16 @@ class AEPRunDataflowOperator(BaseOperator):
             if_run_exists=if_run_exists, time_unit=unit,
         )
         run_id = started["run_id"]
-        context["ti"].xcom_push(key="run_id", value=run_id)
-        self._set_links(hook, flow_id, run_id)
         self.log.info("Dataflow %s: run %s %s window %s", flow_id, run_id,
                       "started for" if started["created"] else "reused for", window)
+        return self.wait_for_run(context, hook, flow_id, window, run_id)
+
+    def wait_for_run(
+        self, context: Context, hook: AdobeExperiencePlatformHook, flow_id: str, window: Window, run_id: str
+    ) -> dict[str, Any]:
+        """Push ``run_id`` to XCom, then wait for that run (deferring when asked) and return its summary."""
+        context["ti"].xcom_push(key="run_id", value=run_id)
+        self._set_links(hook, flow_id, run_id)
         run = hook.get_run(run_id)
         if not self.wait_for_completion or runs.outcome(run) != "running":
             return self._finish(flow_id, window, run, require_success=self.wait_for_completion)

@@ -1,0 +1,247 @@
+"""One Airflow data interval of one Zoho CRM module into AEP through the Data Landing Zone, exactly once."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import conf
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_zoho_aep.client import runs
+from airflow_provider_zoho_aep.client.windows import Window, check_time_unit
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+from airflow_provider_zoho_aep.operators.dataflow_run import DEFAULT_TIMEOUT_SECONDS, AEPRunDataflowOperator
+from airflow_provider_zoho_aep.operators.zoho_export import empty_folder, run_folder
+from airflow_provider_zoho_aep.validation import check_if_run_exists, check_required, optional_text
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_zoho_aep.client.landing_zone import StoredFile
+
+#: XCom key of what this try exported and uploaded (read again after a deferral, in another process).
+UPLOAD_KEY = "landing_zone_upload"
+#: How long to wait for the newest upload's Last-Modified second to be in the past (the store's clock may lead).
+MAX_CLOCK_WAIT_SECONDS = 120.0
+
+
+class ZohoCRMToAEPDataLandingZoneOperator(AEPRunDataflowOperator):
+    """Export one window of a Zoho CRM module, upload its files to the Data Landing Zone, and ingest exactly them.
+
+    The path Adobe names in place of its retired Zoho CRM source: records whose ``Modified_Time`` is in the window
+    (default: the DAG run's data interval) are exported with Zoho's Bulk Read API, uploaded under deterministic
+    names (``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-0001.csv``) and verified, and an on-demand run of the
+    ``CloudStorageToAEP`` dataflow is started whose window covers exactly those uploads (a run picks files by
+    their last-modified time in the landing zone). ``run_id`` is pushed to XCom before waiting.
+
+    Exactly once per window:
+
+    * a window whose files are in the landing zone and whose run succeeded (or is running) is not exported or
+      uploaded again: the task returns that run's summary (``if_run_exists="reuse"``, the default; ``"fail"``
+      raises; ``"rerun"`` exports, uploads and runs again);
+    * a window whose run failed or was cancelled is exported, uploaded (identical files are not re-sent) and run
+      again, so an Airflow retry lands it once;
+    * an empty window uploads nothing and starts no run (the landing zone fails empty files).
+
+    Returns ``{"run_id", "status", "window_start", "window_end", "files", "records_exported",
+    "input_record_count", "output_record_count", "failed_record_count"}``; ``records_exported`` is None when an
+    earlier try's run is reused. Uploads of two windows of one module must not interleave (their run windows
+    would overlap): the task refuses to start a run whose window holds files it did not upload; give the task
+    ``max_active_tis_per_dag=1`` or the DAG ``max_active_runs=1``.
+
+    :param module: the Zoho CRM module's API name, e.g. ``Leads`` (templated)
+    :param flow_id: the ``CloudStorageToAEP`` dataflow, scheduled ``once`` (templated)
+    :param fields: field API names to export, None for all (templated)
+    :param window_start: start of the window, inclusive (datetime or ISO 8601 with offset); default the data
+        interval's start (templated)
+    :param window_end: end of the window, exclusive; default the data interval's end (templated)
+    :param zoho_conn_id: Airflow Connection of type ``zoho_crm`` (templated)
+    :param base_dir: where the export's run folder goes (removed after the upload) (templated)
+    :param if_run_exists: ``reuse`` (default), ``rerun`` or ``fail`` (templated)
+    :param wait_for_completion: wait for the run (default)
+    :param deferrable: wait in the triggerer instead of holding a worker slot
+    :param poll_interval: seconds between two reads of the run
+    :param timeout: seconds to wait for the run
+    :param time_unit: unit of the run's epoch params, ``seconds`` or ``milliseconds`` (templated)
+    :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
+    """
+
+    template_fields: Sequence[str] = (
+        *(f for f in AEPRunDataflowOperator.template_fields if f != "delta_column"),
+        "module",
+        "fields",
+        "zoho_conn_id",
+        "base_dir",
+    )
+    ui_color = "#e42527"
+
+    def __init__(
+        self,
+        *,
+        module: str,
+        flow_id: str,
+        fields: Sequence[str] | None = None,
+        window_start: Any = None,
+        window_end: Any = None,
+        zoho_conn_id: str = ZohoCRMHook.default_conn_name,
+        base_dir: str | None = None,
+        if_run_exists: str = "reuse",
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: timedelta | float = 30,
+        timeout: timedelta | float = DEFAULT_TIMEOUT_SECONDS,
+        time_unit: str = "seconds",
+        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            flow_id=flow_id, window_start=window_start, window_end=window_end, if_run_exists=if_run_exists,
+            wait_for_completion=wait_for_completion, deferrable=deferrable, poll_interval=poll_interval,
+            timeout=timeout, time_unit=time_unit, aep_conn_id=aep_conn_id, **kwargs,
+        )
+        self.module = module
+        self.fields = fields
+        self.zoho_conn_id = zoho_conn_id
+        self.base_dir = base_dir
+        self._upload: dict[str, Any] = {}
+
+    # -- execution -------------------------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_zoho_aep.client.landing_zone import blob_name, module_folder
+
+        flow_id = check_required(self.flow_id, "flow_id", "pass the CloudStorageToAEP dataflow's ID")
+        module = check_required(self.module, "module", "pass the Zoho CRM module's API name, e.g. 'Leads'")
+        window = self.window(context)
+        if_run_exists = check_if_run_exists(self.if_run_exists)
+        unit = check_time_unit(self.time_unit)
+        aep = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
+        aep.validate_connection()
+        zoho = ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
+        zoho.validate_connection()
+
+        uploader = aep.landing_zone_uploader()
+        prefix = blob_name(module, flow_id, window.start, window.end, 1).rsplit("_part-", 1)[0] + "_part-"
+        if if_run_exists != "rerun":
+            landed = self._landed_run(aep, uploader.list_files(prefix), flow_id)
+            if landed is not None:
+                run, files = landed
+                if if_run_exists == "fail":
+                    raise AirflowException(f"Window {window} of {module} was already ingested by run {run['id']} "
+                                           "of dataflow {flow_id} and if_run_exists='fail'")
+                self.log.info("Window %s of %s is already in the landing zone and run %s of dataflow %s is %s: "
+                              "nothing is exported or uploaded again", window, module, run["id"], flow_id,
+                              runs.run_status(run) or "running")
+                self._remember(context, files=files, records_exported=None)
+                return self.wait_for_run(context, aep, flow_id, window, str(run["id"]))
+
+        manifest, uploaded = self._export_and_upload(context, zoho, aep, module, flow_id, window)
+        if not uploaded["files"]:
+            self.log.info("No %s record was modified in %s: nothing uploaded, no run started", module, window)
+            return {"run_id": None, "status": None, "window_start": window.iso()[0], "window_end": window.iso()[1],
+                    "files": [], "records_exported": 0, "input_record_count": 0, "output_record_count": 0,
+                    "failed_record_count": 0}
+        files = [f["blob_name"] for f in uploaded["files"]]
+        run_start, run_end = self._run_window(uploaded["files"])
+        self._wait_for_the_clock(run_end)
+        self._check_no_foreign_files(uploader.list_files(module_folder(module)), files, run_start, run_end)
+        self._remember(context, files=files, records_exported=manifest["records"])
+        started = aep.start_dataflow_run(flow_id, run_start, run_end, if_run_exists=if_run_exists, time_unit=unit)
+        self.log.info("Dataflow %s: run %s %s for the uploads of window %s (run window [%s, %s))", flow_id,
+                      started["run_id"], "started" if started["created"] else "reused", window,
+                      run_start.isoformat(), run_end.isoformat())
+        return self.wait_for_run(context, aep, flow_id, window, started["run_id"])
+
+    def wait_for_run(
+        self, context: Context, hook: AdobeExperiencePlatformHook, flow_id: str, window: Window, run_id: str
+    ) -> dict[str, Any]:
+        return {**super().wait_for_run(context, hook, flow_id, window, run_id), **self._upload}
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().execute_complete(context, event)
+        pushed = context["ti"].xcom_pull(task_ids=self.task_id, key=UPLOAD_KEY,
+                                         map_indexes=getattr(context["ti"], "map_index", None))
+        return {**result, **(pushed if isinstance(pushed, dict) else {})}
+
+    # -- steps -----------------------------------------------------------------------------------------------
+
+    def _export_and_upload(
+        self, context: Context, zoho: ZohoCRMHook, aep: AdobeExperiencePlatformHook, module: str, flow_id: str,
+        window: Window,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Export into this task instance's folder, upload what was written, and remove the folder again."""
+        folder = empty_folder(run_folder(optional_text(self.base_dir), context))
+        try:
+            manifest = zoho.export_modified_records(module, window.start, window.end, fields=self.fields,
+                                                    out_dir=folder)
+            self.log.info("Exported %d %s record(s) modified in %s into %d file(s)", manifest["records"], module,
+                          window, len(manifest["files"]))
+            uploaded = aep.upload_export_to_landing_zone(manifest, flow_id)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return manifest, uploaded
+
+    @staticmethod
+    def _run_window(files: Sequence[dict[str, Any]]) -> tuple[datetime, datetime]:
+        """``[oldest stamp, newest stamp + 1 s)``: every uploaded file and nothing from another second."""
+        stamps = [datetime.fromisoformat(f["last_modified"]) for f in files]
+        return min(stamps).replace(microsecond=0), max(stamps).replace(microsecond=0) + timedelta(seconds=1)
+
+    def _landed_run(
+        self, aep: AdobeExperiencePlatformHook, stored: Sequence[StoredFile], flow_id: str
+    ) -> tuple[dict[str, Any], list[str]] | None:
+        """The succeeded or running run over this window's files already in the landing zone, if any."""
+        if not stored:
+            return None
+        run_start, run_end = self._run_window([{"last_modified": f.last_modified.isoformat()} for f in stored])
+        for run in aep.find_runs_for_window(flow_id, run_start, run_end):
+            if runs.outcome(run) in ("success", "running"):
+                return run, sorted(f.blob_name for f in stored)
+        return None
+
+    @staticmethod
+    def _wait_for_the_clock(run_end: datetime) -> None:
+        """A run window must not reach into the future; the newest stamp's second has to be over first."""
+        deadline = time.monotonic() + MAX_CLOCK_WAIT_SECONDS
+        while (ahead := (run_end - datetime.now(timezone.utc)).total_seconds()) > 0:
+            if time.monotonic() > deadline:
+                raise AirflowException(f"The landing zone's clock is {ahead:.0f} s ahead of this worker's")
+            time.sleep(min(ahead + 0.05, 5.0))
+
+    @staticmethod
+    def _check_no_foreign_files(
+        stored: Sequence[StoredFile], ours: Sequence[str], run_start: datetime, run_end: datetime
+    ) -> None:
+        """The run would ingest every file of the folder stamped in its window: they must all be this task's."""
+        foreign = sorted(f.blob_name for f in stored
+                         if run_start <= f.last_modified < run_end and f.blob_name not in set(ours))
+        if foreign:
+            raise AirflowException(
+                f"Files of another upload share this run's window [{run_start.isoformat()}, {run_end.isoformat()}) "
+                f"({', '.join(foreign[:5])}): a run now would ingest them twice. No run was started; let one "
+                "window of a module upload at a time (max_active_runs=1 or max_active_tis_per_dag=1)"
+            )
+
+    def _remember(self, context: Context, *, files: list[str], records_exported: int | None) -> None:
+        self._upload = {"files": files, "records_exported": records_exported}
+        context["ti"].xcom_push(key=UPLOAD_KEY, value=self._upload)
+
+    # -- lineage ---------------------------------------------------------------------------------------------
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the Zoho CRM module read, the AEP dataset written (None without the OpenLineage provider)."""
+        from airflow_provider_zoho_aep.lineage import dataflow_lineage, operator_lineage, zoho_module_dataset
+
+        try:
+            endpoint = ZohoCRMHook(zoho_conn_id=self.zoho_conn_id).validate_connection().endpoint
+            _inputs, outputs = dataflow_lineage(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id),
+                                                str(self.flow_id))
+        except Exception:  # lineage is best effort: never fail (or slow down) the ingestion for it
+            self.log.warning("Could not read the dataflow's connections for OpenLineage", exc_info=True)
+            return None
+        return operator_lineage([zoho_module_dataset(endpoint, str(self.module))], outputs)
