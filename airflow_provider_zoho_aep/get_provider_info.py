@@ -18,7 +18,6 @@ AEP_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "login": "OAuth Server-to-Server client ID (also sent as x-api-key)",
         "password": "OAuth Server-to-Server client secret",
         "host": "https://platform.adobe.io",
-        "description": "Adobe Experience Platform, sandbox prod",
     },
 }
 

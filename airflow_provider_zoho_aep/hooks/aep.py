@@ -6,13 +6,12 @@ from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook
-
 from airflow_provider_zoho_aep import DATA_LAKE_CONNECTION_SPEC_ID, ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.settings import AEPSettings
 from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
+from airflow_provider_zoho_aep.version_compat import BaseHook, mask_secret
 
 # The HTTP stack (client.http, client.flow_service, client.idempotent, client.ims) imports ``requests``, which
 # takes ~0.3 s to import: DAG files import the operators, which import this module, and the DAG processor parses
@@ -35,8 +34,6 @@ DEFAULT_SCHEMA_VERSION = "application/vnd.adobe.xed-full+json;version=1"
 
 
 def _mask(value: str) -> None:
-    from airflow.sdk.log import mask_secret
-
     mask_secret(value)
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from airflow.sdk import BaseHook
-
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
 from airflow_provider_zoho_aep.client.settings import ZohoSettings
 from airflow_provider_zoho_aep.client.zoho import ZohoClient
 from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
+from airflow_provider_zoho_aep.version_compat import BaseHook, mask_secret
 
 
 def _mask(value: str) -> None:
-    from airflow.sdk.log import mask_secret
-
     mask_secret(value)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_if_exists, check_name
+from airflow_provider_zoho_aep.version_compat import BaseOperator
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_zoho_aep.version_compat import Context
 
 
 class AEPCreateResourceOperator(BaseOperator):

@@ -7,14 +7,18 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
-
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
+from airflow_provider_zoho_aep.version_compat import (
+    AirflowException,
+    AirflowSensorTimeout,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_zoho_aep.version_compat import Context
 
 DEFAULT_TIMEOUT_SECONDS = 24 * 60 * 60
 

@@ -7,13 +7,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.client.async_flow_service import AsyncFlowServiceReader
 from airflow_provider_zoho_aep.client.async_http import AsyncHttpTransport
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.settings import AEPSettings
+from airflow_provider_zoho_aep.version_compat import BaseTrigger, TriggerEvent, aget_connection, amask_secret
 
 
 class AEPDataflowRunTrigger(BaseTrigger):
@@ -61,10 +60,7 @@ class AEPDataflowRunTrigger(BaseTrigger):
 
     async def _reader(self) -> AsyncFlowServiceReader:
         # Async connection access only: a sync get_connection() here would deadlock the triggerer.
-        from airflow.sdk import BaseHook
-        from airflow.sdk.log import amask_secret
-
-        conn = await BaseHook.aget_connection(self.aep_conn_id)
+        conn = await aget_connection(self.aep_conn_id)
         settings = AEPSettings.from_connection_fields(
             login=conn.login, password=conn.password, host=conn.host, extra=conn.extra,
             source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import pytest
 from airflow_provider_zoho_aep.client import async_http
 from airflow_provider_zoho_aep.triggers import dataflow_run
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
+from airflow_provider_zoho_aep.version_compat import BaseHook
 from tests.conftest import set_connection
 
 SECRET = "trigger-client-secret"
@@ -76,17 +78,23 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[Any]], FakeAEP]:
         monkeypatch.setattr(dataflow_run, "AsyncHttpTransport", factory)
         import airflow.sdk.log
 
-        monkeypatch.setattr(airflow.sdk.log, "amask_secret", amask)
+        # airflow.sdk.log has amask_secret from 3.3 on; the compat module calls it whenever it is there.
+        monkeypatch.setattr(airflow.sdk.log, "amask_secret", amask, raising=False)
         aep.masked = masked  # type: ignore[attr-defined]
         return aep
 
-    # The sync API must never be used inside the event loop.
-    from airflow.sdk import BaseHook
+    # The sync API must never run on the event loop's thread (before Airflow 3.3.2 the compat module runs it
+    # in a worker thread, where blocking is harmless).
+    real_get_connection = BaseHook.get_connection
 
-    def forbidden(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("sync get_connection() called in the trigger")
+    def guarded(cls: type, *args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return real_get_connection(*args, **kwargs)
+        raise AssertionError("sync get_connection() called on the trigger's event loop")
 
-    monkeypatch.setattr(BaseHook, "get_connection", forbidden)
+    monkeypatch.setattr(BaseHook, "get_connection", classmethod(guarded))
     return install
 
 
