@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine (Python 3.10+ and make):
 #   make demo   - the example DAG end to end on the built-in emulator and an embedded SQLite Airflow
-#   make test   - lint and the whole test suite
+#   make test   - lint (ruff, mypy) and the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # import it from the repository root.
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install demo test test-ui bench lint clean
+.PHONY: install demo test test-ui test-matrix bench lint clean
 
 install: $(STAMP)
 
@@ -24,6 +24,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check airflow_provider_zoho_aep emulator tests dags scripts $(wildcard bench)
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider
@@ -31,6 +32,11 @@ test: lint
 test-ui: install
 	bash tests/ui/install_chromium.sh
 	ZOHO_AEP_UI_TESTS=1 $(BIN)/pytest -q -p no:cacheprovider -m ui tests/ui
+
+# Every supported Airflow 3 line (or those in MATRIX, e.g. MATRIX="3.0 3.3"): venvs under .matrix/, the wheel
+# installed non-editable, the unit/integration/fault/e2e suites and the deferred example DAG.
+test-matrix: install
+	MATRIX="$(MATRIX)" $(BIN)/python scripts/test_matrix.py
 
 bench: install
 	$(BIN)/python bench/run.py

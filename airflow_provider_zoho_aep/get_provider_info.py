@@ -114,7 +114,22 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Adobe Experience Platform",
                 "external-doc-url": "https://experienceleague.adobe.com/en/docs/experience-platform/sources/home",
                 "tags": ["service"],
-            }
+            },
+            {
+                "integration-name": "Zoho CRM",
+                "external-doc-url": "https://www.zoho.com/crm/developer/docs/api/v8/",
+                "tags": ["service"],
+            },
+        ],
+        "hooks": [
+            {
+                "integration-name": "Adobe Experience Platform",
+                "python-modules": ["airflow_provider_zoho_aep.hooks.aep"],
+            },
+            {
+                "integration-name": "Zoho CRM",
+                "python-modules": ["airflow_provider_zoho_aep.hooks.zoho_crm"],
+            },
         ],
         "operators": [
             {

@@ -7,6 +7,7 @@ these calls lives in :mod:`airflow_provider_zoho_aep.client.idempotent`.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -140,7 +141,8 @@ class FlowServiceClient:
         _check_kind(kind)
         return self.request("POST", f"/{kind}", json=dict(body), idempotent=False, ok=(200, 201)).json()
 
-    def patch(self, kind: str, resource_id: str, operations: Sequence[Mapping[str, Any]], etag: str) -> dict[str, Any]:
+    def patch(self, kind: str, resource_id: str, operations: Sequence[Mapping[str, Any]], etag: str | None
+              ) -> dict[str, Any]:
         """PATCH with ``If-Match`` (the etag exactly as received, quotes included); returns the new etag."""
         _check_kind(kind)
         return self.request(
@@ -168,7 +170,7 @@ class FlowServiceClient:
             raise AEPAPIError(f"connection spec {spec_id} not found", status=404, service=SERVICE)
         return items[0]
 
-    def find_flow_spec(self, name: str) -> list[dict[str, Any]]:
+    def find_flow_spec(self, name: str) -> builtins.list[dict[str, Any]]:
         body = self.request("GET", "/flowSpecs", params=[("property", f'name=="{name}"')], ok=(200,)).json()
         return [item for item in body.get("items") or [] if item.get("name") == name]
 

@@ -105,7 +105,7 @@ class AEPDataflowRunSensor(BaseSensorOperator):
         if not isinstance(event, dict):
             raise AirflowException(f"Dataflow {self.flow_id}: the trigger sent no usable event ({event!r})")
         status = event.get("status")
-        run = event.get("run") if isinstance(event.get("run"), dict) else {}
+        run: dict[str, Any] = event["run"] if isinstance(event.get("run"), dict) else {}
         self._push_run_id(context, run.get("run_id") or event.get("run_id"))
         if status == "success" and run.get("run_id"):
             self.log.info("Dataflow %s: run %s succeeded", self.flow_id, run["run_id"])
