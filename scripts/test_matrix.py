@@ -10,6 +10,9 @@ Python in :data:`PYTHONS`:
 4. ``scripts/deferred_dag_run.py``: the example DAG with 5-second dataflow runs, whose sensor defers, is
    resumed by its trigger and succeeds.
 
+``--prepare`` only builds the venvs (with the wheel installed); ``make test-ui-line`` runs the browser suite's
+connection forms on one of them.
+
 Results are merged into ``docs/test-matrix.json`` (one entry per Airflow and Python pair) and the README's
 "Supported versions" table is regenerated from that file. Exit status 0 only when every selected line passed.
 """
@@ -43,7 +46,8 @@ LINES: dict[str, dict[str, object]] = {
     "3.2": {"airflow": "3.2.2", "pins": ["fastapi==0.136.3", "svcs==25.1.0"]},
     "3.3": {"airflow": "3.3.2", "pins": []},
 }
-PYTHONS = ["3.11"]
+#: Python versions (``MATRIX_PYTHONS="3.11 3.12"`` overrides); each found by uv or under ~/.pyenv/versions.
+PYTHONS = os.environ.get("MATRIX_PYTHONS", "3.11").split()
 START, END = "<!-- test-matrix:start -->", "<!-- test-matrix:end -->"
 
 
@@ -54,6 +58,17 @@ def log(message: str) -> None:
 def uv() -> str:
     local = REPO / ".venv" / "bin" / "uv"
     return str(local) if local.exists() else (shutil.which("uv") or sys.exit("uv not found: run make install"))
+
+
+def find_python(version: str) -> str:
+    """An interpreter for ``version``: what uv finds, else the newest pyenv install of it."""
+    found = subprocess.run([uv(), "python", "find", version], capture_output=True, text=True)
+    if found.returncode == 0 and found.stdout.strip():
+        return found.stdout.strip()
+    candidates = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+    if not candidates:
+        sys.exit(f"no Python {version} found (uv python find {version}, ~/.pyenv/versions)")
+    return str(candidates[-1])
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -89,7 +104,7 @@ def ensure_venv(line: str, python: str, wheel: Path) -> Path:
     stamp = venv / ".matrix-spec"
     if not (stamp.exists() and stamp.read_text() == wanted):
         log(f"Airflow {spec['airflow']} on Python {python}: creating {venv.relative_to(REPO)}")
-        subprocess.run([uv(), "venv", "--clear", "-q", "--python", python, str(venv)], check=True)
+        subprocess.run([uv(), "venv", "--clear", "-q", "--python", find_python(python), str(venv)], check=True)
     requirements = [f"apache-airflow=={spec['airflow']}", *spec["pins"], *test_requirements(), str(wheel)]  # type: ignore[misc]
     subprocess.run([uv(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
                     "--reinstall-package", "airflow-provider-zoho-aep", *requirements], check=True)
@@ -205,6 +220,8 @@ def update_readme(results: list[dict[str, object]]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    prepare_only = "--prepare" in argv
+    argv = [a for a in argv if a != "--prepare"]
     selected = argv or os.environ.get("MATRIX", "").split() or list(LINES)
     unknown = [v for v in selected if v not in LINES]
     if unknown:
@@ -213,6 +230,11 @@ def main(argv: list[str]) -> int:
     MATRIX_DIR.mkdir(exist_ok=True)
     log(f"lines {selected}, Python {PYTHONS}; building the wheel")
     wheel = build_wheel()
+    if prepare_only:  # venvs with the wheel installed, e.g. for the browser suite on an older line
+        for line in selected:
+            for python in PYTHONS:
+                log(f"ready: {ensure_venv(line, python, wheel).relative_to(REPO)}/bin/python")
+        return 0
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     new = [run_line(line, python, wheel) for line in selected for python in PYTHONS]
     keep = [r for r in previous if (r["line"], str(r["python"]).rsplit(".", 1)[0]) not in
