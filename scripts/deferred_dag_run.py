@@ -1,15 +1,17 @@
 """The example DAG end to end with dataflow runs slow enough that its sensor really defers.
 
 ``make demo`` lets the emulator finish runs in 50 ms, so the sensor finds the run done at its first look and
-never defers. Here each run takes ``--run-seconds`` (5 by default): the sensor's first look sees the run in
-progress, it defers, the trigger polls Flow Service from the event loop (with httpx, while the operators use
-requests), the run finishes, and the sensor resumes in ``execute_complete``. The script checks each of those
-steps and prints one JSON line, ``{"ok": ..., "checks": {...}}``; exit status 0 only when every check holds.
+never defers. Here each run takes ``--run-seconds`` (40 by default, so that even a slow machine reaches the
+sensor before the run ends; the trigger's 60-second poll interval sets the wall time anyway): the sensor's first
+look sees the run in progress, it defers, the trigger polls Flow Service from the event loop (with httpx, while
+the operators use requests), the run finishes, and the sensor resumes in ``execute_complete``. The script checks
+each of those steps and prints one JSON line, ``{"ok": ..., "checks": {...}}``; exit status 0 only when every
+check holds.
 
 ``airflow dags test`` runs the trigger inline, in the same process, on every Airflow 3 line: the same trigger
 code, serialized and rebuilt from its kwargs, as the triggerer would run it.
 
-    python scripts/deferred_dag_run.py [--run-seconds 5] [--home DIR]
+    python scripts/deferred_dag_run.py [--run-seconds 40] [--home DIR]
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from emulator import Emulator, EmulatorCredentials
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run-seconds", type=float, default=5.0)
+    parser.add_argument("--run-seconds", type=float, default=40.0)
     parser.add_argument("--home", type=Path, default=None, help="AIRFLOW_HOME (default: a new temporary folder)")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="deferred-dag-run-"))

@@ -7,7 +7,7 @@ Python in :data:`PYTHONS`:
 2. the package installed from a freshly built wheel, not editable;
 3. the unit, integration, fault and e2e suites, run from a copy of ``tests/``, ``emulator/``, ``dags/`` and
    ``scripts/`` without the package source beside them, so the tests import the installed wheel;
-4. ``scripts/deferred_dag_run.py``: the example DAG with 5-second dataflow runs, whose sensor defers, is
+4. ``scripts/deferred_dag_run.py``: the example DAG with 40-second dataflow runs, whose sensor defers, is
    resumed by its trigger and succeeds.
 
 ``--prepare`` only builds the venvs (with the wheel installed); ``make test-ui-line`` runs the browser suite's
