@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # import it from the repository root.
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install demo test test-ui test-ui-line test-matrix bench lint clean
+.PHONY: install demo emulator test test-ui test-ui-line test-matrix bench lint clean
 
 install: $(STAMP)
 
@@ -21,6 +21,11 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/python scripts/demo.py
+
+# The emulator by hand, on loopback (Ctrl-C stops it).
+PORT ?= 8787
+emulator: install
+	$(BIN)/python -m emulator --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check airflow_provider_zoho_aep emulator tests dags scripts $(wildcard bench)

@@ -136,11 +136,11 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Adobe Experience Platform",
                 "python-modules": [
                     "airflow_provider_zoho_aep.operators.base_connection",
-                    "airflow_provider_zoho_aep.operators.explore",
+                    "airflow_provider_zoho_aep.operators.list_tables",
                     "airflow_provider_zoho_aep.operators.source_connection",
                     "airflow_provider_zoho_aep.operators.target_connection",
                     "airflow_provider_zoho_aep.operators.dataflow",
-                    "airflow_provider_zoho_aep.operators.teardown",
+                    "airflow_provider_zoho_aep.operators.delete_dataflow",
                 ],
             }
         ],

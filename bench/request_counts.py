@@ -80,7 +80,7 @@ def run() -> list[Row]:
     from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
     from airflow_provider_zoho_aep.operators.base_connection import AEPCreateZohoCRMBaseConnectionOperator
     from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
-    from airflow_provider_zoho_aep.operators.explore import AEPListTablesOperator
+    from airflow_provider_zoho_aep.operators.list_tables import AEPListTablesOperator
     from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourceConnectionOperator
     from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
     from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor

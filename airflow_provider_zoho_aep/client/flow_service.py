@@ -1,7 +1,8 @@
 """Flow Service over HTTP: headers, the IMS token, paging and the resource calls.
 
-Resources are addressed by their Flow Service collection name ("kind"): ``connections`` (base connections),
-``sourceConnections``, ``targetConnections``, ``flows`` and ``runs``. The name-based idempotency on top of
+Resources are addressed by their Flow Service collection, the path segment of their URL: base connections live
+in ``connections``, then ``sourceConnections``, ``targetConnections``, ``flows`` and
+``runs``. The name-based idempotency on top of
 these calls lives in :mod:`airflow_provider_zoho_aep.client.idempotent`.
 """
 
@@ -20,7 +21,7 @@ from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
 from airflow_provider_zoho_aep.client.settings import AEPSettings
 
 SERVICE = "Flow Service"
-KINDS = frozenset({"connections", "sourceConnections", "targetConnections", "flows", "runs"})
+COLLECTIONS = frozenset({"connections", "sourceConnections", "targetConnections", "flows", "runs"})
 MAX_PAGES = 100
 #: Flow Service splits a filter value on commas (OR); such a value cannot be filtered on server-side.
 _UNFILTERABLE = ","
@@ -99,15 +100,15 @@ class FlowServiceClient:
 
     def list(
         self,
-        kind: str,
+        collection: str,
         filters: Mapping[str, str] | None = None,
         *,
         orderby: str | None = None,
         limit: int | None = None,
         max_items: int | None = None,
     ) -> list[dict[str, Any]]:
-        """All items of ``kind`` matching the ``property`` filters, following ``_links.next`` pages."""
-        _check_kind(kind)
+        """All items of ``collection`` matching the ``property`` filters, following ``_links.next`` pages."""
+        _check_collection(collection)
         params: list[tuple[str, str]] = property_filters(filters or {})
         if orderby:
             params.append(("orderby", orderby))
@@ -115,7 +116,7 @@ class FlowServiceClient:
             params.append(("limit", str(limit)))
         items: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
-            body = self.request("GET", f"/{kind}", params=params, ok=(200,)).json()
+            body = self.request("GET", f"/{collection}", params=params, ok=(200,)).json()
             items.extend(body.get("items") or [])
             if max_items is not None and len(items) >= max_items:
                 return items[:max_items]
@@ -124,37 +125,38 @@ class FlowServiceClient:
                 return items
             # Parse the continuation token out of the href's query; never split on '='.
             params = parse_qsl(urlsplit(next_href).query, keep_blank_values=True)
-        raise AEPAPIError(f"Flow Service GET /{kind}: more than {MAX_PAGES} pages", service=SERVICE)
+        raise AEPAPIError(f"Flow Service GET /{collection}: more than {MAX_PAGES} pages", service=SERVICE)
 
-    def get(self, kind: str, resource_id: str) -> dict[str, Any]:
+    def get(self, collection: str, resource_id: str) -> dict[str, Any]:
         """One resource; Flow Service wraps it as ``{"items": [...]}``."""
-        _check_kind(kind)
-        body = self.request("GET", f"/{kind}/{_segment(resource_id)}", ok=(200,)).json()
+        _check_collection(collection)
+        body = self.request("GET", f"/{collection}/{_segment(resource_id)}", ok=(200,)).json()
         items = body.get("items") if isinstance(body, dict) else None
         if not items:
-            raise AEPAPIError(f"Flow Service GET /{kind}/{resource_id} returned no item", status=200,
+            raise AEPAPIError(f"Flow Service GET /{collection}/{resource_id} returned no item", status=200,
                               service=SERVICE)
         return items[0]
 
-    def create(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def create(self, collection: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST a new resource; returns ``{"id", "etag"}``. Never retried once it may have reached the server."""
-        _check_kind(kind)
-        return self.request("POST", f"/{kind}", json=dict(body), idempotent=False, ok=(200, 201)).json()
+        _check_collection(collection)
+        return self.request("POST", f"/{collection}", json=dict(body), idempotent=False, ok=(200, 201)).json()
 
-    def patch(self, kind: str, resource_id: str, operations: Sequence[Mapping[str, Any]], etag: str | None
-              ) -> dict[str, Any]:
+    def patch(
+        self, collection: str, resource_id: str, operations: Sequence[Mapping[str, Any]], etag: str | None
+    ) -> dict[str, Any]:
         """PATCH with ``If-Match`` (the etag exactly as received, quotes included); returns the new etag."""
-        _check_kind(kind)
+        _check_collection(collection)
         return self.request(
-            "PATCH", f"/{kind}/{_segment(resource_id)}", json=[dict(op) for op in operations], if_match=etag,
+            "PATCH", f"/{collection}/{_segment(resource_id)}", json=[dict(op) for op in operations], if_match=etag,
             ok=(200,),
         ).json()
 
-    def delete(self, kind: str, resource_id: str) -> bool:
+    def delete(self, collection: str, resource_id: str) -> bool:
         """DELETE; True when deleted, False when it was already gone (404 is not an error)."""
-        _check_kind(kind)
+        _check_collection(collection)
         try:
-            self.request("DELETE", f"/{kind}/{_segment(resource_id)}", ok=(200, 202, 204))
+            self.request("DELETE", f"/{collection}/{_segment(resource_id)}", ok=(200, 202, 204))
         except AEPAPIError as err:
             if err.status == 404:
                 return False
@@ -183,9 +185,9 @@ class FlowServiceClient:
                             ok=(200,)).json()
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"unknown Flow Service collection {kind!r}")
+def _check_collection(collection: str) -> None:
+    if collection not in COLLECTIONS:
+        raise ValueError(f"unknown Flow Service collection {collection!r}")
 
 
 def _segment(value: str) -> str:

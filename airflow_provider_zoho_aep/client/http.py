@@ -17,7 +17,6 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -96,9 +95,6 @@ class HttpTransport:
     clock: Callable[[], float] = time.monotonic
     session: requests.Session = field(default_factory=requests.Session)
     rng: random.Random = field(default_factory=random.Random)
-    #: Every request sent, as (method, path); benchmarks and tests read it. Bounded.
-    sent: list[tuple[str, str]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_secret(self, value: str | None) -> None:
         if value:
@@ -151,7 +147,6 @@ class HttpTransport:
                     raise last_error from None
                 wait = None
             else:
-                self._record(method, path)
                 elapsed = self.clock() - began
                 log.info("%s %s -> %d (%.2f s)", method, path, response.status_code, elapsed)
                 if response.status_code in ok:
@@ -175,11 +170,6 @@ class HttpTransport:
             assert wait is not None  # retry_wait returns a wait whenever it does not give up
             log.info("%s %s: retrying in %.2f s", method, path, wait)
             self.sleep(wait)
-
-    def _record(self, method: str, path: str) -> None:
-        with self._lock:
-            if len(self.sent) < 10_000:
-                self.sent.append((method, path))
 
     def error_from_response(
         self, response: requests.Response, service: str, method: str, path: str, attempt: int = 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from airflow_provider_zoho_aep.client.errors import (
     AEPAPIError,
@@ -26,11 +26,10 @@ from airflow_provider_zoho_aep.client.errors import (
     ResourceExistsError,
 )
 from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+from airflow_provider_zoho_aep.validation import IfExists
 
 log = logging.getLogger(__name__)
 
-IfExists = Literal["reuse", "update", "fail"]
-IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "update", "fail")
 MAX_CREATE_ATTEMPTS = 3
 #: Pauses before looking again when a name is taken several times (a race that is still converging).
 DUPLICATE_RECHECK_PAUSES = (0.2, 0.5, 1.0)
@@ -57,10 +56,10 @@ class EnsureResult:
 
 
 def find_by_name(
-    client: FlowServiceClient, kind: str, name: str, filters: Mapping[str, str] | None = None
+    client: FlowServiceClient, collection: str, name: str, filters: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
-    """Resources of ``kind`` whose name is exactly ``name`` (the server filter is only a first cut)."""
-    found = client.list(kind, {"name": name, **(filters or {})})
+    """Resources of ``collection`` whose name is exactly ``name`` (the server filter is only a first cut)."""
+    found = client.list(collection, {"name": name, **(filters or {})})
     return [item for item in found if item.get("name") == name]
 
 
@@ -70,7 +69,7 @@ def _oldest(items: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
 
 def ensure(
     client: FlowServiceClient,
-    kind: str,
+    collection: str,
     *,
     name: str,
     filters: Mapping[str, str] | None,
@@ -79,7 +78,7 @@ def ensure(
     build_patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None,
     description: str | None = None,
 ) -> EnsureResult:
-    """Make sure exactly one ``kind`` named ``name`` exists; see the module docstring for the rules.
+    """Make sure exactly one ``collection`` named ``name`` exists; see the module docstring for the rules.
 
     Every Flow Service resource has a name and an optional description, so they are handled here: the POST body
     starts with ``name`` (and ``description`` when given), and an update replaces the description when it changed.
@@ -101,14 +100,14 @@ def ensure(
             operations.append({"op": "replace", "path": "/description", "value": description})
         return operations
 
-    noun = _NOUN.get(kind, kind)
-    matches = find_by_name(client, kind, name, filters)
+    noun = _NOUN.get(collection, collection)
+    matches = find_by_name(client, collection, name, filters)
     for pause in DUPLICATE_RECHECK_PAUSES:
         if len(matches) <= 1:
             break
         # Concurrent creators delete their extra copies within moments (see _converge): look again.
         client.transport.sleep(pause)
-        matches = find_by_name(client, kind, name, filters)
+        matches = find_by_name(client, collection, name, filters)
     if len(matches) > 1:
         ids = ", ".join(sorted(str(m.get("id")) for m in matches))
         raise DuplicateResourcesError(
@@ -125,15 +124,15 @@ def ensure(
         if if_exists == "update":
             if build_patch is None:
                 raise ValueError(f"if_exists='update' is not supported for a {noun}")
-            return update(client, kind, existing, full_patch)
+            return update(client, collection, existing, full_patch)
         log.info("Reusing the existing %s %r: %s", noun, name, existing.get("id"))
         return EnsureResult(str(existing["id"]), existing.get("etag"), created=False)
-    return _create(client, kind, name, filters, full_body(), noun)
+    return _create(client, collection, name, filters, full_body(), noun)
 
 
 def _create(
     client: FlowServiceClient,
-    kind: str,
+    collection: str,
     name: str,
     filters: Mapping[str, str] | None,
     body: dict[str, Any],
@@ -142,7 +141,7 @@ def _create(
     last_error: AEPAPIError | None = None
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
         try:
-            created = client.create(kind, body)
+            created = client.create(collection, body)
         except AmbiguousWriteError as err:
             last_error = err
             log.warning("Creating the %s %r may or may not have worked (%s); looking it up before any retry",
@@ -150,7 +149,7 @@ def _create(
             if err.timed_out:
                 # The server may still be making it: give it one more client timeout before looking.
                 client.transport.sleep(client.transport.timeout)
-            matches = find_by_name(client, kind, name, filters)
+            matches = find_by_name(client, collection, name, filters)
             if matches:
                 adopted = _oldest(matches)
                 log.info("The %s %r exists after all: %s", noun, name, adopted.get("id"))
@@ -159,14 +158,14 @@ def _create(
             continue
         new_id = str(created["id"])
         log.info("Created the %s %r: %s", noun, name, new_id)
-        return _converge(client, kind, name, filters, new_id, created.get("etag"), noun)
+        return _converge(client, collection, name, filters, new_id, created.get("etag"), noun)
     assert last_error is not None
     raise last_error
 
 
 def _converge(
     client: FlowServiceClient,
-    kind: str,
+    collection: str,
     name: str,
     filters: Mapping[str, str] | None,
     new_id: str,
@@ -174,7 +173,7 @@ def _converge(
     noun: str,
 ) -> EnsureResult:
     """If a concurrent caller created the same name, keep the oldest and delete ours."""
-    matches = find_by_name(client, kind, name, filters)
+    matches = find_by_name(client, collection, name, filters)
     if len(matches) <= 1:
         return EnsureResult(new_id, etag, created=True)
     keep = _oldest(matches)
@@ -182,29 +181,29 @@ def _converge(
         return EnsureResult(new_id, etag, created=True)
     log.warning("Another task created the %s %r at the same time (%s); deleting ours (%s) and using that one",
                 noun, name, keep["id"], new_id)
-    client.delete(kind, new_id)
+    client.delete(collection, new_id)
     return EnsureResult(str(keep["id"]), keep.get("etag"), created=False)
 
 
 def update(
     client: FlowServiceClient,
-    kind: str,
+    collection: str,
     existing: Mapping[str, Any],
     build_patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]],
 ) -> EnsureResult:
     """PATCH with ``If-Match``; a stale etag (412 / 1404) re-reads the resource and retries once."""
     resource_id = str(existing["id"])
     operations = build_patch(existing)
-    etag = existing.get("etag") or client.get(kind, resource_id).get("etag")
+    etag = existing.get("etag") or client.get(collection, resource_id).get("etag")
     try:
-        answer = client.patch(kind, resource_id, operations, etag)
+        answer = client.patch(collection, resource_id, operations, etag)
     except AEPAPIError as err:
         if not _stale_etag(err):
             raise
         log.info("The etag of %s changed under us; reading it again and retrying once", resource_id)
-        fresh = client.get(kind, resource_id)
-        answer = client.patch(kind, resource_id, build_patch(fresh), fresh.get("etag"))
-    log.info("Updated %s %s", _NOUN.get(kind, kind), resource_id)
+        fresh = client.get(collection, resource_id)
+        answer = client.patch(collection, resource_id, build_patch(fresh), fresh.get("etag"))
+    log.info("Updated %s %s", _NOUN.get(collection, collection), resource_id)
     return EnsureResult(resource_id, answer.get("etag"), created=False, updated=True)
 
 

@@ -1,7 +1,7 @@
 """What a Flow Service run item says: is it finished, did it succeed, how many records, which errors.
 
 The one interpretation of a run, used by the hook, the sensor's poke and the trigger. Pure functions on the
-run dict of ``GET /runs`` (reference §5.13). Adobe's pages disagree on spelling (``success`` / ``Failed``,
+run dict of ``GET /runs``. Adobe's pages disagree on spelling (``success`` / ``Failed``,
 ``activities`` / ``activites``), so statuses compare case-insensitively and both spellings of the activities
 are read. Anything not known to be in progress and not an explicit success counts as failed: a terminal
 decision fails closed.

@@ -1,6 +1,6 @@
 """A dataflow's ``scheduleParams``, checked before any call.
 
-Flow Service's rules (reference §5.12): ``startTime`` is epoch **seconds** (an integer); ``frequency`` is one of
+Flow Service's scheduling rules: ``startTime`` is epoch **seconds** (an integer); ``frequency`` is one of
 ``once``, ``minute``, ``hour``, ``day``, ``week``; ``interval`` is required unless ``once`` and at least 15 for
 ``minute``; ``backfill`` is a boolean; ``interval`` and ``backfill`` are not allowed with ``once``.
 

@@ -44,7 +44,6 @@ _TOKEN_ERRORS = {
 class ZohoAccessToken:
     token: str
     expires_at: float
-    api_domain: str | None
 
 
 _cache: dict[tuple[str, ...], ZohoAccessToken] = {}
@@ -127,7 +126,7 @@ class ZohoClient:
         api_domain = body.get("api_domain") if isinstance(body.get("api_domain"), str) else None
         if api_domain and api_domain.rstrip("/") != s.endpoint:
             log.warning("Zoho reports api_domain %s, which differs from the configured endpoint", api_domain)
-        minted = ZohoAccessToken(token, self._clock() + parse_expiry(body), api_domain)
+        minted = ZohoAccessToken(token, self._clock() + parse_expiry(body))
         with _cache_lock:
             _cache[self._key] = minted
         return minted

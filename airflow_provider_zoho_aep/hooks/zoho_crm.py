@@ -78,6 +78,10 @@ class ZohoCRMHook(BaseHook):
             )
         return settings
 
+    def validate_connection(self) -> ZohoSettings:
+        """Read and validate the Airflow Connection without any network call; operators call it first."""
+        return self.settings
+
     def get_conn(self) -> ZohoClient:
         return self.client
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
-from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, AuthParams
-from airflow_provider_zoho_aep.operators._common import AEPCreateResourceOperator
+from airflow_provider_zoho_aep.operators.create_resource import AEPCreateResourceOperator
 
-ZOHO_AUTH_PARAM_NAMES = frozenset(
-    {"endpoint", "accountsUrl", "clientId", "clientSecret", "accessToken", "refreshToken"}
-)
+if TYPE_CHECKING:
+    from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
 
 
 class AEPCreateBaseConnectionOperator(AEPCreateResourceOperator):
@@ -69,29 +68,11 @@ class AEPCreateBaseConnectionOperator(AEPCreateResourceOperator):
         self.connection_spec_version = connection_spec_version
         self.check_connection_spec = check_connection_spec
 
-    # Subclasses override these two to supply credentials from elsewhere (e.g. a Zoho CRM Connection).
-    def auth_param_names(self) -> set[str]:
-        """The ``auth.params`` keys that will be sent, known without any network call."""
-        if not isinstance(self.auth_params, Mapping) or not self.auth_params:
-            raise ConfigurationError("auth_params", "is missing or not a dict",
-                                     "pass the source's auth params as a dict")
-        return set(self.auth_params)
-
     def auth_params_source(self) -> AuthParams:
-        """The params, or a callable that produces them only when a create or update needs them."""
-        assert self.auth_params is not None
-        return self.auth_params
-
-    def validate(self) -> None:
-        """Check the rendered arguments (and, in subclasses, other Airflow Connections); no network call."""
-        super().validate()
-        if not isinstance(self.connection_spec_id, str) or not self.connection_spec_id.strip():
-            raise ConfigurationError("connection_spec_id", "is empty", "pass the source's connection spec ID")
-        self.auth_param_names()
+        """The params, or a callable the hook calls only when a create or update will send them."""
+        return self.auth_params  # type: ignore[return-value]  # the hook names a missing dict
 
     def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
-        if self.check_connection_spec:
-            hook.check_connection_spec(self.connection_spec_id, self.auth_spec_name, self.auth_param_names())
         return hook.create_base_connection(
             self.name,
             self.connection_spec_id,
@@ -100,6 +81,7 @@ class AEPCreateBaseConnectionOperator(AEPCreateResourceOperator):
             connection_spec_version=self.connection_spec_version,
             description=self.description or None,
             if_exists=self.if_exists,  # type: ignore[arg-type]
+            check_connection_spec=self.check_connection_spec,
         )
 
 
@@ -148,22 +130,15 @@ class AEPCreateZohoCRMBaseConnectionOperator(AEPCreateBaseConnectionOperator):
         self.zoho_conn_id = zoho_conn_id
         self.refresh_access_token = refresh_access_token
 
-    def _zoho_hook(self) -> Any:
+    @cached_property
+    def zoho_hook(self) -> ZohoCRMHook:
         from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
 
-        hook = getattr(self, "_zoho_hook_instance", None)
-        if hook is None or hook.zoho_conn_id != self.zoho_conn_id:
-            hook = ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
-            self._zoho_hook_instance = hook
-        return hook
-
-    def auth_param_names(self) -> set[str]:
-        return set(ZOHO_AUTH_PARAM_NAMES)
-
-    def auth_params_source(self) -> AuthParams:
-        hook = self._zoho_hook()
-        return lambda: hook.get_auth_params(refresh_access_token=self.refresh_access_token)
+        return ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
 
     def validate(self) -> None:
-        super().validate()
-        self._zoho_hook().settings  # noqa: B018 - validates the Zoho Connection before any call
+        """The Zoho CRM Connection is this operator's own: check it before any call."""
+        self.zoho_hook.validate_connection()
+
+    def auth_params_source(self) -> AuthParams:
+        return partial(self.zoho_hook.get_auth_params, refresh_access_token=self.refresh_access_token)

@@ -8,8 +8,9 @@ from typing import Any
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.client.schedule import schedule_params
-from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
-from airflow_provider_zoho_aep.operators._common import AEPCreateResourceOperator
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.operators.create_resource import AEPCreateResourceOperator
+from airflow_provider_zoho_aep.validation import optional_text
 
 
 class AEPCreateDataflowOperator(AEPCreateResourceOperator):
@@ -87,13 +88,7 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
         self.backfill = backfill
 
     def validate(self) -> None:
-        super().validate()
-        check_id(self.source_connection_id, "source_connection_id")
-        check_id(self.target_connection_id, "target_connection_id")
-        check_id(self.delta_column, "delta_column", "pass a date-time column from explore, e.g. 'Modified_Time'")
-        check_id(self.flow_spec_name, "flow_spec_name", "use 'CRMToAEP' for CRM sources")
-        if self.mapping_id is not None and not isinstance(self.mapping_id, str):
-            raise ConfigurationError("mapping_id", "is not a string", "pass the mapping set ID, or None")
+        """The schedule arguments and the rendered mapping version are the operator's own: check them first."""
         self.mapping_version_int()
         self.schedule_params()
 
@@ -116,16 +111,10 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
             self.target_connection_id,
             self.delta_column,
             schedule_params=self.schedule_params(),
-            mapping_id=_blank_to_none(self.mapping_id),
+            mapping_id=optional_text(self.mapping_id) if isinstance(self.mapping_id, str) else self.mapping_id,
             mapping_version=self.mapping_version_int(),
             flow_spec_name=self.flow_spec_name,
             description=self.description or None,
             if_exists=self.if_exists,  # type: ignore[arg-type]
         )
 
-
-def _blank_to_none(value: str | None) -> str | None:
-    """A rendered optional field: '' and 'None' (what ``{{ params.x }}`` renders for null) mean absent."""
-    if value is None or value.strip() in ("", "None"):
-        return None
-    return value.strip()

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
-from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
-from airflow_provider_zoho_aep.operators._common import AEPCreateResourceOperator
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.operators.create_resource import AEPCreateResourceOperator
 
 
 class AEPCreateSourceConnectionOperator(AEPCreateResourceOperator):
@@ -56,12 +56,6 @@ class AEPCreateSourceConnectionOperator(AEPCreateResourceOperator):
         self.table_name = table_name
         self.connection_spec_id = connection_spec_id
         self.connection_spec_version = connection_spec_version
-
-    def validate(self) -> None:
-        super().validate()
-        check_id(self.base_connection_id, "base_connection_id")
-        check_id(self.table_name, "table_name", "pass a table path from explore, e.g. 'Leads'")
-        check_id(self.connection_spec_id, "connection_spec_id")
 
     def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
         return hook.create_source_connection(

@@ -5,13 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_zoho_aep.client.errors import ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep import (
-    DEFAULT_SCHEMA_VERSION,
-    AdobeExperiencePlatformHook,
-    check_target,
-)
-from airflow_provider_zoho_aep.operators._common import AEPCreateResourceOperator
+from airflow_provider_zoho_aep.hooks.aep import DEFAULT_SCHEMA_VERSION, AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.operators.create_resource import AEPCreateResourceOperator
 
 
 class AEPCreateTargetConnectionOperator(AEPCreateResourceOperator):
@@ -57,12 +52,6 @@ class AEPCreateTargetConnectionOperator(AEPCreateResourceOperator):
         self.dataset_id = dataset_id
         self.schema_id = schema_id
         self.schema_version = schema_version
-
-    def validate(self) -> None:
-        super().validate()
-        check_target(self.dataset_id, self.schema_id)
-        if not isinstance(self.schema_version, str) or not self.schema_version.strip():
-            raise ConfigurationError("schema_version", "is empty", f"use {DEFAULT_SCHEMA_VERSION!r}")
 
     def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
         return hook.create_target_connection(

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho_aep.client import runs
-from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.version_compat import (
     AirflowException,
     AirflowSensorTimeout,
@@ -63,7 +63,6 @@ class AEPDataflowRunSensor(BaseSensorOperator):
             self._pushed_run_id = run_id
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        check_id(self.flow_id, "flow_id")
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
         found = runs.check(hook.list_runs(self.flow_id, limit=5), self.flow_id)
         if found.run is None:

@@ -1,7 +1,7 @@
 """Check recorded requests against Adobe's OpenAPI file for Flow Service (read from ../shared/reference/).
 
 The file is reference data: it is loaded from the shared folder, never copied into this repository. Its known
-quirks (flow-service-api.md §12) are allowed for explicitly, and only those:
+quirks, listed here, are allowed for explicitly, and only those:
 
 * DELETE/PATCH of a base connection live under ``/connections/{id}/`` (trailing slash); we send none;
 * the PATCH body of a base connection is typed as one PatchInstruction; Adobe's docs and we send an array;

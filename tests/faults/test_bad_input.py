@@ -16,10 +16,10 @@ from airflow_provider_zoho_aep.operators.base_connection import (
     AEPCreateZohoCRMBaseConnectionOperator,
 )
 from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
-from airflow_provider_zoho_aep.operators.explore import AEPListTablesOperator
+from airflow_provider_zoho_aep.operators.delete_dataflow import AEPDeleteDataflowOperator
+from airflow_provider_zoho_aep.operators.list_tables import AEPListTablesOperator
 from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourceConnectionOperator
 from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
-from airflow_provider_zoho_aep.operators.teardown import AEPDeleteDataflowOperator
 from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
 from airflow_provider_zoho_aep.version_compat import AIRFLOW_V_3_2_PLUS, AirflowNotFoundException
 from tests.conftest import aep_connection, set_connection, zoho_connection

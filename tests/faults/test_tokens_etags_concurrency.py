@@ -178,7 +178,7 @@ def test_threads_starting_on_an_empty_token_cache_share_one_ims_request(emulator
 
     def first_call(_: int) -> None:
         hook = AdobeExperiencePlatformHook()
-        hook.settings  # noqa: B018
+        hook.validate_connection()
         barrier.wait()
         hook.find_base_connections("x")
 

@@ -1,5 +1,6 @@
 """Parallel task instances of a mapped task, under a real scheduler and LocalExecutor, converge on one base
-connection (DESIGN 2.4, issue 4 guarantee 4). No browser needed: the run is triggered through the REST API.
+connection, as the Guarantees table promises for concurrent creators. No browser needed: the run is triggered
+through the REST API.
 
 The instances are released together from a barrier, but on two cores they do not always overlap within the
 few milliseconds between a look-up and a create, so the test asserts the outcome (one base connection, one ID

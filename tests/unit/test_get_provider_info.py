@@ -166,6 +166,18 @@ def _fab_installed() -> bool:
     return all(find_spec(name) for name in ("wtforms", "flask_babel", "flask_appbuilder"))
 
 
+@pytest.mark.parametrize("entry", get_provider_info()["connection-types"], ids=lambda e: e["connection-type"])
+def test_the_registered_hook_class_itself_defines_the_form_methods(entry):
+    """Airflow 3.0/3.1 take ``get_connection_form_widgets`` / ``get_ui_field_behaviour`` only from the
+    registered class's own ``__dict__`` (not from a base class), so a form defined only on a base hook is lost."""
+    import importlib
+
+    module, name = entry["hook-class-name"].rsplit(".", 1)
+    hook = getattr(importlib.import_module(module), name)
+    assert "get_connection_form_widgets" in hook.__dict__
+    assert "get_ui_field_behaviour" in hook.__dict__
+
+
 def test_every_placeholder_names_a_field_airflow_shows():
     """Airflow prefixes a placeholder key that is not a standard field with ``extra__<type>__``; one that is
     not a conn-field either (``description`` was) then matches no field and never shows."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.version_compat import BaseOperator
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ class AEPListTablesOperator(BaseOperator):
         self.aep_conn_id = aep_conn_id
 
     def execute(self, context: Context) -> list[str]:
-        check_id(self.base_connection_id, "base_connection_id")
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
         paths = [str(table.get("path")) for table in hook.list_tables(self.base_connection_id)]
         self.log.info("Base connection %s exposes %d tables: %s", self.base_connection_id, len(paths),

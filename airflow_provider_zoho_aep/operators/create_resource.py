@@ -1,12 +1,11 @@
-"""The skeleton every Flow Service create operator shares: validate, check the Connection, create, XCom."""
+"""The skeleton every Flow Service create operator shares: check the Connection, create, push to XCom."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_zoho_aep.client.errors import ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_if_exists, check_name
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.version_compat import BaseOperator
 
 if TYPE_CHECKING:
@@ -16,8 +15,9 @@ if TYPE_CHECKING:
 class AEPCreateResourceOperator(BaseOperator):
     """Base of the create operators: idempotent by name, ID to ``return_value``, ``etag`` and ``created`` pushed.
 
-    Subclasses set :attr:`noun`, extend :meth:`validate` with their own argument checks (no network call) and
-    implement :meth:`create` with one hook call.
+    Subclasses set :attr:`noun` and implement :meth:`create` with one hook call; the hook checks the arguments it
+    takes before any network call. A subclass with arguments of its own (a schedule, a second Airflow
+    Connection) checks them in :meth:`validate`.
 
     :param name: the resource's name; re-runs find it by this name (templated)
     :param description: optional description (templated)
@@ -44,11 +44,7 @@ class AEPCreateResourceOperator(BaseOperator):
         self.aep_conn_id = aep_conn_id
 
     def validate(self) -> None:
-        """Check the rendered arguments; no network call."""
-        check_name(self.name)
-        check_if_exists(self.if_exists)
-        if self.description is not None and not isinstance(self.description, str):
-            raise ConfigurationError("description", "is not a string", "pass text or None")
+        """Check what exists on the operator alone (not what the hook checks); no network call."""
 
     def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
         """Create or reuse the resource; returns the hook's ``{"id", "etag", "created", "updated"}``."""
@@ -57,15 +53,11 @@ class AEPCreateResourceOperator(BaseOperator):
     def execute(self, context: Context) -> str:
         self.validate()
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        hook.settings  # noqa: B018 - validates the AEP Connection before any call
-        return push_result(self, context, self.create(hook), self.noun)
-
-
-def push_result(operator: BaseOperator, context: Context, result: Mapping[str, Any], noun: str) -> str:
-    """Push ``etag`` and ``created`` to XCom, log what happened, and return the ID for ``return_value``."""
-    ti = context["ti"]
-    ti.xcom_push(key="etag", value=result["etag"])
-    ti.xcom_push(key="created", value=result["created"])
-    verb = "Created" if result["created"] else ("Updated" if result["updated"] else "Reused")
-    operator.log.info("%s %s %r: %s", verb, noun, getattr(operator, "name", ""), result["id"])
-    return str(result["id"])
+        hook.validate_connection()
+        result = self.create(hook)
+        ti = context["ti"]
+        ti.xcom_push(key="etag", value=result["etag"])
+        ti.xcom_push(key="created", value=result["created"])
+        verb = "Created" if result["created"] else ("Updated" if result["updated"] else "Reused")
+        self.log.info("%s %s %r: %s", verb, self.noun, self.name, result["id"])
+        return str(result["id"])

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook, check_id
+from airflow_provider_zoho_aep.hooks.aep import BASE_CONNECTIONS, AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.version_compat import BaseOperator
 
 if TYPE_CHECKING:
@@ -49,8 +49,7 @@ class AEPDeleteDataflowOperator(BaseOperator):
         self.aep_conn_id = aep_conn_id
 
     def validate(self) -> None:
-        """Check the rendered arguments; no network call."""
-        check_id(self.flow_id, "flow_id")
+        """Check what exists on the operator alone (the hook checks the IDs); no network call."""
         if self.delete_base_connection and not self.delete_connections:
             raise ConfigurationError(
                 "delete_base_connection", "needs delete_connections=True",
@@ -60,7 +59,7 @@ class AEPDeleteDataflowOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         self.validate()
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        hook.settings  # noqa: B018 - validates the AEP Connection before any call
+        hook.validate_connection()
         deleted: list[str] = []
         gone: list[str] = []
 
@@ -86,7 +85,7 @@ class AEPDeleteDataflowOperator(BaseOperator):
             for target_id in (str(i) for i in flow.get("targetConnectionIds") or []):
                 record("targetConnection", target_id, hook.delete_target_connection(target_id))
             for base_id in dict.fromkeys(base_ids):
-                record("baseConnection", base_id, hook.client.delete("connections", base_id))
+                record("baseConnection", base_id, hook.delete_resource(BASE_CONNECTIONS, base_id))
         self.log.info("Deleted: %s; already gone: %s", ", ".join(deleted) or "nothing", ", ".join(gone) or "nothing")
         return {"flow_id": self.flow_id, "deleted": deleted, "already_gone": gone}
 
