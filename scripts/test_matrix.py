@@ -89,7 +89,7 @@ def test_requirements() -> list[str]:
 
 
 def build_wheel() -> Path:
-    dist = MATRIX_DIR / "dist"
+    dist = MATRIX_DIR / f"dist-{os.getpid()}"  # one per invocation: two invocations may run side by side
     shutil.rmtree(dist, ignore_errors=True)
     subprocess.run([uv(), "build", "--wheel", "--out-dir", str(dist), str(REPO)], check=True,
                    capture_output=True, text=True)
@@ -219,6 +219,19 @@ def update_readme(results: list[dict[str, object]]) -> None:
     README.write_text(f"{before}{START}\n{render_table(results)}\n{END}{after}")
 
 
+def record(result: dict[str, object]) -> None:
+    """Merge one result into docs/test-matrix.json (replacing the same Airflow line and Python) and the README."""
+    def key(r: dict[str, object]) -> tuple[object, str]:
+        return r["line"], str(r["python"]).rsplit(".", 1)[0]
+
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    results = [r for r in previous if key(r) != key(result)] + [result]
+    results.sort(key=lambda r: (tuple(map(int, str(r["line"]).split("."))), str(r["python"])))
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    update_readme(results)
+
+
 def main(argv: list[str]) -> int:
     prepare_only = "--prepare" in argv
     argv = [a for a in argv if a != "--prepare"]
@@ -235,15 +248,13 @@ def main(argv: list[str]) -> int:
             for python in PYTHONS:
                 log(f"ready: {ensure_venv(line, python, wheel).relative_to(REPO)}/bin/python")
         return 0
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    new = [run_line(line, python, wheel) for line in selected for python in PYTHONS]
-    keep = [r for r in previous if (r["line"], str(r["python"]).rsplit(".", 1)[0]) not in
-            {(n["line"], str(n["python"]).rsplit(".", 1)[0]) for n in new}]
-    results = sorted(keep + new, key=lambda r: (tuple(map(int, str(r["line"]).split("."))), str(r["python"])))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    update_readme(results)
-    print(render_table([r for r in results if r in new]))
+    new = []
+    for line in selected:
+        for python in PYTHONS:
+            new.append(run_line(line, python, wheel))
+            record(new[-1])  # after each line, merged with what is on disk: parallel invocations add up
+    shutil.rmtree(wheel.parent, ignore_errors=True)
+    print(render_table(new))
     failed = [f"{r['airflow']}/py{r['python']}" for r in new if not r["ok"]]
     if failed:
         print(f"FAILED on {', '.join(failed)}", file=sys.stderr)
