@@ -46,9 +46,14 @@ ZOHO_CRM_CONNECTION_SPEC_ID = "929e4450-0237-4ed2-9404-b7e1e0a00309"
 #: Flow Service connection spec of the Data Lake target (where CRM records land as a dataset).
 DATA_LAKE_CONNECTION_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 
+#: Flow Service connection spec of the Data Landing Zone source (files uploaded to the sandbox's landing zone);
+#: Adobe names it as the replacement of the Zoho CRM source.
+DATA_LANDING_ZONE_CONNECTION_SPEC_ID = "26f526f2-58f4-4712-961d-e41bf1ccc0e8"
+
 __all__ = [
     "AIRFLOW_FLOOR",
     "DATA_LAKE_CONNECTION_SPEC_ID",
+    "DATA_LANDING_ZONE_CONNECTION_SPEC_ID",
     "ZOHO_CRM_CONNECTION_SPEC_ID",
     "__version__",
     "airflow_version_tuple",

@@ -141,6 +141,9 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_zoho_aep.operators.target_connection",
                     "airflow_provider_zoho_aep.operators.dataflow",
                     "airflow_provider_zoho_aep.operators.delete_dataflow",
+                    "airflow_provider_zoho_aep.operators.data_landing_zone",
+                    "airflow_provider_zoho_aep.operators.mapping",
+                    "airflow_provider_zoho_aep.operators.zoho_export",
                 ],
             }
         ],

@@ -8,6 +8,11 @@ importing this module costs a DAG parse nothing.
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
@@ -77,3 +82,137 @@ def optional_text(value: str | None) -> str | None:
     if value is None or value.strip() in ("", "None"):
         return None
     return value.strip()
+
+
+#: What each known flow spec takes: whether the ``Copy`` step's delta column is required (True), refused
+#: (False), and whether the flow must carry a mapping set and a ``once`` schedule. Other flow specs: as given.
+FLOW_SPEC_RULES: dict[str, dict[str, bool]] = {
+    "CRMToAEP": {"delta_column": True, "mapping": False, "once": False},
+    # Files in the landing zone: Mapping only (no Copy), and runs on demand per window, which needs ``once``.
+    "CloudStorageToAEP": {"delta_column": False, "mapping": True, "once": True},
+}
+
+#: File formats and compressions a Data Landing Zone source connection reads.
+DATA_FORMATS: tuple[str, ...] = ("delimited", "json", "parquet")
+COMPRESSION_TYPES: tuple[str, ...] = ("bzip2", "gzip", "deflate", "zipDeflate", "tarGzip", "tar")
+
+
+def check_flow_spec_arguments(flow_spec_name: str, delta_column: str | None, mapping_id: str | None,
+                              frequency: str | None) -> None:
+    """``delta_column``, ``mapping_id`` and the schedule's frequency fit the flow spec (see FLOW_SPEC_RULES)."""
+    rules = FLOW_SPEC_RULES.get(flow_spec_name)
+    if rules is None:
+        return
+    if rules["delta_column"] and delta_column is None:
+        raise ConfigurationError("delta_column", f"is required by flow spec {flow_spec_name!r}",
+                                 "pass a date-time column from explore, e.g. 'Modified_Time'")
+    if not rules["delta_column"] and delta_column is not None:
+        raise ConfigurationError("delta_column", f"is not used by flow spec {flow_spec_name!r} (Mapping only: "
+                                 "files are picked by their last-modified time)", "leave delta_column out")
+    if rules["mapping"] and mapping_id is None:
+        raise ConfigurationError("mapping_id", f"is required by flow spec {flow_spec_name!r}",
+                                 "pass the mapping set ID from AEPCreateMappingSetOperator")
+    if rules["once"] and frequency != "once":
+        raise ConfigurationError("frequency", f"is {frequency!r}; flow spec {flow_spec_name!r} flows here run "
+                                 "on demand per window", "use frequency='once'")
+
+
+def check_landing_zone_path(value: Any) -> str:
+    """A path inside the landing zone: ``<container>/<folder>/`` (a folder) or ``<container>/<file>``."""
+    text = check_required(value, "path", "pass '<container>/<folder>/', e.g. 'dlz-user-container/zoho/Leads/'")
+    if text.startswith("/") or "//" in text or "\\" in text or any(part in ("", ".", "..")
+                                                                    for part in text.rstrip("/").split("/")):
+        raise ConfigurationError("path", f"{text!r} is not a landing-zone path",
+                                 "use '<container>/<folder>/', e.g. 'dlz-user-container/zoho/Leads/'")
+    return text
+
+
+def check_file_format(data_format: Any, column_delimiter: Any, compression_type: Any) -> None:
+    """A DLZ source connection's file properties."""
+    if data_format not in DATA_FORMATS:
+        raise ConfigurationError("data_format", f"{data_format!r} is not one of {', '.join(DATA_FORMATS)}",
+                                 "use 'delimited' for CSV")
+    if data_format == "delimited" and (not isinstance(column_delimiter, str) or len(column_delimiter) != 1):
+        raise ConfigurationError("column_delimiter", f"{column_delimiter!r} is not one character",
+                                 "use ',' (Zoho's CSV export) or another single character")
+    if compression_type is not None and compression_type not in COMPRESSION_TYPES:
+        raise ConfigurationError("compression_type", f"{compression_type!r} is not one of "
+                                 f"{', '.join(COMPRESSION_TYPES)}", "use None for plain files")
+
+
+#: A Zoho CRM module API name (standard ``Leads`` or custom ``CustomModule1``, ``Invoices_X``).
+_MODULE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
+
+
+@dataclass(frozen=True)
+class ExportWindow:
+    """A half-open window ``[start, end)`` in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def contains(self, when: datetime) -> bool:
+        return self.start <= when < self.end
+
+
+def check_export_arguments(
+    module: Any,
+    window_start: Any,
+    window_end: Any,
+    fields: Any,
+    out_dir: Any,
+    *,
+    now: datetime | None = None,
+) -> ExportWindow:
+    """Check what needs no metadata; returns the window in UTC. Raises :class:`ConfigurationError`."""
+    if not isinstance(module, str) or not _MODULE_NAME.match(module):
+        raise ConfigurationError(
+            "module", f"{module!r} is not a Zoho CRM module API name", "pass a module's api_name, e.g. 'Leads'"
+        )
+    for name, value in (("window_start", window_start), ("window_end", window_end)):
+        if not isinstance(value, datetime):
+            raise ConfigurationError(name, "is not a datetime", "pass a timezone-aware datetime")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ConfigurationError(
+                name, "is a naive datetime (no time zone)", "pass a timezone-aware datetime, e.g. in UTC"
+            )
+    start, end = window_start.astimezone(timezone.utc), window_end.astimezone(timezone.utc)
+    if end <= start:
+        raise ConfigurationError(
+            "window_end",
+            f"{end.isoformat()} is not after window_start {start.isoformat()}",
+            "pass an end after the start",
+        )
+    now = now or datetime.now(timezone.utc)
+    if end > now:
+        raise ConfigurationError(
+            "window_end",
+            f"{end.isoformat()} is in the future (now {now.replace(microsecond=0).isoformat()})",
+            "export a window only once it has ended, so no later change can belong to it",
+        )
+    if fields is not None:
+        if isinstance(fields, str) or not isinstance(fields, Sequence) or not fields:
+            raise ConfigurationError("fields", "is not a non-empty list of field API names", "pass e.g. ['Last_Name']")
+        bad = [f for f in fields if not isinstance(f, str) or not f]
+        if bad:
+            raise ConfigurationError("fields", f"{bad[0]!r} is not a field API name", "pass strings")
+    if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
+        raise ConfigurationError("out_dir", "is not a folder path", "pass the folder to write the CSV files into")
+    return ExportWindow(start, end)
+
+
+def window_bound(value: Any, field: str) -> datetime | None:
+    """A rendered window argument: a datetime, an ISO 8601 string with an offset, or None (absent)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        text = optional_text(value)
+        if text is None:
+            return None
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigurationError(
+                field, f"{text!r} is not an ISO 8601 date and time", "pass e.g. '2026-01-01T00:00:00+00:00'"
+            ) from None
+    raise ConfigurationError(field, f"{type(value).__name__} is not a date and time", "pass a timezone-aware datetime")

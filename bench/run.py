@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/run.py            # full run (about 8 minutes on 2 cores)
     .venv/bin/python bench/run.py --quick    # fewer repetitions, under a minute: checks that it all runs
-    .venv/bin/python bench/run.py --only parse,requests   # some of: parse, requests, throughput, overhead, aepp
+    .venv/bin/python bench/run.py --only parse,requests   # some of: parse, requests, throughput, overhead, aepp,
+                                                          # upload, zohoexport
 
 Exits 0 when every benchmark ran, whether or not it met its goal (the table says which).
 """
@@ -20,8 +21,10 @@ from _common import Row, setup_environment
 
 # parse: (fresh-interpreter pairs, Airflow-preloaded pairs); throughput: (threads, creates, rate req/s, burst);
 # overhead: pairs; aepp: pairs of import samples.
-FULL = {"parse": (20, 10), "throughput": (12, 150, 12.0, 12), "overhead": 300, "aepp": 10}
-QUICK = {"parse": (1, 1), "throughput": (12, 24, 12.0, 12), "overhead": 30, "aepp": 1}
+FULL = {"parse": (20, 10), "throughput": (12, 150, 12.0, 12), "overhead": 300, "aepp": 10, "upload": ((16, 128), 3),
+        "zohoexport": ((10_000, 100_000, 1_000_000), 3)}
+QUICK = {"parse": (1, 1), "throughput": (12, 24, 12.0, 12), "overhead": 30, "aepp": 1, "upload": ((1, 4), 1),
+         "zohoexport": ((10_000,), 1)}
 #: Also shown in a full run, for information: a strict bucket (burst 1) and fewer workers.
 STRICT = (6, 30, 12.0, 1)
 
@@ -50,16 +53,18 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 60 s)")
-    parser.add_argument("--only", default="parse,requests,throughput,overhead,aepp")
+    parser.add_argument("--only", default="parse,requests,throughput,overhead,aepp,upload,zohoexport")
     args = parser.parse_args()
     setup_environment()
     plan = QUICK if args.quick else FULL
 
+    import dlz_upload
     import parse_overhead
     import raw_overhead
     import request_counts
     import throughput
     import versus_aepp
+    import zoho_export
 
     benchmarks = {
         "parse": lambda: parse_overhead.run(*plan["parse"], warm_up=not args.quick),
@@ -68,6 +73,8 @@ def main() -> int:
             *STRICT, informational=True)),
         "overhead": lambda: raw_overhead.run(plan["overhead"]),
         "aepp": lambda: versus_aepp.run(plan["aepp"]),
+        "upload": lambda: dlz_upload.run(*plan["upload"]),
+        "zohoexport": lambda: zoho_export.run(*plan["zohoexport"]),
     }
     rows: list[Row] = []
     started = time.monotonic()

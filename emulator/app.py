@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from types import TracebackType
+from typing import Any
 
+from .blob_store import BlobStore
 from .config import EmulatorCredentials, is_loopback
+from .crm_data import CrmDataSet
 from .faults import DEFAULT_RATE_LIMIT_PATHS, Fault, FaultList, RateLimiter
 from .request_log import RecordedRequest, RequestLog
 from .server import EmulatorHTTPServer
 from .state import Store
+from .zoho_crm import ZohoCrm
 
 
 class Emulator:
@@ -17,6 +22,9 @@ class Emulator:
 
     :param state_file: keep resources in this JSON file: loaded at start, written at stop (the demo uses it so
         a second ``make demo`` finds what the first one created)
+    :param crm_data: Zoho CRM's records (default: ``CrmDataSet()``, 2,000 records per module over a week)
+    :param crm_settings: Bulk Read settings, the keyword arguments of :class:`~emulator.zoho_crm.ZohoCrm`
+        (``job_seconds``, ``comparators``, ``concurrency``, ``downloads_per_minute``, ``credit_limit``, ...)
 
     >>> with Emulator() as emu:  # port 0: a free port
     ...     token_url = f"{emu.url}/ims/token/v3"
@@ -32,6 +40,8 @@ class Emulator:
         zoho_token_ttl: int = 3600,
         verbose: bool = False,
         state_file: str | None = None,
+        crm_data: CrmDataSet | None = None,
+        crm_settings: dict[str, object] | None = None,
     ):
         if not is_loopback(host):
             raise ValueError(f"The emulator only binds to loopback addresses, not {host!r}.")
@@ -43,6 +53,9 @@ class Emulator:
         self.faults = FaultList()
         self.rate_limiter = RateLimiter()
         self.log = RequestLog()
+        self._crm_data = crm_data
+        self._crm_settings = dict(crm_settings or {})
+        self.crm = ZohoCrm(crm_data, **self._crm_settings)  # type: ignore[arg-type]
         self._port = port
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -74,6 +87,7 @@ class Emulator:
         if thread is not None:
             thread.join()
         self._server = self._thread = None
+        self.crm.close()
         if self.state_file:
             self.store.save(self.state_file)
 
@@ -100,6 +114,11 @@ class Emulator:
         self.faults.clear()
         self.log.clear()
         self.rate_limiter.configure(None)
+        with self.store.lock:
+            self.crm.close()
+            d = self._crm_data or CrmDataSet()  # a new data set: modifications are forgotten too
+            fresh = CrmDataSet(d.seed, d.records_per_module, d.start, d.span, d.tz)
+            self.crm = ZohoCrm(fresh, **self._crm_settings)  # type: ignore[arg-type]
 
     # ---- request log, faults, rate limit -------------------------------------------------------------
 
@@ -122,6 +141,19 @@ class Emulator:
     ) -> None:
         """A token bucket over paths matching ``paths``; ``None`` turns it off."""
         self.rate_limiter.configure(rate_per_second, burst, paths)
+
+    # ---- Zoho CRM data -------------------------------------------------------------------------------
+
+    def configure_crm(self, **settings: object) -> None:
+        """Change Zoho CRM's data set or Bulk Read settings (see :meth:`ZohoCrm.configure`)."""
+        with self.store.lock:
+            self.crm.configure(**settings)
+
+    def modify_record(
+        self, module: str, record_id: str, changes: dict[str, str], modified_time: datetime | None = None
+    ) -> dict[str, str]:
+        """A CRM user edits a record now (or at ``modified_time``); returns the record as it is now."""
+        return self.crm.data.modify(module, record_id, changes, modified_time)
 
     # ---- switches ------------------------------------------------------------------------------------
 
@@ -157,6 +189,49 @@ class Emulator:
     @fail_runs.setter
     def fail_runs(self, value: bool) -> None:
         self.store.fail_runs = value
+
+    # ---- the Data Landing Zone -------------------------------------------------------------------------
+
+    @property
+    def blob_store(self) -> BlobStore:
+        """The landing zone's container (blobs, staged blocks, SAS tokens)."""
+        return self.store.dlz.blobs
+
+    def expire_sas_tokens(self, after_blocks: int = 0) -> None:
+        """Every SAS the landing zone issued so far stops working (403 AuthenticationFailed): now, or once
+        ``after_blocks`` more blocks have been staged (a token expiring in the middle of an upload)."""
+        with self.store.lock:
+            if after_blocks > 0:
+                self.store.dlz.blobs.expire_after_blocks = after_blocks
+            else:
+                self.store.dlz.blobs.expire_tokens()
+
+    def set_landing_zone_credentials(self, answer: dict[str, Any] | None) -> None:
+        """Answer ``GET …/landingzone/credentials`` with ``answer`` (e.g. pointing at Azurite); None: our own."""
+        with self.store.lock:
+            self.store.dlz.credentials_override = answer
+
+    def set_landing_zone_provider(self, provider: str) -> None:
+        """``Azure`` (default) or ``Amazon S3`` (an AWS-hosted organization)."""
+        with self.store.lock:
+            self.store.dlz.provider = provider
+
+    def inject_mapping_errors(self, runs: int = 1) -> None:
+        """The next ``runs`` runs of file flows fail with a mapping error (``MAPPER-3700-400``)."""
+        with self.store.lock:
+            self.store.dlz.mapping_errors = runs
+
+    def dataset_batches(self, dataset_id: str) -> list[dict[str, Any]]:
+        """The batches landed in ``dataset_id`` by runs that have ended: ``batchId, runId, flowId, files,
+        recordCount, rows``, oldest first."""
+        from .landing_zone import batches
+
+        with self.store.lock:
+            return batches(self.store, dataset_id)
+
+    def dataset_rows(self, dataset_id: str) -> list[dict[str, Any]]:
+        """Every row landed in ``dataset_id``, in landing order."""
+        return [row for batch in self.dataset_batches(dataset_id) for row in batch["rows"]]
 
     @property
     def zoho_throttled(self) -> bool:

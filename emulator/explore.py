@@ -103,3 +103,49 @@ def _value(table: str, column: str, kind: str, i: int) -> Any:
     if kind == "boolean":
         return i % 2 == 0
     return f"{table} {column} {i}"
+
+
+def landing_zone(blobs: Any, req: Any) -> Any:
+    """``GET /connectionSpecs/<landing zone>/explore``: ``root`` and ``folder`` listings, ``file`` preview."""
+    import csv
+    import io
+    import itertools
+
+    from .messages import bad_request
+
+    object_type = (req.query_value("objectType") or "").lower()
+    container = blobs.container
+    if object_type in ("root", "folder"):
+        folder = "" if object_type == "root" else (req.query_value("object") or "")
+        if object_type == "folder":
+            if not folder.startswith(container + "/") and folder != container:
+                raise bad_request(f"'object' must be a path in the container '{container}'.")
+            folder = folder[len(container):].strip("/")
+        prefix = f"{folder}/" if folder else ""
+        seen: dict[str, dict[str, Any]] = {}
+        for name, _blob in blobs.list(prefix):
+            head, sep, _ = name[len(prefix):].partition("/")
+            kind = "folder" if sep else "file"
+            seen.setdefault(head, {"type": kind, "name": head, "path": f"{container}/{prefix}{head}" + (
+                "/" if sep else ""), "canPreview": kind == "file", "canFetchSchema": kind == "file"})
+        return list(seen.values())
+    if object_type != "file":
+        raise bad_request("Query parameter 'objectType' must be 'root', 'folder' or 'file'.")
+    path = req.query_value("object") or ""
+    if (req.query_value("fileType") is None) == (req.query_value("determineProperties") is None):
+        raise bad_request("Give either fileType (with its properties) or determineProperties=true, not both.")
+    blob = blobs.blobs.get(path[len(container) + 1:]) if path.startswith(container + "/") else None
+    if blob is None:
+        raise bad_request(f"File '{path}' not found in the landing zone.")
+    delimiter = req.query_value("columnDelimiter") or ","
+    reader = csv.DictReader(io.StringIO(blob.data.decode("utf-8")), delimiter=delimiter)
+    rows = list(itertools.islice(reader, 10))
+    answer: dict[str, Any] = {
+        "format": "flat",
+        "schema": {"columns": [{"name": n, "type": "string", "xdm": {"type": "string"}}
+                               for n in reader.fieldnames or []]},
+        "data": rows if (req.query_value("preview") or "").lower() == "true" else [],
+    }
+    if req.query_value("determineProperties"):
+        answer["properties"] = {"fileType": "delimited", "compressionType": "none", "columnDelimiter": delimiter}
+    return answer

@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-FAULT_KINDS = ("status", "reset", "delay", "commit_then_drop")
+FAULT_KINDS = ("status", "reset", "delay", "commit_then_drop", "reset_mid_body", "job_failure", "link_expired")
 DEFAULT_RATE_LIMIT_PATHS = r"^/data/foundation/flowservice"
 
 
@@ -19,6 +19,9 @@ class Fault:
     Kinds: ``status`` answers ``status`` without touching the state; ``reset`` closes the socket without
     an answer; ``delay`` sleeps ``delay`` seconds, then answers normally; ``commit_then_drop`` applies the
     request, then closes the socket without the answer. ``delay`` > 0 also slows the other kinds.
+    Zoho Bulk Read kinds: ``reset_mid_body`` sends half of a result download, then closes the socket;
+    ``job_failure`` makes the job this create request adds end in ``FAILURE``; ``link_expired`` answers a
+    result download as expired (the job then shows a fresh link).
     ``count`` is how many times it fires (-1: forever).
     """
 

@@ -109,6 +109,8 @@ def _route(call: Call, segments: list[str]) -> Response:
             return json_response(
                 200, list_page(specs.connection_specs(call.store.retired_specs), call.req.query, "connectionSpecs")
             )
+        case "GET", ["connectionSpecs", spec_id, "explore"] if spec_id == specs.DATA_LANDING_ZONE_SPEC_ID:
+            return json_response(200, explore.landing_zone(call.store.dlz.blobs, call.req))
         case "GET", ["connectionSpecs", spec_id]:
             return _get_spec(specs.connection_spec(spec_id, call.store.retired_specs), spec_id, "connectionSpecs")
         case "GET", ["flowSpecs"]:
@@ -287,7 +289,7 @@ def _delete(call: Call, collection: Collection, resource_id: str) -> Response:
 
 def _flows_using(store: Store, segment: str, resource_id: str) -> list[str]:
     if segment == "connections":
-        sources = {s["id"] for s in store.source_connections.values() if s["baseConnectionId"] == resource_id}
+        sources = {s["id"] for s in store.source_connections.values() if s.get("baseConnectionId") == resource_id}
         return [f["id"] for f in store.flows.values() if sources & set(f["sourceConnectionIds"])]
     if segment == "sourceConnections":
         return [f["id"] for f in store.flows.values() if resource_id in f["sourceConnectionIds"]]

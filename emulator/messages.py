@@ -35,9 +35,14 @@ class Request:
 
 @dataclass
 class Response:
+    """An answer. ``file``: the body is streamed from this file instead; ``cut_at``: the connection drops
+    after this many body bytes (a reset in the middle of a download)."""
+
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    file: str | None = None
+    cut_at: int | None = None
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:

@@ -6,6 +6,7 @@ Keep-alive HTTP/1.1; every answer is written in one ``send`` with its Content-Le
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 import threading
@@ -17,13 +18,14 @@ from socketserver import TCPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import control, flow_service, ims, zoho
+from . import blob_store, control, flow_service, ims, landing_zone, zoho, zoho_crm
 from .faults import retry_after_headers
 from .messages import Request, Response, flow_error, injected_error, json_response, too_many_requests
 from .request_log import RecordedRequest
 
 if TYPE_CHECKING:
     from .app import Emulator
+    from .faults import Fault
 
 
 def dispatch(app: Emulator, req: Request) -> Response | None:
@@ -41,10 +43,13 @@ def dispatch(app: Emulator, req: Request) -> Response | None:
         response = None
     elif fault is not None and fault.kind == "status":
         headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-        response = injected_error(fault.status, headers).response(req.request_id)
+        if req.path.startswith("/crm/"):
+            response = zoho_crm.injected_error(fault.status, headers)
+        else:
+            response = injected_error(fault.status, headers).response(req.request_id)
     else:
         wait = app.rate_limiter.wait_needed(req.path)
-        response = too_many_requests(retry_after_headers(wait)).response() if wait > 0 else _route(app, req)
+        response = too_many_requests(retry_after_headers(wait)).response() if wait > 0 else _route(app, req, fault)
         if fault is not None and fault.kind == "commit_then_drop":
             response = None  # applied, but the answer never leaves
 
@@ -68,17 +73,23 @@ def _is_flow_service(path: str) -> bool:
     return path == flow_service.PREFIX or path.startswith(flow_service.PREFIX + "/")
 
 
-def _route(app: Emulator, req: Request) -> Response:
+def _route(app: Emulator, req: Request, fault: Fault | None = None) -> Response:
     """Run the handler that owns ``req.path``, holding the store lock."""
     store, creds = app.store, app.credentials
     with store.lock:
         try:
             if _is_flow_service(req.path):
                 return flow_service.handle(store, creds, req)
+            if req.path.startswith(blob_store.PREFIX):
+                return blob_store.handle(store.dlz.blobs, req)
+            if landing_zone.handles(req.path):
+                return landing_zone.handle(store, creds, req)
             if req.path.startswith("/ims/"):
                 return ims.handle(store, creds, req)
             if req.path.rstrip("/") == zoho.TOKEN_PATH:
                 return zoho.handle_token(store, creds, req)
+            if zoho_crm.owns(req.path):
+                return app.crm.handle(store, req, fault)
             if req.path.startswith("/crm/"):
                 return zoho.handle_crm(store, creds, req)
             return json_response(404, {"error": "not_found", "message": f"No emulated endpoint at {req.path}"})
@@ -112,7 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._write(response)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
     def _read_request(self) -> Request:
         parts = urlsplit(self.path)
@@ -144,8 +155,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _write(self, response: Response) -> None:
         reason = self.responses.get(response.status, ("",))[0]
         headers = dict(response.headers)
+        if response.file is not None:
+            self._write_file(response, reason, headers)
+            return
         if response.status != 204:
-            headers["Content-Length"] = str(len(response.body))
+            # A HEAD answer names the length of the body it does not send.
+            headers.setdefault("Content-Length", str(len(response.body)))
         if self.close_connection:
             headers["Connection"] = "close"
         head = f"HTTP/1.1 {response.status} {reason}\r\n"
@@ -154,6 +169,31 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(head.encode("latin-1") + b"\r\n" + response.body)
         except OSError:
             self.close_connection = True  # the client went away (e.g. it timed out first)
+
+    def _write_file(self, response: Response, reason: str, headers: dict[str, str]) -> None:
+        """Stream a body from disk in chunks; with ``cut_at``, drop the connection part way through."""
+        assert response.file is not None
+        size = os.path.getsize(response.file)
+        headers["Content-Length"] = str(size)
+        head = f"HTTP/1.1 {response.status} {reason}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        left = size if response.cut_at is None else response.cut_at
+        try:
+            self.wfile.write(head.encode("latin-1") + b"\r\n")
+            with open(response.file, "rb") as body:
+                while left > 0:
+                    chunk = body.read(min(left, 1 << 20))
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+                    left -= len(chunk)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
+        if response.cut_at is not None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.app.verbose:

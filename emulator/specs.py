@@ -10,6 +10,8 @@ DATA_LAKE_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 #: Made-up source spec (not an Adobe one) so the "any source" operator has something else to create.
 GENERIC_REST_SPEC_ID = "6f3c2a1b-0d4e-4c8a-9b7f-e11a0c5d2b90"
 CRM_TO_AEP_FLOW_SPEC_ID = "14518937-270c-4525-bdec-c2ba7cce3860"
+DATA_LANDING_ZONE_SPEC_ID = "26f526f2-58f4-4712-961d-e41bf1ccc0e8"
+CLOUD_STORAGE_FLOW_SPEC_ID = "9753525b-82c7-4dce-8a9b-5ccfce2b9876"
 #: Salesforce and Microsoft Dynamics: listed by CRMToAEP, not served as specs here.
 OTHER_CRM_SPEC_IDS = ("cfc0fee1-7dc0-40ef-b73e-d8b134c436f5", "38ad80fe-8b06-4938-94f4-d4ee80266b07")
 
@@ -127,6 +129,31 @@ CONNECTION_SPECS: dict[str, dict[str, Any]] = {
     },
 }
 
+CONNECTION_SPECS[DATA_LANDING_ZONE_SPEC_ID] = {
+    "id": DATA_LANDING_ZONE_SPEC_ID,
+    "name": "landing-zone",
+    "providerId": "521eee4d-8cbe-4906-bb48-fb6bd4450033",
+    "version": "1.0",
+    "attributes": {"category": "CloudStorage", "isSource": True, "isPreview": False, "isBeta": False},
+    # No base connection: the landing zone belongs to the sandbox.
+    "authSpec": [],
+    "sourceSpec": {
+        "attributes": {"uiAttributes": {"isSource": True, "category": {"key": "cloudStorage"}}},
+        "spec": {
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "type": "object",
+            "properties": {
+                "path": {"type": "string", "description": "<container>/<folder>/ or <container>/<file>."},
+                "type": {"type": "string", "enum": ["file", "folder"]},
+                "recursive": {"type": "boolean"},
+            },
+            "required": ["path"],
+        },
+    },
+    "exploreSpec": {"name": "FileSystem", "type": "FileSystem", "requestSpec": {}, "responseSpec": {}},
+    "permissionsInfo": _PERMISSIONS,
+}
+
 FLOW_SPECS: dict[str, dict[str, Any]] = {
     CRM_TO_AEP_FLOW_SPEC_ID: {
         "id": CRM_TO_AEP_FLOW_SPEC_ID,
@@ -187,6 +214,23 @@ FLOW_SPECS: dict[str, dict[str, Any]] = {
         "runSpec": {"name": "ProviderParams", "spec": {"type": "object", "properties": {}}},
         "permissionsInfo": _PERMISSIONS,
     }
+}
+
+FLOW_SPECS[CLOUD_STORAGE_FLOW_SPEC_ID] = {
+    **FLOW_SPECS[CRM_TO_AEP_FLOW_SPEC_ID],
+    "id": CLOUD_STORAGE_FLOW_SPEC_ID,
+    "name": "CloudStorageToAEP",
+    "sourceConnectionSpecIds": [DATA_LANDING_ZONE_SPEC_ID],
+    # Files take a mapping and no Copy step: runs pick files by their last-modified time.
+    "transformationSpec": [FLOW_SPECS[CRM_TO_AEP_FLOW_SPEC_ID]["transformationSpec"][1]],
+    "runSpec": {
+        "name": "ProviderParams",
+        "spec": {
+            "type": "object",
+            "properties": {"startTime": {"type": "integer"}, "windowStartTime": {"type": "integer"},
+                           "windowEndTime": {"type": "integer"}},
+        },
+    },
 }
 
 

@@ -18,6 +18,8 @@ from typing import Any
 #: Record counts of a finished run (deterministic, so tests can assert them).
 RUN_RECORDS = 120
 RUN_BYTES_PER_RECORD = 256
+#: The CloudStorageToAEP flow spec: its runs read files from the landing zone (emulator/landing_zone.py).
+CLOUD_STORAGE_FLOW_SPEC_ID = "9753525b-82c7-4dce-8a9b-5ccfce2b9876"
 
 
 def now_ms() -> int:
@@ -67,6 +69,9 @@ class Store:
             self.run_duration = self._initial_run_duration
             self.fail_runs = False
             self.zoho_throttled = False
+            from .landing_zone import LandingZoneState  # the landing zone module builds on this one
+
+            self.dlz = LandingZoneState()
             self._last_stamp = 0
 
     # ---- resources -------------------------------------------------------------------------------
@@ -136,6 +141,12 @@ class Store:
         run["_started"] = time.monotonic()
         run["_duration"] = self.run_duration
         run["_fails"] = self.fail_runs
+        if flow["flowSpec"]["id"] == CLOUD_STORAGE_FLOW_SPEC_ID:
+            from .landing_zone import land, run_files
+
+            run["_files"] = run_files(self, flow, params or {}, run["createdAt"])
+            run["_fails"] = run["_fails"] or bool(run["_files"]["errors"])
+            land(self, run, run["_started"] + run["_duration"])
         self.last_run_ids[flow["id"]] = run["id"]
         return run
 
@@ -171,6 +182,13 @@ def run_view(run: dict[str, Any]) -> dict[str, Any]:
         records = {"inputRecordCount": RUN_RECORDS, "outputRecordCount": RUN_RECORDS, "failedRecordCount": 0}
         sizes = {"inputBytes": RUN_RECORDS * RUN_BYTES_PER_RECORD, "outputBytes": RUN_RECORDS * RUN_BYTES_PER_RECORD}
 
+    files = None
+    if "_files" in run:  # a file run reports what it really read and wrote
+        from .landing_zone import metrics
+
+        measured = metrics(run, done=done, fails=run["_fails"])
+        records, sizes, files, errors = (measured["records"], measured["sizes"], measured["files"],
+                                         measured["errors"] if done and run["_fails"] else [])
     status_summary: dict[str, Any] = {"status": status}
     if errors:
         status_summary["errors"] = errors
@@ -183,6 +201,8 @@ def run_view(run: dict[str, Any]) -> dict[str, Any]:
         "recordSummary": records,
         "statusSummary": status_summary,
     }
+    if files is not None:
+        view["metrics"]["fileSummary"] = files
     view["activities"] = [
         {
             "id": "copyActivity",
@@ -193,6 +213,14 @@ def run_view(run: dict[str, Any]) -> dict[str, Any]:
             "statusSummary": dict(status_summary),
         }
     ]
+    if files is not None:
+        window = run["_files"]["window"]
+        view["activities"][0]["durationSummary"]["extensions"] = {"windowStart": window[0], "windowEnd": window[1]}
+        batch = run["_files"]["batch_id"]
+        if done and batch and not run["_fails"]:
+            view["activities"].append({"id": "promotionActivity", "name": "Promotion Activity",
+                                       "recordSummary": dict(records), "statusSummary": dict(status_summary),
+                                       "targetInfo": [{"reference": {"type": "Batch", "ids": [batch]}}]})
     return view
 
 

@@ -54,8 +54,10 @@ def connection_fields(body: dict[str, Any], store: Store) -> dict[str, Any]:
 
 
 def source_connection_fields(body: dict[str, Any], store: Store, sandbox: str) -> dict[str, Any]:
-    """``POST /sourceConnections``: a table of an existing base connection."""
+    """``POST /sourceConnections``: a table of an existing base connection, or a landing-zone path (no base)."""
     name = _string(body, "name")
+    if (body.get("connectionSpec") or {}).get("id") == specs.DATA_LANDING_ZONE_SPEC_ID:
+        return _landing_zone_source(body, store, name)
     base_id = _string(body, "baseConnectionId")
     base = _find(store.connections, base_id, sandbox, "Base connection")
     spec_ref = _object(body, "connectionSpec")
@@ -84,6 +86,43 @@ def source_connection_fields(body: dict[str, Any], store: Store, sandbox: str) -
         "data": dict(data),
         "params": dict(params),
         "connectionSpec": {"id": spec_id, "version": version},
+    }
+
+
+_DLZ_FORMATS = ("delimited", "json", "parquet")
+_DLZ_COMPRESSIONS = ("bzip2", "gzip", "deflate", "zipDeflate", "tarGzip", "tar")
+
+
+def _landing_zone_source(body: dict[str, Any], store: Store, name: str) -> dict[str, Any]:
+    if body.get("baseConnectionId"):
+        raise bad_request("A Data Landing Zone source connection takes no baseConnectionId.")
+    version = _spec_version(_object(body, "connectionSpec"))
+    data = _object(body, "data")
+    if data.get("format") not in _DLZ_FORMATS:
+        raise bad_request(f"data.format must be one of {', '.join(_DLZ_FORMATS)} for the Data Landing Zone.")
+    properties = data.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise bad_request("data.properties must be an object.")
+    delimiter = properties.get("columnDelimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise bad_request("data.properties.columnDelimiter must be one character.")
+    if properties.get("compressionType") not in (None, *_DLZ_COMPRESSIONS):
+        raise bad_request(f"data.properties.compressionType must be one of {', '.join(_DLZ_COMPRESSIONS)}.")
+    if properties.get("encoding") not in (None, "UTF-8", "ISO-8859-1"):
+        raise bad_request("data.properties.encoding must be UTF-8 or ISO-8859-1.")
+    params = _object(body, "params")
+    path = _string(params, "path", "params.path")
+    container = store.dlz.blobs.container
+    if not path.startswith(container + "/"):
+        raise bad_request(f"params.path must start with the landing zone's container '{container}/'.")
+    if params.get("type") not in (None, "file", "folder") or not isinstance(params.get("recursive", False), bool):
+        raise bad_request("params.type must be 'file' or 'folder' and params.recursive a boolean.")
+    return {
+        "name": name,
+        "description": _description(body),
+        "data": dict(data),
+        "params": dict(params),
+        "connectionSpec": {"id": specs.DATA_LANDING_ZONE_SPEC_ID, "version": version},
     }
 
 
@@ -151,7 +190,7 @@ def flow_fields(body: dict[str, Any], store: Store, sandbox: str) -> dict[str, A
         "flowSpec": {"id": spec_id, "version": version},
         "sourceConnectionIds": [source_id],
         "targetConnectionIds": [target_id],
-        "transformations": _transformations(body.get("transformations")),
+        "transformations": _transformations(body.get("transformations"), flow_spec, store, sandbox),
         "scheduleParams": _schedule(body.get("scheduleParams")),
     }
 
@@ -235,7 +274,7 @@ def _check_auth_params(params: dict[str, Any], schema: dict[str, Any]) -> None:
             )
 
 
-def _transformations(value: Any) -> list[dict[str, Any]]:
+def _transformations(value: Any, flow_spec: dict[str, Any], store: Store, sandbox: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
         raise bad_request("'transformations' must be a list of {name, params} objects.")
     by_name: dict[str, dict[str, Any]] = {}
@@ -249,6 +288,8 @@ def _transformations(value: Any) -> list[dict[str, Any]]:
         if not isinstance(params, dict):
             raise bad_request(f"Transformation '{name}' needs a 'params' object.")
         by_name[name] = params
+    if flow_spec["id"] == specs.CLOUD_STORAGE_FLOW_SPEC_ID:
+        return _file_transformations(value, by_name, store, sandbox)
     copy_params = by_name.get("Copy")
     if copy_params is None:
         raise bad_request("A 'Copy' transformation with params.deltaColumn.name is required for CRM sources.")
@@ -294,3 +335,22 @@ def _schedule(value: Any) -> dict[str, Any]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _file_transformations(value: list[dict[str, Any]], by_name: dict[str, dict[str, Any]], store: Store,
+                          sandbox: str) -> list[dict[str, Any]]:
+    """CloudStorageToAEP: a Mapping and nothing else; the mapping set must exist in the sandbox."""
+    if "Copy" in by_name:
+        raise bad_request("CloudStorageToAEP takes no 'Copy' transformation (files are picked by last-modified "
+                          "time; there is no delta column).")
+    mapping = by_name.get("Mapping")
+    if mapping is None:
+        raise bad_request("CloudStorageToAEP needs a 'Mapping' transformation with params.mappingId.")
+    mapping_set = store.dlz.mapping_sets.get(str(mapping.get("mappingId")))
+    if mapping_set is None or mapping_set["_sandbox"] != sandbox:
+        raise flow_error("1439-400", "Referenced resource not found",
+                         f"Mapping set {mapping.get('mappingId')} not found.")
+    version = mapping.get("mappingVersion")
+    if version is not None and (not _is_int(version) or version != mapping_set["version"]):
+        raise bad_request(f"Mapping transformation: mappingVersion must be the set's version {mapping_set['version']}.")
+    return [dict(t) for t in value]

@@ -66,6 +66,13 @@ def handle_token(store: Store, creds: EmulatorCredentials, req: Request) -> Resp
     )
 
 
+def authorized(store: Store, req: Request) -> bool:
+    """True when the request carries a live access token (``Authorization: Zoho-oauthtoken <token>``)."""
+    scheme, _, token = (req.header("authorization") or "").partition(" ")
+    issued = store.zoho_tokens.get(token.strip()) if scheme == "Zoho-oauthtoken" else None
+    return issued is not None and issued.expires_at > time.monotonic()
+
+
 def handle_crm(store: Store, creds: EmulatorCredentials, req: Request) -> Response:
     if req.path.rstrip("/") != USERS_PATH or req.method != "GET":
         return json_response(
@@ -77,9 +84,7 @@ def handle_crm(store: Store, creds: EmulatorCredentials, req: Request) -> Respon
                 "status": "error",
             },
         )
-    scheme, _, token = (req.header("authorization") or "").partition(" ")
-    issued = store.zoho_tokens.get(token.strip()) if scheme == "Zoho-oauthtoken" else None
-    if issued is None or issued.expires_at <= time.monotonic():
+    if not authorized(store, req):
         return json_response(
             401,
             {

@@ -66,3 +66,11 @@ def zoho_connection(url: str, **overrides: object) -> dict[str, object]:
 
 def set_connection(monkeypatch: pytest.MonkeyPatch, conn_id: str, fields: dict[str, object]) -> None:
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(fields))
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[object]:
+    """Azurite's blob service on a free loopback port (skipped without Node locally, failing in CI)."""
+    from tests.azurite import start_azurite
+
+    yield from start_azurite()

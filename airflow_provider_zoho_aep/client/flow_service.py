@@ -76,14 +76,20 @@ class FlowServiceClient:
         idempotent: bool = True,
         if_match: str | None = None,
         ok: tuple[int, ...] = (200, 201, 204),
+        base_url: str | None = None,
+        service: str = SERVICE,
     ) -> requests.Response:
-        """One Flow Service call. A 401 for an expired token refreshes the token once and retries once."""
+        """One Flow Service call. A 401 for an expired token refreshes the token once and retries once.
+
+        ``base_url`` and ``service`` let the other Platform APIs that take the same headers (the Data Landing
+        Zone, Data Prep) use this one path for token, headers and retries.
+        """
         token = self.tokens.get_token()
-        url = self.base_url + path
+        url = (base_url or self.base_url) + path
         headers = flow_service_headers(self.settings, token, body=json is not None, if_match=if_match)
         try:
             return self.transport.request(
-                method, url, service=SERVICE, idempotent=idempotent, headers=headers, params=params,
+                method, url, service=service, idempotent=idempotent, headers=headers, params=params,
                 json=json, ok=ok,
             )
         except AEPAPIError as err:
@@ -93,7 +99,7 @@ class FlowServiceClient:
         self.tokens.invalidate(token)
         headers["Authorization"] = f"Bearer {self.tokens.get_token()}"
         return self.transport.request(
-            method, url, service=SERVICE, idempotent=idempotent, headers=headers, params=params, json=json, ok=ok
+            method, url, service=service, idempotent=idempotent, headers=headers, params=params, json=json, ok=ok
         )
 
     # -- generic resource calls ---------------------------------------------------------------------------

@@ -90,6 +90,11 @@ class ZohoClient:
         for secret in (settings.client_secret, settings.refresh_token, settings.access_token):
             transport.add_secret(secret)
 
+    @property
+    def transport(self) -> HttpTransport:
+        """The HTTP transport this client sends through (other Zoho clients share it)."""
+        return self._transport
+
     def refresh_access_token(self) -> ZohoAccessToken:
         """Mint a new access token from the refresh token (one call to the accounts server)."""
         s = self.settings

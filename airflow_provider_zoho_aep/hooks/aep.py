@@ -7,21 +7,40 @@ call (:mod:`airflow_provider_zoho_aep.validation`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_zoho_aep import DATA_LAKE_CONNECTION_SPEC_ID, ZOHO_CRM_CONNECTION_SPEC_ID
+from airflow_provider_zoho_aep import (
+    DATA_LAKE_CONNECTION_SPEC_ID,
+    DATA_LANDING_ZONE_CONNECTION_SPEC_ID,
+    ZOHO_CRM_CONNECTION_SPEC_ID,
+)
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep_base import ZOHO_CRM_RETIREMENT, AdobeExperiencePlatformBaseHook
+from airflow_provider_zoho_aep.hooks.aep_base import ZOHO_CRM_RETIREMENT, AdobeExperiencePlatformBaseHook, mask
 from airflow_provider_zoho_aep.validation import (
     IfExists,
     check_description,
+    check_file_format,
+    check_flow_spec_arguments,
     check_if_exists,
+    check_landing_zone_path,
     check_name,
     check_required,
     check_row_count,
     check_schema_id,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_zoho_aep.client.landing_zone import (
+        LandingZone,
+        LandingZoneClient,
+        LandingZoneCredentials,
+        LandingZoneUploader,
+        UploadedFile,
+    )
 
 #: ``auth.params`` as a dict, or a callable returning them: it is called only when they will be sent, so a
 #: reused base connection costs no Zoho token.
@@ -322,7 +341,7 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         name: str,
         source_connection_id: str,
         target_connection_id: str,
-        delta_column: str,
+        delta_column: str | None = None,
         *,
         schedule_params: Mapping[str, Any],
         mapping_id: str | None = None,
@@ -334,12 +353,16 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         """Create the dataflow from a source connection to a target connection, or reuse the one with this name.
 
         The flow spec is resolved by name and must list the source and target connections' specs. ``state`` is
-        never sent (Flow Service rejects it on create); a new dataflow starts enabled.
+        never sent (Flow Service rejects it on create); a new dataflow starts enabled. Two flow specs, two shapes:
+        ``CRMToAEP`` copies a table (``Copy`` with ``delta_column``, required; ``Mapping`` optional);
+        ``CloudStorageToAEP`` reads files from the Data Landing Zone (``Mapping`` only, ``mapping_id`` required,
+        ``delta_column`` refused, scheduled ``once`` so runs are started per window).
 
         :param name: dataflow name; re-runs find it by name and flow spec
         :param source_connection_id: the source connection (one table)
         :param target_connection_id: the Data Lake target connection
-        :param delta_column: the column Flow Service uses to pick up new and changed records (``Copy``)
+        :param delta_column: the column Flow Service uses to pick up new and changed records (``Copy``); required
+            by ``CRMToAEP``, refused by ``CloudStorageToAEP``
         :param schedule_params: ``scheduleParams``, as :func:`~airflow_provider_zoho_aep.client.schedule.
             schedule_params` builds them
         :param mapping_id: optional Data Prep mapping set ID (``Mapping``)
@@ -352,7 +375,8 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         self._check_create(name, if_exists, description)
         check_required(source_connection_id, "source_connection_id")
         check_required(target_connection_id, "target_connection_id")
-        check_required(delta_column, "delta_column", "pass a date-time column from explore, e.g. 'Modified_Time'")
+        if delta_column is not None:
+            check_required(delta_column, "delta_column", "pass a date-time column from explore, e.g. 'Modified_Time'")
         check_required(flow_spec_name, "flow_spec_name", "use 'CRMToAEP' for CRM sources")
         if mapping_id is not None:
             check_required(mapping_id, "mapping_id", "pass the mapping set ID, or None")
@@ -362,8 +386,11 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         if not isinstance(schedule_params, Mapping) or "frequency" not in schedule_params:
             raise ConfigurationError("schedule_params", "is not a scheduleParams dict",
                                      "build it with airflow_provider_zoho_aep.client.schedule.schedule_params")
+        check_flow_spec_arguments(flow_spec_name, delta_column, mapping_id, schedule_params.get("frequency"))
         self.validate_connection()
-        transformations: list[dict[str, Any]] = [{"name": "Copy", "params": {"deltaColumn": {"name": delta_column}}}]
+        transformations: list[dict[str, Any]] = []
+        if delta_column is not None:
+            transformations.append({"name": "Copy", "params": {"deltaColumn": {"name": delta_column}}})
         if mapping_id:
             transformations.append(
                 {"name": "Mapping", "params": {"mappingId": mapping_id, "mappingVersion": mapping_version}}
@@ -416,6 +443,175 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         items = self.client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit, max_items=limit)
         return [item for item in items if item.get("flowId") in (None, flow_id)]
 
+    # -- Data Landing Zone: source connections, mapping sets, the container and uploads --------------------------
+
+    def create_data_landing_zone_source_connection(
+        self,
+        name: str,
+        path: str,
+        *,
+        data_format: str = "delimited",
+        column_delimiter: str = ",",
+        compression_type: str | None = None,
+        encoding: str = "UTF-8",
+        description: str | None = None,
+        if_exists: IfExists = "reuse",
+    ) -> dict[str, Any]:
+        """Create the source connection that reads files from the Data Landing Zone, or reuse the one with this name.
+
+        A landing-zone source connection has no base connection. A ``path`` ending in ``/`` is a folder read
+        recursively (every window's files of a module), else one file.
+
+        :param name: source connection name; re-runs find it by name and the landing zone's connection spec
+        :param path: ``<container>/<folder>/``, e.g. ``dlz-user-container/zoho/Leads/``
+        :param data_format: ``delimited`` (CSV), ``json`` or ``parquet``
+        :param column_delimiter: one character, for ``delimited``
+        :param compression_type: None, or one of ``bzip2``, ``gzip``, ``deflate``, ``zipDeflate``, ``tarGzip``, ``tar``
+        :param encoding: ``UTF-8`` or ``ISO-8859-1``
+        :param description: optional description
+        :param if_exists: ``reuse`` (default), ``update`` (PATCH data and params with If-Match) or ``fail``
+        :return: ``{"id", "etag", "created", "updated"}``
+        """
+        self._check_create(name, if_exists, description)
+        check_landing_zone_path(path)
+        check_file_format(data_format, column_delimiter, compression_type)
+        if encoding not in ("UTF-8", "ISO-8859-1"):
+            raise ConfigurationError("encoding", f"{encoding!r} is not UTF-8 or ISO-8859-1", "use 'UTF-8'")
+        self.validate_connection()
+        properties: dict[str, Any] = {"encoding": encoding}
+        if data_format == "delimited":
+            properties["columnDelimiter"] = column_delimiter
+        if compression_type:
+            properties["compressionType"] = compression_type
+        data = {"format": data_format, "properties": properties}
+        folder = path.endswith("/")
+        params: dict[str, Any] = {"path": path, "type": "folder" if folder else "file"}
+        if folder:
+            params["recursive"] = True
+
+        def body() -> dict[str, Any]:
+            return {"data": data, "params": params,
+                    "connectionSpec": {"id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID, "version": "1.0"}}
+
+        def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
+            return [{"op": "replace", "path": "/data", "value": data},
+                    {"op": "replace", "path": "/params", "value": params}]
+
+        return self._ensure(SOURCE_CONNECTIONS, name, {"connectionSpec.id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID},
+                            body, patch, if_exists, description)
+
+    def create_mapping_set(
+        self, schema_id: str, mappings: Mapping[str, str], *, schema_version: str = DEFAULT_SCHEMA_VERSION
+    ) -> dict[str, Any]:
+        """The Data Prep mapping set for ``{source column: XDM path}`` into ``schema_id``, reused when it exists.
+
+        Mapping sets have no name: an existing set with the same output schema and the same mappings (order
+        ignored) is the one reused, before a create and after an ambiguous failure of one.
+
+        :param schema_id: the target dataset's XDM schema ``$id``
+        :param mappings: ``{CSV header column: XDM path}``, e.g. ``{"Email": "personalEmail.address"}``
+        :param schema_version: the schema reference's content type
+        :return: ``{"id", "version", "created"}``
+        """
+        from airflow_provider_zoho_aep.client.mapping_sets import MappingSetClient, mapping_entries
+
+        check_schema_id(schema_id)
+        check_required(schema_version, "schema_version", f"use {DEFAULT_SCHEMA_VERSION!r}")
+        entries = mapping_entries(mappings)
+        self.validate_connection()
+        return MappingSetClient(self.client).ensure(schema_id, entries, schema_content_type=schema_version)
+
+    def get_mapping_set(self, mapping_set_id: str, version: int | None = None) -> dict[str, Any]:
+        """One mapping set (``GET /data/foundation/conversion/mappingSets/{id}``), optionally one version."""
+        from airflow_provider_zoho_aep.client.mapping_sets import MappingSetClient
+
+        return MappingSetClient(self.client).get(check_required(mapping_set_id, "mapping_set_id"), version)
+
+    @cached_property
+    def landing_zone(self) -> LandingZoneClient:
+        """The landing zone's container and SAS credentials; every SAS token is masked when it arrives."""
+        from airflow_provider_zoho_aep.client.landing_zone import LandingZoneClient
+
+        return LandingZoneClient(self.client, on_secret=mask)
+
+    def get_landing_zone(self) -> LandingZone:
+        """``GET …/landingzone?type=user_drop_zone``: container (or bucket), retention and provider."""
+        self.validate_connection()
+        return self.landing_zone.get_landing_zone()
+
+    def get_landing_zone_credentials(self, refresh: bool = False) -> LandingZoneCredentials:
+        """The SAS credentials (``GET …/landingzone/credentials``). ``refresh=True`` makes Adobe issue a new token,
+        which likely revokes the one other tools hold: uploads refresh only after the store refused a token."""
+        self.validate_connection()
+        return self.landing_zone.get_credentials(refresh=refresh)
+
+    def landing_zone_uploader(self, *, max_concurrency: int = 4, **options: Any) -> LandingZoneUploader:
+        """The uploader for this organization's landing zone (Azure today; an AWS-hosted one is refused clearly).
+
+        :param max_concurrency: blocks in flight at once
+        :param options: more :class:`~airflow_provider_zoho_aep.client.azure_blob_upload.AzureBlobUploader`
+            options (``block_size``, ``block_attempts``, ``timeout``)
+        """
+        from airflow_provider_zoho_aep.client.landing_zone import AMAZON_S3, not_supported
+
+        if self.get_landing_zone().provider == AMAZON_S3:
+            raise not_supported()
+        from airflow_provider_zoho_aep.client.azure_blob_upload import AzureBlobUploader
+
+        return AzureBlobUploader(self.landing_zone.credentials, max_concurrency=max_concurrency, **options)
+
+    def upload_files_to_landing_zone(
+        self,
+        files: Sequence[str | Path],
+        *,
+        module: str,
+        flow_id: str,
+        window_start: datetime,
+        window_end: datetime,
+        uploader: LandingZoneUploader | None = None,
+    ) -> list[UploadedFile]:
+        """Upload one window's files under deterministic names and verify each (size and MD5).
+
+        File *n* (from 1) becomes ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-000n.csv``. A file already there
+        with the same content is not sent again (its last-modified stamp stays); see
+        :mod:`~airflow_provider_zoho_aep.client.azure_blob_upload` for replacement, resume and retries. The run
+        window that covers the results is :func:`~airflow_provider_zoho_aep.client.landing_zone.window_covering`.
+
+        :param files: local CSV files, in order (never empty files)
+        :param module: the Zoho CRM module, e.g. ``Leads``
+        :param flow_id: the CloudStorageToAEP dataflow that will ingest them
+        :param window_start: the window's start (timezone-aware)
+        :param window_end: the window's end, exclusive (timezone-aware)
+        :param uploader: an uploader to reuse (default: :meth:`landing_zone_uploader`)
+        """
+        from airflow_provider_zoho_aep.client.landing_zone import blob_name
+
+        check_required(module, "module", "pass the Zoho CRM module, e.g. 'Leads'")
+        check_required(flow_id, "flow_id")
+        names = [blob_name(module, flow_id, window_start, window_end, part) for part in range(1, len(files) + 1)]
+        if not files:
+            return []
+        uploader = uploader or self.landing_zone_uploader()
+        return [uploader.upload(path, name) for path, name in zip(files, names, strict=True)]
+
+    def upload_export_to_landing_zone(self, manifest: Mapping[str, Any], flow_id: str) -> dict[str, Any]:
+        """Upload the files of a Zoho export manifest (``ZohoCRMHook.export_modified_records``) for ``flow_id``.
+
+        :return: JSON-only: ``files`` (each ``blob_name, size, md5, last_modified, uploaded, replaced``) and the run
+            window covering them, ``run_window_start`` / ``run_window_end`` (ISO 8601), or None for both when the
+            manifest has no records (nothing uploaded; an empty window starts no run)
+        """
+        from airflow_provider_zoho_aep.client.landing_zone import window_covering
+
+        start, end = (_aware(manifest.get(key), f"manifest.{key}") for key in ("window_start", "window_end"))
+        paths = [f["path"] for f in manifest.get("files") or [] if f.get("records", 1) and f.get("bytes", 1)]
+        uploaded = self.upload_files_to_landing_zone(paths, module=str(manifest.get("module") or ""),
+                                                     flow_id=flow_id, window_start=start, window_end=end)
+        run_window = window_covering(uploaded) if uploaded else (None, None)
+        return {"files": [u.as_dict() for u in uploaded],
+                "run_window_start": run_window[0].isoformat() if run_window[0] else None,
+                "run_window_end": run_window[1].isoformat() if run_window[1] else None}
+
     # -- deletes (Adobe's order: dataflow, then source/target connections, then the base connection) ----------
 
     def delete_dataflow(self, flow_id: str) -> bool:
@@ -433,7 +629,8 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
     def delete_resource(self, collection: str, resource_id: str) -> bool:
         """Delete one resource of a Flow Service collection; True when deleted, False when it was already gone."""
         noun = _NOUNS[collection]
-        check_required(resource_id, f"{noun.replace(' ', '_')}_id")
+        # The field as the public methods name it: a dataflow's ID is ``flow_id`` everywhere else.
+        check_required(resource_id, "flow_id" if collection == FLOWS else f"{noun.replace(' ', '_')}_id")
         deleted = self.client.delete(collection, resource_id)
         self.log.info("%s %s %s", "Deleted" if deleted else "Already gone:", noun, resource_id)
         return deleted
@@ -455,3 +652,11 @@ def _check_auth_params(
         raise ConfigurationError(
             "auth_params", f"lacks {', '.join(missing)}, required by {auth_spec_name!r}", "add the missing keys",
         )
+
+
+def _aware(value: Any, field: str) -> datetime:
+    """An ISO 8601 string or datetime with an offset."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise ConfigurationError(field, f"{value!r} is not a timezone-aware time", "use ISO 8601 with an offset")
+    return moment

@@ -14,21 +14,27 @@ from airflow_provider_zoho_aep.validation import optional_text
 
 
 class AEPCreateDataflowOperator(AEPCreateResourceOperator):
-    """Create the dataflow that copies a CRM table into a dataset on a schedule; reuse it on re-runs.
+    """Create the dataflow from a source connection into a dataset; reuse it on re-runs.
 
-    The flow spec is looked up by name at run time and must accept the source connection's spec. Returns the
+    Two flow specs: ``CRMToAEP`` copies a CRM table on a schedule (``delta_column`` required, mapping optional);
+    ``CloudStorageToAEP`` reads files from the Data Landing Zone (``mapping_id`` required, no ``delta_column``,
+    scheduled ``once``: runs are started per window). The flow spec is looked up by name at run time and must
+    accept the source connection's spec. Returns the
     flow ID (XCom ``return_value``) and pushes its etag under ``etag``. Follow with
     :class:`~airflow_provider_zoho_aep.sensors.dataflow_run.AEPDataflowRunSensor` to wait for its first run.
 
     :param name: dataflow name (templated)
     :param source_connection_id: the source connection, e.g. ``create_source.output`` (templated)
     :param target_connection_id: the target connection (templated)
-    :param delta_column: date-time column that marks new and changed records, e.g. ``Modified_Time`` (templated)
+    :param delta_column: date-time column that marks new and changed records, e.g. ``Modified_Time``; required by
+        ``CRMToAEP``, not allowed with ``CloudStorageToAEP`` (templated)
     :param mapping_id: optional Data Prep mapping set ID (templated)
     :param mapping_version: the mapping set's version (templated)
-    :param flow_spec_name: the flow spec, ``CRMToAEP`` for CRM sources (templated)
+    :param flow_spec_name: ``CRMToAEP`` for CRM sources, ``CloudStorageToAEP`` for the Data Landing Zone
+        (templated)
     :param start_time: first run: a datetime, an ISO 8601 string or epoch seconds; None means now (templated)
-    :param frequency: ``once``, ``minute``, ``hour``, ``day`` or ``week`` (templated)
+    :param frequency: ``once``, ``minute``, ``hour``, ``day`` or ``week``; None means ``once`` for
+        ``CloudStorageToAEP`` and ``hour`` otherwise (templated)
     :param interval: runs every ``interval`` times ``frequency``; None means 1 for periodic schedules and is the only
         value ``once`` accepts; at least 15 for ``minute`` (templated)
     :param backfill: ingest records older than ``start_time``; None leaves Flow Service's default (templated)
@@ -62,12 +68,12 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
         name: str,
         source_connection_id: str,
         target_connection_id: str,
-        delta_column: str,
+        delta_column: str | None = None,
         mapping_id: str | None = None,
         mapping_version: int | str = 0,
         flow_spec_name: str = "CRMToAEP",
         start_time: datetime | str | int | float | None = None,
-        frequency: str = "hour",
+        frequency: str | None = None,
         interval: int | str | None = None,
         backfill: bool | str | None = None,
         description: str | None = None,
@@ -94,7 +100,13 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
 
     def schedule_params(self) -> dict[str, Any]:
         """``scheduleParams`` from the rendered schedule arguments, checked against the flow spec's rules."""
-        return schedule_params(self.frequency, self.interval, self.start_time, self.backfill)
+        return schedule_params(self.resolved_frequency(), self.interval, self.start_time, self.backfill)
+
+    def resolved_frequency(self) -> str:
+        frequency = optional_text(self.frequency) if isinstance(self.frequency, str) else self.frequency
+        if frequency is None:
+            return "once" if self.flow_spec_name == "CloudStorageToAEP" else "hour"
+        return frequency
 
     def mapping_version_int(self) -> int:
         value = self.mapping_version
@@ -109,7 +121,7 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
             self.name,
             self.source_connection_id,
             self.target_connection_id,
-            self.delta_column,
+            optional_text(self.delta_column) if isinstance(self.delta_column, str) else self.delta_column,
             schedule_params=self.schedule_params(),
             mapping_id=optional_text(self.mapping_id) if isinstance(self.mapping_id, str) else self.mapping_id,
             mapping_version=self.mapping_version_int(),

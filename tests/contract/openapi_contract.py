@@ -108,7 +108,9 @@ class FlowServiceContract:
         schema = self.resolve(schema_ref)
         instances = [payload]
         if method == "PATCH":
-            if schema.get("type") == "object" and isinstance(payload, list):
+            if schema.get("type") == "array" and isinstance(payload, list):
+                schema, instances = self.resolve(schema["items"]), payload  # each instruction against its schema
+            elif schema.get("type") == "object" and isinstance(payload, list):
                 instances = payload  # quirk: one PatchInstruction declared, an array sent
             instances = [{**i, "op": str(i.get("op", "")).upper()} for i in instances]
             # The declared 'value' is an object; a string value (e.g. /description) is what the docs send.

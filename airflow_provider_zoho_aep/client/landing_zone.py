@@ -1,0 +1,317 @@
+"""The sandbox's Data Landing Zone: its container, its SAS credentials, and where files go in it.
+
+Plain Python, no Airflow import. The calls go through :class:`FlowServiceClient.request` with another base URL,
+so they carry the same IMS token, headers, retries and error parsing as every Flow Service call.
+
+The SAS token is a credential. It is handed to ``on_secret`` (the hook masks it in Airflow's logs) and to the
+transport's scrubbing the moment it arrives, and :class:`LandingZoneCredentials` never shows it in its ``repr``.
+
+Credentials are read (``GET``) at first use and **refreshed only after the blob store refused them**: a refresh
+makes a new stored access policy, which likely revokes the SAS that other tools of the organization hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
+from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+
+SERVICE = "Data Landing Zone"
+LANDING_ZONE_PATH = "/data/foundation/connectors/landingzone"
+#: The source-side landing zone (``dlz_destination`` is the destination side).
+ZONE_TYPE = "user_drop_zone"
+AMAZON_S3 = "Amazon S3"
+#: How far a run's window reaches beyond the uploads' last-modified stamps (clock skew between us, the blob
+#: store and Flow Service; Last-Modified has whole seconds).
+DEFAULT_WINDOW_MARGIN = timedelta(minutes=1)
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class LandingZoneError(AEPAPIError):
+    """The landing zone refused or failed an upload (never carries the SAS token)."""
+
+
+class LandingZoneNotSupportedError(ConfigurationError):
+    """The organization's landing zone lives on a store this provider cannot upload to yet."""
+
+
+@dataclass(frozen=True)
+class LandingZone:
+    """``GET …/landingzone``: the container and how long files stay in it.
+
+    :param container_name: the container (Azure) or bucket (AWS)
+    :param ttl_days: days before files are deleted
+    :param provider: ``Azure`` or ``Amazon S3``
+    """
+
+    container_name: str
+    ttl_days: int | None
+    provider: str
+
+
+@dataclass(frozen=True)
+class LandingZoneCredentials:
+    """The SAS credentials of an Azure-hosted landing zone. The token never appears in ``repr`` or ``str``.
+
+    :param container_name: the container, e.g. ``dlz-user-container``
+    :param storage_account_name: the Azure storage account
+    :param sas_uri: the container URL with the SAS token as its query (what the SDK's
+        ``ContainerClient.from_container_url`` takes)
+    :param sas_token: the SAS token alone (no leading ``?``)
+    :param expiry: ``expiryDate`` as Adobe sent it (a date), for messages
+    """
+
+    container_name: str
+    storage_account_name: str
+    sas_uri: str = field(repr=False)
+    sas_token: str = field(repr=False)
+    expiry: str | None = None
+
+    @property
+    def container_url(self) -> str:
+        """The container URL without the SAS (safe to log)."""
+        return self.sas_uri.split("?", 1)[0]
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The values to scrub from any text: the token, and its signature on its own."""
+        signature = dict(parse_qsl(self.sas_token)).get("sig")
+        return tuple(v for v in (self.sas_token, signature, self.sas_uri) if v)
+
+    def __str__(self) -> str:
+        return f"landing zone container {self.container_url} (SAS expires {self.expiry or 'unknown'})"
+
+
+class CredentialsSource(Protocol):
+    """What an uploader asks for credentials: the current ones, or (``after_refusal``) working ones."""
+
+    def __call__(self, *, after_refusal: LandingZoneCredentials | None = None) -> LandingZoneCredentials: ...
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One file as the landing zone holds it after a verified upload.
+
+    :param blob_name: the blob's name in the container
+    :param size: bytes, as the store reports them
+    :param md5: the content MD5, hex
+    :param last_modified: the store's Last-Modified stamp (what a run's window selects on)
+    :param uploaded: False when an identical blob was already there and nothing was sent
+    :param replaced: True when a blob with other content had that name and was overwritten
+    """
+
+    blob_name: str
+    size: int
+    md5: str
+    last_modified: datetime
+    uploaded: bool = True
+    replaced: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-only, for XCom."""
+        return {
+            "blob_name": self.blob_name,
+            "size": self.size,
+            "md5": self.md5,
+            "last_modified": self.last_modified.isoformat(),
+            "uploaded": self.uploaded,
+            "replaced": self.replaced,
+        }
+
+
+class LandingZoneUploader(Protocol):
+    """Puts local files into the landing zone and proves they arrived whole. One per store (Azure today; an S3
+    uploader would implement the same method)."""
+
+    def upload(self, local_path: str | Path, blob_name: str, *, md5: str | None = None) -> UploadedFile: ...
+
+
+# -- reading the landing zone ------------------------------------------------------------------------------
+
+
+class LandingZoneClient:
+    """The landing zone's two Platform calls, through the Flow Service client's token and headers.
+
+    :param flow: the Flow Service client (its transport scrubs the SAS token from errors)
+    :param on_secret: called once with every SAS token received (the hook passes Airflow's ``mask_secret``)
+    """
+
+    def __init__(self, flow: FlowServiceClient, on_secret: Callable[[str], None] | None = None) -> None:
+        self.flow = flow
+        self.on_secret = on_secret
+        self._current: LandingZoneCredentials | None = None
+        self._seen: set[str] = set()
+        self._refreshed = False
+
+    @property
+    def base_url(self) -> str:
+        return self.flow.settings.platform_url + LANDING_ZONE_PATH
+
+    def get_landing_zone(self) -> LandingZone:
+        """``GET …/landingzone?type=user_drop_zone``."""
+        body = self._call("GET", "", [("type", ZONE_TYPE)])
+        provider = str(body.get("dlzProvider") or "Azure")
+        if provider == AMAZON_S3:
+            path = body.get("dlzPath") or {}
+            ttl = (body.get("dataTTL") or {}).get("timeQuantity")
+            return LandingZone(str(path.get("bucketName") or ""), _int(ttl), provider)
+        return LandingZone(str(body.get("containerName") or ""), _int(body.get("containerTTL")), provider)
+
+    def get_credentials(self, *, refresh: bool = False) -> LandingZoneCredentials:
+        """``GET …/credentials`` (or ``POST …&action=refresh`` when ``refresh``), masked on arrival."""
+        params = [("type", ZONE_TYPE)]
+        if refresh:
+            params.append(("action", "refresh"))
+        # A refresh is not idempotent in effect (it revokes the previous token), but sending it twice is
+        # harmless: the second answer is the token to use.
+        body = self._call("POST" if refresh else "GET", "/credentials", params)
+        credentials = self._parse(body)
+        self._current = credentials
+        return credentials
+
+    def credentials(self, *, after_refusal: LandingZoneCredentials | None = None) -> LandingZoneCredentials:
+        """The credentials to upload with (a :class:`CredentialsSource`).
+
+        Without ``after_refusal``: the cached ones, read once. After the blob store refused ``after_refusal``:
+        read again (Adobe hands out a fresh token once the old one has expired), and only when that is still the
+        refused token, refresh it: at most once per client, since every refresh revokes the token other tools
+        hold. A refreshed token refused too means the refusal is not about the token (permissions).
+        """
+        if after_refusal is None:
+            return self._current or self.get_credentials()
+        fresh = self.get_credentials()
+        if fresh.sas_token != after_refusal.sas_token:
+            return fresh
+        if self._refreshed:
+            raise LandingZoneError(
+                f"{SERVICE}: the store refused a freshly refreshed SAS too (403); check that the integration has "
+                "the Manage Sources permission", status=403, service=SERVICE,
+            )
+        self._refreshed = True
+        return self.get_credentials(refresh=True)
+
+    def _call(self, method: str, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
+        response = self.flow.request(method, path, params=params, base_url=self.base_url, service=SERVICE,
+                                     ok=(200, 201))
+        body = response.json()
+        if not isinstance(body, dict):
+            raise AEPAPIError(f"{SERVICE} {method} {LANDING_ZONE_PATH}{path} answered no object", service=SERVICE)
+        return body
+
+    def _parse(self, body: Mapping[str, Any]) -> LandingZoneCredentials:
+        if body.get("dlzProvider") == AMAZON_S3:
+            _scrub_aws(self, body)
+            raise not_supported()
+        token = str(body.get("SASToken") or "").lstrip("?")
+        uri = str(body.get("SASUri") or "")
+        if not token or not uri:
+            raise AEPAPIError(f"{SERVICE}: the credentials answer has no SASToken/SASUri", service=SERVICE)
+        credentials = LandingZoneCredentials(
+            container_name=str(body.get("containerName") or ""),
+            storage_account_name=str(body.get("storageAccountName") or ""),
+            sas_uri=uri,
+            sas_token=token,
+            expiry=str(body["expiryDate"]) if body.get("expiryDate") else None,
+        )
+        self._protect(credentials.secrets)
+        return credentials
+
+    def _protect(self, values: Iterable[str]) -> None:
+        for value in values:
+            self.flow.transport.add_secret(value)
+            if value not in self._seen:
+                self._seen.add(value)
+                if self.on_secret is not None:
+                    self.on_secret(value)
+
+
+def _scrub_aws(client: LandingZoneClient, body: Mapping[str, Any]) -> None:
+    """Even an answer we cannot use carries secrets: hide them before raising."""
+    creds = body.get("credentials") or {}
+    client._protect(str(v) for k, v in creds.items() if k != "clientId" and v)
+
+
+def not_supported() -> LandingZoneNotSupportedError:
+    return LandingZoneNotSupportedError(
+        "landing zone", f"is hosted on {AMAZON_S3} (dlzProvider), which this provider cannot upload to yet",
+        "upload with the AWS CLI or boto3 to the bucket and folder of GET /landingzone, or use an Azure-hosted "
+        "organization; only the Azure uploader exists today",
+    )
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# -- names and windows --------------------------------------------------------------------------------------
+
+
+def _stamp(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ConfigurationError("window_start/window_end", "is a naive datetime", "pass timezone-aware datetimes")
+    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _component(value: str, field_name: str) -> str:
+    cleaned = _UNSAFE_NAME.sub("_", value.strip())
+    if not cleaned.strip("._") or len(cleaned) > 200:
+        raise ConfigurationError(field_name, f"{value!r} cannot name a landing-zone folder",
+                                 "use letters, digits, '_', '-' or '.' (at most 200 characters)")
+    return cleaned
+
+
+def blob_name(module: str, flow_id: str, window_start: datetime, window_end: datetime, part: int,
+              *, prefix: str = "zoho", extension: str = "csv") -> str:
+    """The deterministic blob name of one part of one window: ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-0001.csv``.
+
+    Only the module, the flow and the window's bounds go into it, never record data, so a retry of the same
+    window writes the same names (and an identical file is not sent again).
+    """
+    if window_end <= window_start:
+        raise ConfigurationError("window_end", "is not after window_start", "pass a half-open window [start, end)")
+    if not isinstance(part, int) or not 1 <= part <= 9999:
+        raise ConfigurationError("part", f"{part!r} is not between 1 and 9999", "number the files from 1")
+    return (f"{_component(prefix, 'prefix')}/{_component(module, 'module')}/{_component(flow_id, 'flow_id')}/"
+            f"{_stamp(window_start)}_{_stamp(window_end)}_part-{part:04d}.{extension}")
+
+
+def module_folder(module: str, *, prefix: str = "zoho") -> str:
+    """The folder of a module's files inside the container (what the DLZ source connection's path points at)."""
+    return f"{_component(prefix, 'prefix')}/{_component(module, 'module')}/"
+
+
+def window_covering(
+    files: Iterable[UploadedFile], margin: timedelta = DEFAULT_WINDOW_MARGIN
+) -> tuple[datetime, datetime]:
+    """The run window ``[start, end)`` that covers these files' last-modified stamps, widened by ``margin``.
+
+    A run selects files by their last-modified time in the landing zone, so this is the window an on-demand
+    run of the uploaded files needs (an identical blob that was not sent again keeps its earlier stamp, which
+    the window then covers too).
+    """
+    stamps = [f.last_modified for f in files]
+    if not stamps:
+        raise ValueError("no files: an empty window uploads nothing and starts no run")
+    # Last-Modified has whole seconds: the end is exclusive, so reach one second past the newest stamp.
+    return min(stamps) - margin, max(stamps) + timedelta(seconds=1) + margin
+
+
+def file_md5(path: str | Path, chunk_size: int = 1 << 20) -> str:
+    """Hex MD5 of a file, read in chunks (memory stays flat however large the file is)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,73 @@
+"""Operator that creates (or reuses) the source connection reading files from the Data Landing Zone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.operators.create_resource import AEPCreateResourceOperator
+from airflow_provider_zoho_aep.validation import optional_text
+
+
+class AEPCreateDataLandingZoneSourceConnectionOperator(AEPCreateResourceOperator):
+    """Create the source connection that reads files uploaded to the sandbox's Data Landing Zone.
+
+    A landing-zone source connection needs no base connection. Point ``path`` at the folder the uploads go to
+    (``dlz-user-container/zoho/<module>/``): it is read recursively, so every window's files are in scope and a
+    run picks the ones whose last-modified time falls in its window. Returns the source connection ID (XCom
+    ``return_value``) and pushes its etag under ``etag``; re-runs reuse the one with this name.
+
+    :param name: source connection name (templated)
+    :param path: ``<container>/<folder>/`` (a folder, read recursively) or ``<container>/<file>`` (templated)
+    :param data_format: ``delimited`` (CSV, default), ``json`` or ``parquet`` (templated)
+    :param column_delimiter: one character, for ``delimited`` (templated)
+    :param compression_type: None for plain files, or ``gzip``, ``bzip2``, ``deflate``, ``zipDeflate``,
+        ``tarGzip``, ``tar`` (templated)
+    :param description: optional description (templated)
+    :param if_exists: ``reuse`` (default), ``update`` or ``fail`` (templated)
+    :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
+    """
+
+    template_fields: Sequence[str] = (
+        "name",
+        "description",
+        "path",
+        "data_format",
+        "column_delimiter",
+        "compression_type",
+        "if_exists",
+        "aep_conn_id",
+    )
+    noun = "source connection"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        path: str,
+        data_format: str = "delimited",
+        column_delimiter: str = ",",
+        compression_type: str | None = None,
+        description: str | None = None,
+        if_exists: str = "reuse",
+        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=name, description=description, if_exists=if_exists, aep_conn_id=aep_conn_id, **kwargs)
+        self.path = path
+        self.data_format = data_format
+        self.column_delimiter = column_delimiter
+        self.compression_type = compression_type
+
+    def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
+        compression = optional_text(self.compression_type) if isinstance(self.compression_type, str) else None
+        return hook.create_data_landing_zone_source_connection(
+            self.name,
+            self.path,
+            data_format=self.data_format,
+            column_delimiter=self.column_delimiter,
+            compression_type=compression,
+            description=self.description or None,
+            if_exists=self.if_exists,  # type: ignore[arg-type]
+        )

@@ -1,0 +1,131 @@
+"""Operator that exports one window of one Zoho CRM module to CSV files in a run-scoped folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_zoho_aep.client.errors import ConfigurationError
+from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+from airflow_provider_zoho_aep.validation import check_export_arguments, optional_text, window_bound
+from airflow_provider_zoho_aep.version_compat import BaseOperator
+
+if TYPE_CHECKING:
+    from airflow_provider_zoho_aep.version_compat import Context
+
+#: Where run folders go when the operator names no ``base_dir``.
+EXPORT_DIR_ENV = "ZOHO_AEP_EXPORT_DIR"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def resolve_window(
+    window_start: datetime | str | None, window_end: datetime | str | None, context: Context
+) -> tuple[datetime, datetime]:
+    """The window to export: the arguments when given, else the DAG run's data interval.
+
+    Both or neither: a window made of one argument and one half of the data interval is a mistake waiting
+    to happen.
+    """
+    start, end = window_bound(window_start, "window_start"), window_bound(window_end, "window_end")
+    if (start is None) != (end is None):
+        missing = "window_end" if end is None else "window_start"
+        raise ConfigurationError(missing, "is missing while the other bound is set", "pass both bounds, or neither")
+    if start is not None and end is not None:
+        return start, end
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if start is None or end is None:
+        raise ConfigurationError(
+            "window_start",
+            "is not given and this DAG run has no data interval (a manual run of an unscheduled DAG)",
+            "pass window_start and window_end, or run the DAG on a schedule",
+        )
+    return start, end
+
+
+def run_folder(base_dir: str | None, context: Context) -> str:
+    """``<base>/<dag_id>/<run_id>/<task_id>[/<map_index>]``: the folder of this task instance (not made here).
+
+    ``base`` is ``base_dir``, else ``$ZOHO_AEP_EXPORT_DIR``, else ``<tempdir>/zoho-aep-exports``.
+    """
+    base = base_dir or os.environ.get(EXPORT_DIR_ENV) or os.path.join(tempfile.gettempdir(), "zoho-aep-exports")
+    ti = context["ti"]
+    parts = [ti.dag_id, ti.run_id, ti.task_id]
+    map_index = getattr(ti, "map_index", -1)
+    if map_index is not None and map_index >= 0:
+        parts.append(str(map_index))
+    return os.path.join(base, *(_UNSAFE.sub("_", str(p)) or "_" for p in parts))
+
+
+def empty_folder(folder: str) -> str:
+    """Make ``folder`` exist and be empty: a retry never mistakes an earlier try's file for its own."""
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+class ZohoCRMExportOperator(BaseOperator):
+    """Export the records of a Zoho CRM module modified in one window, and return the manifest.
+
+    The window defaults to the DAG run's data interval, half-open ``[start, end)``: consecutive runs export
+    every modification once. Files land in a folder of this task instance (see :func:`run_folder`); the
+    manifest, pushed as ``return_value``, names them with their record counts, sizes and SHA-256. A window
+    without records succeeds with ``records: 0`` and no file.
+
+    :param module: the module's API name, e.g. ``Leads`` (templated)
+    :param fields: field API names to export, None for all (templated); ``id`` and ``Modified_Time`` always
+    :param window_start: start of the window, included: datetime or ISO 8601 with an offset (templated)
+    :param window_end: end of the window, excluded (templated); both bounds or neither
+    :param zoho_conn_id: Airflow Connection of type ``zoho_crm`` (templated)
+    :param base_dir: folder under which run folders are made (templated); default ``$ZOHO_AEP_EXPORT_DIR`` or
+        the system's temporary folder
+    """
+
+    template_fields: Sequence[str] = ("module", "fields", "window_start", "window_end", "zoho_conn_id", "base_dir")
+    ui_color = "#e42527"
+
+    def __init__(
+        self,
+        *,
+        module: str,
+        fields: Sequence[str] | None = None,
+        window_start: datetime | str | None = None,
+        window_end: datetime | str | None = None,
+        zoho_conn_id: str = ZohoCRMHook.default_conn_name,
+        base_dir: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.module = module
+        self.fields = fields
+        self.window_start = window_start
+        self.window_end = window_end
+        self.zoho_conn_id = zoho_conn_id
+        self.base_dir = base_dir
+
+    def export(self, context: Context, hook: ZohoCRMHook | None = None) -> dict[str, Any]:
+        """The export itself: window, folder, hook call. A task that also uploads calls this, then uploads."""
+        start, end = resolve_window(self.window_start, self.window_end, context)
+        hook = hook or ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
+        folder = run_folder(optional_text(self.base_dir), context)
+        # The hook checks the arguments too, before any call; here they are checked before the folder is emptied.
+        check_export_arguments(self.module, start, end, self.fields, folder)
+        empty_folder(folder)
+        return hook.export_modified_records(self.module, start, end, fields=self.fields, out_dir=folder)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        manifest = self.export(context)
+        if manifest["records"] == 0:
+            self.log.info(
+                "No %s record was modified in [%s, %s): nothing to export, no file written",
+                manifest["module"], manifest["window_start"], manifest["window_end"],
+            )
+        else:
+            for item in manifest["files"]:
+                self.log.info("Wrote %s: %d record(s), %d bytes, sha256 %s",
+                              item["path"], item["records"], item["bytes"], item["sha256"])
+        return manifest

@@ -1,0 +1,184 @@
+"""write_page: a Bulk Read zip → the records of the window, by byte copy or record by record, always exact."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_zoho_aep.client import zoho_csv
+from airflow_provider_zoho_aep.client.zoho_csv import DownloadBroken, WindowFilter, write_page
+from airflow_provider_zoho_aep.validation import ExportWindow
+
+UTC = timezone.utc
+IST = timezone(timedelta(hours=5, minutes=30))
+START = datetime(2026, 1, 1, 10, tzinfo=UTC)
+END = datetime(2026, 1, 1, 11, tzinfo=UTC)
+COLUMNS = ["Modified_Time", "id", "Name", "Note"]
+AWKWARD = ["plain", "a, b", 'say "hi"', "line one\nline two", "crlf\r\nnext", "", "Müller 東京", '"', "x\n\n\ny"]
+
+
+def stamp(when: datetime, tz: timezone = UTC) -> str:
+    return when.astimezone(tz).replace(microsecond=0).isoformat()
+
+
+def rows_around_window(count: int = 400, tz: timezone = UTC) -> list[list[str]]:
+    """Records every 20 s from 10 s before the window: the first and last fall outside it."""
+    out = []
+    for i in range(count):
+        when = START - timedelta(seconds=10) + timedelta(seconds=20 * i)
+        out.append([stamp(when, tz if i % 3 else UTC), str(9000 + i), AWKWARD[i % len(AWKWARD)], AWKWARD[(i * 7) % 9]])
+    out.append([stamp(START, IST), "1", "on the start", ""])  # exactly the start, another offset: in
+    out.append([stamp(END, IST), "2", "on the end", ""])  # exactly the end: out
+    out.append([stamp(END - timedelta(seconds=1)), "3", "last second", ""])
+    return out
+
+
+def make_zip(path: Path, header: list[str], rows: list[list[str]], *, bom: bool = False, newline: str = "\r\n") -> Path:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator=newline)
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.getvalue().encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("123.csv", data)
+    return path
+
+
+def expected(rows: list[list[str]], header: list[str], columns: list[str]) -> list[list[str]]:
+    at = header.index("Modified_Time")
+    keep = [r for r in rows if START <= datetime.fromisoformat(r[at]) < END]
+    return [[r[header.index(c)] for c in columns] for r in keep]
+
+
+def read_back(path: str) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+@pytest.fixture(params=[1 << 20, 97, 1], ids=["one-block", "small-blocks", "byte-blocks"])
+def block(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Block sizes that cut records, quoted fields and line ends anywhere."""
+    monkeypatch.setattr(zoho_csv, "_BLOCK", request.param)
+    return int(request.param)
+
+
+@pytest.mark.parametrize("tz", [UTC, IST], ids=["utc", "ist"])
+def test_byte_copy_keeps_exactly_the_window(tmp_path: Path, block: int, tz: timezone) -> None:
+    rows = rows_around_window(tz=tz)
+    page = write_page(str(make_zip(tmp_path / "p.zip", COLUMNS, rows)), COLUMNS, keep(), str(tmp_path / "out.csv"))
+    assert page is not None
+    header, got = read_back(page.path)
+    assert header == COLUMNS
+    want = expected(rows, COLUMNS, COLUMNS)
+    assert got == want
+    assert page.records == len(want) == 182  # 180 of the 20-second records, the start, the last second
+    data = Path(page.path).read_bytes()
+    assert page.bytes == len(data) and page.sha256 == hashlib.sha256(data).hexdigest()
+    assert not (tmp_path / "out.csv.partial").exists()
+
+
+def test_byte_copy_is_a_copy_when_everything_is_inside(tmp_path: Path, block: int) -> None:
+    rows = [r for r in rows_around_window() if START <= datetime.fromisoformat(r[0]) < END]
+    source = make_zip(tmp_path / "p.zip", COLUMNS, rows)
+    page = write_page(str(source), COLUMNS, keep(), str(tmp_path / "out.csv"))
+    assert page is not None
+    with zipfile.ZipFile(source) as archive:
+        assert Path(page.path).read_bytes() == archive.read("123.csv")
+
+
+def test_bom_and_lf_line_ends_are_handled(tmp_path: Path, block: int) -> None:
+    rows = rows_around_window(60)
+    page = write_page(str(make_zip(tmp_path / "p.zip", COLUMNS, rows, bom=True, newline="\n")), COLUMNS, keep(),
+                      str(tmp_path / "out.csv"))  # fmt: skip
+    assert page is not None
+    header, got = read_back(page.path)
+    assert header == COLUMNS and got == expected(rows, COLUMNS, COLUMNS)
+    assert not Path(page.path).read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_another_column_order_is_parsed_and_rewritten_in_rfc4180(tmp_path: Path, block: int) -> None:
+    header = ["id", "Note", "Modified_Time", "Name", "Extra"]
+    rows = [[r[1], r[3], r[0], r[2], "x"] for r in rows_around_window(80)]
+    page = write_page(str(make_zip(tmp_path / "p.zip", header, rows, newline="\n")), COLUMNS, keep(),
+                      str(tmp_path / "out.csv"))  # fmt: skip
+    assert page is not None
+    got_header, got = read_back(page.path)
+    assert got_header == COLUMNS
+    assert got == expected(rows, header, COLUMNS)
+    assert b"\r\n" in Path(page.path).read_bytes()  # CRLF record ends
+
+
+def test_no_record_in_the_window_leaves_no_file(tmp_path: Path) -> None:
+    rows = [[stamp(END + timedelta(minutes=i)), str(i), "late", ""] for i in range(5)]
+    out = tmp_path / "out.csv"
+    assert write_page(str(make_zip(tmp_path / "p.zip", COLUMNS, rows)), COLUMNS, keep(), str(out)) is None
+    assert list(tmp_path.iterdir()) == [tmp_path / "p.zip"]
+
+
+def test_a_damaged_zip_is_a_broken_download_and_leaves_nothing(tmp_path: Path) -> None:
+    source = make_zip(tmp_path / "p.zip", COLUMNS, rows_around_window())
+    data = source.read_bytes()
+    source.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DownloadBroken):
+        write_page(str(source), COLUMNS, keep(), str(tmp_path / "out.csv"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.zip"]
+
+
+def test_a_flipped_byte_fails_the_crc(tmp_path: Path) -> None:
+    source = tmp_path / "p.zip"
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("1.csv", "Modified_Time,id,Name,Note\r\n" + f"{stamp(START)},1,abc,def\r\n")
+    data = bytearray(source.read_bytes())
+    data[data.index(b"abc")] = ord("x")
+    source.write_bytes(bytes(data))
+    with pytest.raises(DownloadBroken):
+        write_page(str(source), COLUMNS, keep(), str(tmp_path / "out.csv"))
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "out.csv.partial").exists()
+
+
+def test_missing_columns_are_an_error(tmp_path: Path) -> None:
+    source = make_zip(tmp_path / "p.zip", ["Modified_Time", "id"], [[stamp(START), "1"]])
+    with pytest.raises(Exception, match="lacks the column"):
+        write_page(str(source), COLUMNS, keep(), str(tmp_path / "out.csv"))
+
+
+@pytest.mark.parametrize(
+    ("value", "inside"),
+    [
+        ("2026-01-01T10:00:00+00:00", True),
+        ("2026-01-01T15:30:00+05:30", True),  # the start, written in IST
+        ("2026-01-01T09:59:59+00:00", False),
+        ("2026-01-01T10:59:59Z", True),
+        ("2026-01-01T11:00:00+00:00", False),
+        ("2026-01-01T06:00:00-04:00", True),
+        ("2026-01-01T10:30:00.500+00:00", True),
+    ],
+)
+def test_window_filter_compares_in_utc(value: str, inside: bool) -> None:
+    assert keep()(value) is inside
+
+
+def test_window_filter_with_fractional_bounds() -> None:
+    f = WindowFilter(ExportWindow(START + timedelta(seconds=0.5), END + timedelta(seconds=0.5)))
+    assert f("2026-01-01T10:00:00+00:00") is False  # before 10:00:00.5
+    assert f("2026-01-01T10:00:01+00:00") is True
+    assert f("2026-01-01T11:00:00+00:00") is True  # before 11:00:00.5
+    assert f("2026-01-01T11:00:01+00:00") is False
+
+
+def test_window_filter_rejects_garbage() -> None:
+    with pytest.raises(Exception, match="not ISO 8601"):
+        keep()("yesterday")
+    with pytest.raises(Exception, match="without an offset"):
+        keep()("2026-01-01T10:00:00")
+
+
+def keep() -> WindowFilter:
+    return WindowFilter(ExportWindow(START, END))

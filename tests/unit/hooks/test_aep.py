@@ -1,0 +1,639 @@
+"""AdobeExperiencePlatformHook (the Flow Service resources) against a fake FlowServiceClient."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from airflow_provider_zoho_aep import (
+    DATA_LAKE_CONNECTION_SPEC_ID,
+    DATA_LANDING_ZONE_CONNECTION_SPEC_ID,
+    ZOHO_CRM_CONNECTION_SPEC_ID,
+)
+from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, ResourceExistsError
+from airflow_provider_zoho_aep.hooks.aep import (
+    BASE_CONNECTIONS,
+    DEFAULT_SCHEMA_VERSION,
+    FLOWS,
+    RUNS,
+    SOURCE_CONNECTIONS,
+    TARGET_CONNECTIONS,
+    AdobeExperiencePlatformHook,
+)
+from airflow_provider_zoho_aep.hooks.aep_base import ZOHO_CRM_RETIREMENT
+from tests.conftest import set_connection
+from tests.unit.conftest import messages
+
+AUTH = {"username": "u", "password": "p"}
+SCHEMA = "https://ns.adobe.com/tenant/schemas/abc123"
+SCHEDULE = {"startTime": 1798761600, "frequency": "hour", "interval": 1}
+BASIC_SPEC = {"id": "spec-1", "authSpec": [
+    {"name": "Basic Authentication", "spec": {"required": ["username", "password"]}},
+    {"name": "OAuth2", "spec": {"required": ["token"]}},
+]}
+ZOHO_PARAMS = ["endpoint", "accountsUrl", "clientId", "clientSecret", "accessToken", "refreshToken"]
+ZOHO_SPEC = {"id": ZOHO_CRM_CONNECTION_SPEC_ID,
+             "authSpec": [{"name": "Basic Authentication", "spec": {"required": ZOHO_PARAMS}}]}
+FLOW_SPEC = {"id": "fs-1", "name": "CRMToAEP", "version": "1.0",
+             "sourceConnectionSpecIds": [ZOHO_CRM_CONNECTION_SPEC_ID],
+             "targetConnectionSpecIds": [DATA_LAKE_CONNECTION_SPEC_ID]}
+
+
+def existing(resource_id: str, name: str, **fields: Any) -> dict[str, Any]:
+    return {"id": resource_id, "name": name, "etag": f'"etag-{resource_id}"', **fields}
+
+
+# -- every argument is checked before the client is touched ---------------------------------------------------
+
+ONCE = {"startTime": 1735689600, "frequency": "once"}
+BAD_CALLS: list[Any] = [
+    ("find_base_connections", ("",), {}, "name"),
+    ("get_base_connection", ("None",), {}, "base_connection_id"),
+    ("create_base_connection", ("", "spec-1", AUTH), {}, "name"),
+    ("create_base_connection", ("x" * 256, "spec-1", AUTH), {}, "name"),
+    ("create_base_connection", ("n", "spec-1", AUTH), {"if_exists": "sometimes"}, "if_exists"),
+    ("create_base_connection", ("n", "spec-1", AUTH), {"description": 7}, "description"),
+    ("create_base_connection", ("n", "", AUTH), {}, "connection_spec_id"),
+    ("create_base_connection", ("n", "spec-1", {}), {}, "auth_params"),
+    ("create_base_connection", ("n", "spec-1", None), {}, "auth_params"),
+    ("create_base_connection", ("n", "spec-1", ["username"]), {}, "auth_params"),
+    ("test_base_connection", ("",), {}, "base_connection_id"),
+    ("check_connection_spec", (" ",), {}, "connection_spec_id"),
+    ("list_tables", ("",), {}, "base_connection_id"),
+    ("get_table_columns", ("bc-1", ""), {}, "table_path"),
+    ("preview_table", ("bc-1", "Leads"), {"count": 0}, "count"),
+    ("preview_table", ("bc-1", "Leads"), {"count": 101}, "count"),
+    ("preview_table", ("bc-1", "Leads"), {"count": True}, "count"),
+    ("get_source_connection", ("",), {}, "source_connection_id"),
+    ("get_target_connection", ("",), {}, "target_connection_id"),
+    ("create_source_connection", ("n", "None", "Leads"), {}, "base_connection_id"),
+    ("create_source_connection", ("n", "bc-1", ""), {}, "table_name"),
+    ("create_source_connection", ("n", "bc-1", "Leads"), {"connection_spec_id": ""}, "connection_spec_id"),
+    ("create_source_connection", ("n", "bc-1", "Leads"), {"if_exists": "replace"}, "if_exists"),
+    ("create_target_connection", ("n", "", SCHEMA), {}, "dataset_id"),
+    ("create_target_connection", ("n", "ds-1", "http://example.com/schema"), {}, "schema_id"),
+    ("create_target_connection", ("n", "ds-1", "https://ns.adobe.com/"), {}, "schema_id"),
+    ("create_target_connection", ("n", "ds-1", SCHEMA), {"schema_version": ""}, "schema_version"),
+    ("create_target_connection", ("", "ds-1", SCHEMA), {}, "name"),
+    ("find_flow_spec", ("",), {}, "flow_spec_name"),
+    ("create_dataflow", ("n", "", "tc", "Modified_Time"), {"schedule_params": SCHEDULE}, "source_connection_id"),
+    ("create_dataflow", ("n", "sc", "None", "Modified_Time"), {"schedule_params": SCHEDULE},
+     "target_connection_id"),
+    ("create_dataflow", ("n", "sc", "tc", ""), {"schedule_params": SCHEDULE}, "delta_column"),
+    ("create_dataflow", ("n", "sc", "tc", "M"), {"schedule_params": SCHEDULE, "flow_spec_name": ""},
+     "flow_spec_name"),
+    ("create_dataflow", ("n", "sc", "tc", "M"), {"schedule_params": SCHEDULE, "mapping_id": ""}, "mapping_id"),
+    ("create_dataflow", ("n", "sc", "tc", "M"), {"schedule_params": SCHEDULE, "mapping_version": -1},
+     "mapping_version"),
+    ("create_dataflow", ("n", "sc", "tc", "M"), {"schedule_params": SCHEDULE, "mapping_version": "1"},
+     "mapping_version"),
+    ("create_dataflow", ("n", "sc", "tc", "M"), {"schedule_params": SCHEDULE, "mapping_version": True},
+     "mapping_version"),
+    ("create_dataflow", ("n", "sc", "tc", "M"), {"schedule_params": {"interval": 1}}, "schedule_params"),
+    ("create_dataflow", ("n", "sc", "tc", "M"), {"schedule_params": None}, "schedule_params"),
+    ("create_dataflow", ("n", "sc", "tc", "M"), {"schedule_params": SCHEDULE, "if_exists": "always"},
+     "if_exists"),
+    ("get_dataflow", ("",), {}, "flow_id"),
+    ("list_runs", ("None",), {}, "flow_id"),
+    ("delete_dataflow", ("",), {}, "flow_id"),
+    ("delete_source_connection", ("",), {}, "source_connection_id"),
+    ("delete_target_connection", ("",), {}, "target_connection_id"),
+    ("delete_base_connection", ("",), {}, "base_connection_id"),
+    ("create_dataflow", ("n", "sc", "tc"), {"schedule_params": SCHEDULE}, "delta_column"),
+    ("create_dataflow", ("n", "sc", "tc", "M"), {"schedule_params": ONCE, "mapping_id": "m",
+                                                 "flow_spec_name": "CloudStorageToAEP"}, "delta_column"),
+    ("create_dataflow", ("n", "sc", "tc"), {"schedule_params": SCHEDULE, "mapping_id": "m",
+                                            "flow_spec_name": "CloudStorageToAEP"}, "frequency"),
+    ("create_data_landing_zone_source_connection", ("n", "/abs"), {}, "path"),
+    ("create_data_landing_zone_source_connection", ("n", "c/f/"), {"data_format": "xml"}, "data_format"),
+    ("create_data_landing_zone_source_connection", ("n", "c/f/"), {"compression_type": "rar"}, "compression_type"),
+    ("create_data_landing_zone_source_connection", ("n", "c/f/"), {"encoding": "latin"}, "encoding"),
+    ("create_mapping_set", ("not-a-schema", {"a": "b"}), {}, "schema_id"),
+    ("create_mapping_set", (SCHEMA, {}), {}, "mappings"),
+    ("get_mapping_set", ("",), {}, "mapping_set_id"),
+    ("upload_files_to_landing_zone", ([],), {"module": "", "flow_id": "f", "window_start": None,
+                                             "window_end": None}, "module"),
+]
+
+
+@pytest.mark.parametrize(("method", "args", "kwargs", "field"), BAD_CALLS,
+                         ids=[f"{m}-{f}-{i}" for i, (m, _, _, f) in enumerate(BAD_CALLS)])
+def test_arguments_are_checked_before_any_client_call(
+    hook: AdobeExperiencePlatformHook, client: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+    field: str,
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        getattr(hook, method)(*args, **kwargs)
+    assert raised.value.field == field
+    assert client.mock_calls == []
+
+
+@pytest.mark.parametrize("create", [
+    lambda h: h.create_base_connection("n", "spec-1", AUTH),
+    lambda h: h.create_source_connection("n", "bc-1", "Leads"),
+    lambda h: h.create_target_connection("n", "ds-1", SCHEMA),
+    lambda h: h.create_dataflow("n", "sc-1", "tc-1", "Modified_Time", schedule_params=SCHEDULE),
+], ids=["base", "source", "target", "dataflow"])
+def test_a_bad_connection_fails_every_create_before_any_client_call(
+    monkeypatch: pytest.MonkeyPatch, client: Any, create: Callable[[AdobeExperiencePlatformHook], Any]
+) -> None:
+    set_connection(monkeypatch, "aep_bad", {"conn_type": "adobe_experience_platform", "login": "id",
+                                            "password": "secret", "extra": {"sandbox_name": "prod"}})
+    hook = AdobeExperiencePlatformHook(aep_conn_id="aep_bad")
+    hook.__dict__["client"] = client
+    with pytest.raises(ConfigurationError) as raised:
+        create(hook)
+    assert raised.value.field == "extra.ims_org_id"
+    assert "Airflow Connection 'aep_bad'" in str(raised.value)
+    assert client.mock_calls == []
+
+
+# -- base connections ---------------------------------------------------------------------------------------
+
+
+class TestCreateBaseConnection:
+    def test_creates_the_body_flow_service_expects(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.create.return_value = {"id": "bc-1", "etag": '"e1"'}
+        result = hook.create_base_connection("crm-base", "spec-1", AUTH, auth_spec_name="OAuth2",
+                                             connection_spec_version="2.0", description="from Zoho")
+
+        assert result == {"id": "bc-1", "etag": '"e1"', "created": True, "updated": False}
+        client.list.assert_any_call(BASE_CONNECTIONS, {"name": "crm-base", "connectionSpec.id": "spec-1"})
+        client.create.assert_called_once_with(BASE_CONNECTIONS, {
+            "name": "crm-base", "description": "from Zoho",
+            "auth": {"specName": "OAuth2", "params": AUTH},
+            "connectionSpec": {"id": "spec-1", "version": "2.0"},
+        })
+        client.get_connection_spec.assert_not_called()  # check_connection_spec is off by default
+        client.patch.assert_not_called()
+
+    def test_reuses_the_one_with_the_same_name(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.list.return_value = [existing("bc-0", "crm-base"), existing("bc-x", "crm-base-2")]
+        result = hook.create_base_connection("crm-base", "spec-1", AUTH)
+        assert result == {"id": "bc-0", "etag": '"etag-bc-0"', "created": False, "updated": False}
+        client.create.assert_not_called()
+        client.patch.assert_not_called()
+
+    def test_update_patches_the_credentials_with_if_match(
+        self, hook: AdobeExperiencePlatformHook, client: Any
+    ) -> None:
+        client.list.return_value = [existing("bc-0", "crm-base", description="old")]
+        client.patch.return_value = {"id": "bc-0", "etag": '"e2"'}
+        result = hook.create_base_connection("crm-base", "spec-1", AUTH, description="new", if_exists="update")
+
+        assert result == {"id": "bc-0", "etag": '"e2"', "created": False, "updated": True}
+        client.patch.assert_called_once_with(BASE_CONNECTIONS, "bc-0", [
+            {"op": "replace", "path": "/auth/params", "value": AUTH},
+            {"op": "replace", "path": "/description", "value": "new"},
+        ], '"etag-bc-0"')
+        client.create.assert_not_called()
+
+    def test_fail_refuses_an_existing_name(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.list.return_value = [existing("bc-0", "crm-base")]
+        with pytest.raises(ResourceExistsError, match=r"already exists \(bc-0\)"):
+            hook.create_base_connection("crm-base", "spec-1", AUTH, if_exists="fail")
+        client.create.assert_not_called()
+
+    def test_callable_auth_params_are_called_only_for_a_create(
+        self, hook: AdobeExperiencePlatformHook, client: Any
+    ) -> None:
+        auth = mock.Mock(return_value=AUTH)
+        client.list.return_value = [existing("bc-0", "crm-base")]
+        hook.create_base_connection("crm-base", "spec-1", auth)
+        auth.assert_not_called()  # a reuse sends no credentials, so no Zoho token is minted
+
+        client.list.return_value = []
+        client.create.return_value = {"id": "bc-1", "etag": '"e1"'}
+        hook.create_base_connection("crm-base", "spec-1", auth)
+        auth.assert_called_once_with()
+        assert client.create.call_args.args[1]["auth"]["params"] == AUTH
+
+    def test_callable_auth_params_are_called_once_for_an_update(
+        self, hook: AdobeExperiencePlatformHook, client: Any
+    ) -> None:
+        auth = mock.Mock(return_value=AUTH)
+        client.list.return_value = [existing("bc-0", "crm-base")]
+        client.patch.return_value = {"etag": '"e2"'}
+        hook.create_base_connection("crm-base", "spec-1", auth, if_exists="update")
+        auth.assert_called_once_with()
+        assert client.patch.call_args.args[2] == [{"op": "replace", "path": "/auth/params", "value": AUTH}]
+
+    def test_the_spec_check_runs_first_and_stops_missing_params_before_any_write(
+        self, hook: AdobeExperiencePlatformHook, client: Any
+    ) -> None:
+        client.get_connection_spec.return_value = BASIC_SPEC
+        with pytest.raises(ConfigurationError, match="lacks password") as raised:
+            hook.create_base_connection("crm-base", "spec-1", {"username": "u"}, check_connection_spec=True)
+        assert raised.value.field == "auth_params"
+        assert client.mock_calls == [mock.call.get_connection_spec("spec-1")]
+
+    def test_callable_params_are_checked_against_the_spec_once_known(
+        self, hook: AdobeExperiencePlatformHook, client: Any
+    ) -> None:
+        client.get_connection_spec.return_value = ZOHO_SPEC
+        partial_params = {name: "v" for name in ZOHO_PARAMS if name != "refreshToken"}
+        with pytest.raises(ConfigurationError, match="lacks refreshToken"):
+            hook.create_base_connection("zoho-base", ZOHO_CRM_CONNECTION_SPEC_ID, lambda: partial_params,
+                                        check_connection_spec=True)
+        client.create.assert_not_called()
+
+        client.create.return_value = {"id": "bc-1", "etag": '"e1"'}
+        full = dict.fromkeys(ZOHO_PARAMS, "v")
+        hook.create_base_connection("zoho-base", ZOHO_CRM_CONNECTION_SPEC_ID, lambda: full,
+                                    check_connection_spec=True)
+        assert client.create.call_args.args[1]["auth"]["params"] == full
+
+    def test_a_client_error_propagates(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        error = AEPAPIError("forbidden", status=403, code="FLOW-2118-403", service="Flow Service")
+        client.create.side_effect = error
+        with pytest.raises(AEPAPIError) as raised:
+            hook.create_base_connection("crm-base", "spec-1", AUTH)
+        assert raised.value is error
+
+
+class TestCheckConnectionSpec:
+    def test_returns_the_spec_when_everything_fits(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.get_connection_spec.return_value = BASIC_SPEC
+        assert hook.check_connection_spec("spec-1", "Basic Authentication", {"username", "password"}) == BASIC_SPEC
+        client.get_connection_spec.assert_called_once_with("spec-1")
+
+    def test_without_an_auth_spec_name_only_existence_is_checked(
+        self, hook: AdobeExperiencePlatformHook, client: Any
+    ) -> None:
+        client.get_connection_spec.return_value = {"id": "spec-1"}
+        assert hook.check_connection_spec("spec-1") == {"id": "spec-1"}
+
+    @pytest.mark.parametrize("error", [
+        AEPAPIError("not found", status=404, service="Flow Service"),
+        AEPAPIError("retired", status=400, code="FLOW-1413-400", service="Flow Service"),
+        AEPAPIError("not entitled", status=403, code="FLOW-1100-403", service="Flow Service"),
+    ], ids=["404", "1413", "1100"])
+    def test_a_retired_zoho_spec_names_the_data_landing_zone(
+        self, hook: AdobeExperiencePlatformHook, client: Any, error: AEPAPIError
+    ) -> None:
+        client.get_connection_spec.side_effect = error
+        with pytest.raises(AEPAPIError) as raised:
+            hook.check_connection_spec(ZOHO_CRM_CONNECTION_SPEC_ID)
+        message = str(raised.value)
+        assert f"connection spec {ZOHO_CRM_CONNECTION_SPEC_ID} is not available in this organization" in message
+        assert ZOHO_CRM_RETIREMENT in message
+        assert "Data Landing Zone" in message
+        assert (raised.value.status, raised.value.code) == (error.status, error.code)
+
+    def test_another_missing_spec_does_not_mention_zoho(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.get_connection_spec.side_effect = AEPAPIError("not found", status=404, service="Flow Service")
+        with pytest.raises(AEPAPIError, match="connection spec spec-1 is not available") as raised:
+            hook.check_connection_spec("spec-1")
+        assert "Zoho" not in str(raised.value)
+
+    def test_other_errors_are_raised_as_they_are(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        error = AEPAPIError("gateway", status=502, service="Flow Service")
+        client.get_connection_spec.side_effect = error
+        with pytest.raises(AEPAPIError) as raised:
+            hook.check_connection_spec(ZOHO_CRM_CONNECTION_SPEC_ID)
+        assert raised.value is error
+
+    def test_a_wrong_auth_spec_name_lists_the_offered_ones(
+        self, hook: AdobeExperiencePlatformHook, client: Any
+    ) -> None:
+        client.get_connection_spec.return_value = BASIC_SPEC
+        with pytest.raises(ConfigurationError) as raised:
+            hook.check_connection_spec("spec-1", "OAuth 2 Refresh Code", {"username", "password"})
+        assert raised.value.field == "auth_spec_name"
+        assert "'OAuth 2 Refresh Code' is not an auth spec of connection spec spec-1" in str(raised.value)
+        assert "use one of 'Basic Authentication', 'OAuth2'" in str(raised.value)
+
+    def test_missing_auth_params_are_named(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.get_connection_spec.return_value = ZOHO_SPEC
+        with pytest.raises(ConfigurationError) as raised:
+            hook.check_connection_spec(ZOHO_CRM_CONNECTION_SPEC_ID, "Basic Authentication",
+                                       {"endpoint", "accountsUrl", "clientId", "accessToken"})
+        assert raised.value.field == "auth_params"
+        assert "lacks clientSecret, refreshToken, required by 'Basic Authentication'" in str(raised.value)
+
+    def test_unknown_param_names_skip_the_param_check(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.get_connection_spec.return_value = ZOHO_SPEC
+        assert hook.check_connection_spec(ZOHO_CRM_CONNECTION_SPEC_ID, "Basic Authentication", None) == ZOHO_SPEC
+
+
+class TestBaseConnectionReads:
+    def test_find_base_connections_keeps_exact_names(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.list.return_value = [existing("bc-1", "crm"), existing("bc-2", "crm-copy")]
+        assert hook.find_base_connections("crm", "spec-1") == [existing("bc-1", "crm")]
+        client.list.assert_called_once_with(BASE_CONNECTIONS, {"name": "crm", "connectionSpec.id": "spec-1"})
+
+    def test_find_base_connections_without_a_spec(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        hook.find_base_connections("crm")
+        client.list.assert_called_once_with(BASE_CONNECTIONS, {"name": "crm"})
+
+    def test_get_and_test_a_base_connection(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.get.return_value = {"id": "bc-1"}
+        client.test_connection.return_value = True
+        assert hook.get_base_connection("bc-1") == {"id": "bc-1"}
+        assert hook.test_base_connection("bc-1") is True
+        assert client.mock_calls == [mock.call.get(BASE_CONNECTIONS, "bc-1"), mock.call.test_connection("bc-1")]
+
+
+# -- explore -------------------------------------------------------------------------------------------------
+
+
+class TestExplore:
+    def test_list_tables_keeps_tables_only(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.explore.return_value = [{"type": "table", "path": "Leads"}, {"type": "folder", "path": "x"},
+                                       "junk", {"type": "table", "path": "Deals"}]
+        assert hook.list_tables("bc-1") == [{"type": "table", "path": "Leads"}, {"type": "table", "path": "Deals"}]
+        client.explore.assert_called_once_with("bc-1", [("objectType", "root")])
+
+    def test_list_tables_of_an_empty_answer(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.explore.return_value = None
+        assert hook.list_tables("bc-1") == []
+
+    def test_get_table_columns(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        columns = [{"name": "Modified_Time", "type": "string", "xdm": {"type": "date-time"}}]
+        client.explore.return_value = {"schema": {"columns": columns}}
+        assert hook.get_table_columns("bc-1", "Leads") == columns
+        client.explore.assert_called_once_with("bc-1", [("objectType", "table"), ("object", "Leads")])
+
+    def test_preview_table(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.explore.return_value = {"data": [{"id": "1"}, {"id": "2"}]}
+        assert hook.preview_table("bc-1", "Leads", count=2) == [{"id": "1"}, {"id": "2"}]
+        client.explore.assert_called_once_with("bc-1", [("objectType", "table"), ("object", "Leads"),
+                                                        ("preview", "true"), ("previewCount", "2")])
+
+
+# -- source and target connections ---------------------------------------------------------------------------
+
+
+class TestSourceConnection:
+    def test_creates_the_body_flow_service_expects(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.create.return_value = {"id": "sc-1", "etag": '"e1"'}
+        result = hook.create_source_connection("leads-src", "bc-1", "Leads", connection_spec_version="1.1")
+        assert result == {"id": "sc-1", "etag": '"e1"', "created": True, "updated": False}
+        client.list.assert_any_call(SOURCE_CONNECTIONS, {"name": "leads-src", "baseConnectionId": "bc-1"})
+        client.create.assert_called_once_with(SOURCE_CONNECTIONS, {
+            "name": "leads-src",
+            "baseConnectionId": "bc-1",
+            "data": {"format": "tabular"},
+            "params": {"tableName": "Leads"},
+            "connectionSpec": {"id": ZOHO_CRM_CONNECTION_SPEC_ID, "version": "1.1"},
+        })
+
+    def test_update_replaces_the_table_and_keeps_other_params(
+        self, hook: AdobeExperiencePlatformHook, client: Any
+    ) -> None:
+        client.list.return_value = [existing("sc-0", "leads-src", params={"tableName": "Old", "keep": 1})]
+        client.patch.return_value = {"etag": '"e2"'}
+        result = hook.create_source_connection("leads-src", "bc-1", "Leads", if_exists="update")
+        assert result == {"id": "sc-0", "etag": '"e2"', "created": False, "updated": True}
+        client.patch.assert_called_once_with(SOURCE_CONNECTIONS, "sc-0", [
+            {"op": "replace", "path": "/params", "value": {"tableName": "Leads", "keep": 1}},
+        ], '"etag-sc-0"')
+
+    def test_reuse(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.list.return_value = [existing("sc-0", "leads-src")]
+        assert hook.create_source_connection("leads-src", "bc-1", "Leads")["created"] is False
+        client.create.assert_not_called()
+
+    def test_reads(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.get.side_effect = lambda collection, rid: {"id": rid, "in": collection}
+        assert hook.get_source_connection("sc-1") == {"id": "sc-1", "in": SOURCE_CONNECTIONS}
+        assert hook.get_target_connection("tc-1") == {"id": "tc-1", "in": TARGET_CONNECTIONS}
+
+
+class TestTargetConnection:
+    def test_creates_the_body_flow_service_expects(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.create.return_value = {"id": "tc-1", "etag": '"e1"'}
+        hook.create_target_connection("leads-dl", "ds-1", SCHEMA, description="Leads")
+        client.list.assert_any_call(TARGET_CONNECTIONS, {"name": "leads-dl",
+                                                         "connectionSpec.id": DATA_LAKE_CONNECTION_SPEC_ID})
+        client.create.assert_called_once_with(TARGET_CONNECTIONS, {
+            "name": "leads-dl",
+            "description": "Leads",
+            "data": {"schema": {"id": SCHEMA, "version": DEFAULT_SCHEMA_VERSION}},
+            "params": {"dataSetId": "ds-1"},
+            "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": "1.0"},
+        })
+
+    def test_update_replaces_schema_and_dataset(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.list.return_value = [existing("tc-0", "leads-dl", params={"dataSetId": "old", "mode": "x"})]
+        client.patch.return_value = {"etag": '"e2"'}
+        hook.create_target_connection("leads-dl", "ds-1", SCHEMA, schema_version="v2", if_exists="update")
+        client.patch.assert_called_once_with(TARGET_CONNECTIONS, "tc-0", [
+            {"op": "replace", "path": "/data", "value": {"schema": {"id": SCHEMA, "version": "v2"}}},
+            {"op": "replace", "path": "/params", "value": {"dataSetId": "ds-1", "mode": "x"}},
+        ], '"etag-tc-0"')
+
+
+# -- dataflows and runs --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def flow_client(client: Any) -> Any:
+    client.find_flow_spec.return_value = [FLOW_SPEC]
+    connections = {
+        (SOURCE_CONNECTIONS, "sc-1"): {"id": "sc-1", "connectionSpec": {"id": ZOHO_CRM_CONNECTION_SPEC_ID}},
+        (TARGET_CONNECTIONS, "tc-1"): {"id": "tc-1", "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID}},
+    }
+    client.get.side_effect = lambda collection, rid: connections[(collection, rid)]
+    client.create.return_value = {"id": "flow-1", "etag": '"e1"'}
+    return client
+
+
+class TestDataflow:
+    def test_creates_the_body_flow_service_expects(self, hook: AdobeExperiencePlatformHook, flow_client: Any) -> None:
+        result = hook.create_dataflow("leads-flow", "sc-1", "tc-1", "Modified_Time", schedule_params=SCHEDULE,
+                                      mapping_id="map-1", mapping_version=2)
+        assert result == {"id": "flow-1", "etag": '"e1"', "created": True, "updated": False}
+        flow_client.find_flow_spec.assert_called_once_with("CRMToAEP")
+        flow_client.list.assert_any_call(FLOWS, {"name": "leads-flow", "flowSpec.id": "fs-1"})
+        flow_client.create.assert_called_once_with(FLOWS, {
+            "name": "leads-flow",
+            "flowSpec": {"id": "fs-1", "version": "1.0"},
+            "sourceConnectionIds": ["sc-1"],
+            "targetConnectionIds": ["tc-1"],
+            "transformations": [
+                {"name": "Copy", "params": {"deltaColumn": {"name": "Modified_Time"}}},
+                {"name": "Mapping", "params": {"mappingId": "map-1", "mappingVersion": 2}},
+            ],
+            "scheduleParams": SCHEDULE,
+        })
+        assert "state" not in flow_client.create.call_args.args[1]  # Flow Service rejects it on create
+
+    def test_without_a_mapping_only_copy_is_sent(self, hook: AdobeExperiencePlatformHook, flow_client: Any) -> None:
+        hook.create_dataflow("leads-flow", "sc-1", "tc-1", "Modified_Time", schedule_params=SCHEDULE)
+        assert flow_client.create.call_args.args[1]["transformations"] == [
+            {"name": "Copy", "params": {"deltaColumn": {"name": "Modified_Time"}}}]
+
+    def test_a_reuse_reads_neither_connection(self, hook: AdobeExperiencePlatformHook, flow_client: Any) -> None:
+        flow_client.list.return_value = [existing("flow-0", "leads-flow")]
+        result = hook.create_dataflow("leads-flow", "sc-1", "tc-1", "Modified_Time", schedule_params=SCHEDULE)
+        assert result == {"id": "flow-0", "etag": '"etag-flow-0"', "created": False, "updated": False}
+        flow_client.get.assert_not_called()
+        flow_client.create.assert_not_called()
+
+    def test_update_patches_transformations_and_schedule(
+        self, hook: AdobeExperiencePlatformHook, flow_client: Any
+    ) -> None:
+        flow_client.list.return_value = [existing("flow-0", "leads-flow")]
+        flow_client.patch.return_value = {"etag": '"e2"'}
+        hook.create_dataflow("leads-flow", "sc-1", "tc-1", "Created_Time", schedule_params=SCHEDULE,
+                             if_exists="update")
+        flow_client.patch.assert_called_once_with(FLOWS, "flow-0", [
+            {"op": "replace", "path": "/transformations",
+             "value": [{"name": "Copy", "params": {"deltaColumn": {"name": "Created_Time"}}}]},
+            {"op": "replace", "path": "/scheduleParams", "value": SCHEDULE},
+        ], '"etag-flow-0"')
+
+    @pytest.mark.parametrize(("role", "collection", "rid"), [
+        ("source", SOURCE_CONNECTIONS, "sc-1"), ("target", TARGET_CONNECTIONS, "tc-1")])
+    def test_a_connection_the_flow_spec_does_not_accept_fails_before_the_post(
+        self, hook: AdobeExperiencePlatformHook, flow_client: Any, role: str, collection: str, rid: str
+    ) -> None:
+        right = flow_client.get.side_effect
+        flow_client.get.side_effect = lambda c, i: ({"id": i, "connectionSpec": {"id": "other-spec"}}
+                                                    if (c, i) == (collection, rid) else right(c, i))
+        with pytest.raises(ConfigurationError) as raised:
+            hook.create_dataflow("leads-flow", "sc-1", "tc-1", "Modified_Time", schedule_params=SCHEDULE)
+        assert raised.value.field == f"{role}_connection_id"
+        assert f"{role} connection {rid} uses connection spec other-spec" in str(raised.value)
+        flow_client.create.assert_not_called()
+
+    @pytest.mark.parametrize(("found", "problem"), [([], "is not available in this organization"),
+                                                     ([FLOW_SPEC, FLOW_SPEC], "matches 2 flow specs")])
+    def test_the_flow_spec_must_be_found_exactly_once(
+        self, hook: AdobeExperiencePlatformHook, flow_client: Any, found: list[Any], problem: str
+    ) -> None:
+        flow_client.find_flow_spec.return_value = found
+        with pytest.raises(AEPAPIError, match=f"flow spec 'CRMToAEP' {problem}"):
+            hook.create_dataflow("leads-flow", "sc-1", "tc-1", "Modified_Time", schedule_params=SCHEDULE)
+        flow_client.list.assert_not_called()
+        flow_client.create.assert_not_called()
+
+    def test_get_dataflow(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.get.return_value = {"id": "flow-1"}
+        assert hook.get_dataflow("flow-1") == {"id": "flow-1"}
+        client.get.assert_called_once_with(FLOWS, "flow-1")
+
+
+class TestRuns:
+    def test_list_runs_newest_first_and_of_this_flow_only(
+        self, hook: AdobeExperiencePlatformHook, client: Any
+    ) -> None:
+        client.list.return_value = [{"id": "r2", "flowId": "flow-1"}, {"id": "rx", "flowId": "flow-9"},
+                                    {"id": "r1"}]
+        assert hook.list_runs("flow-1", limit=5) == [{"id": "r2", "flowId": "flow-1"}, {"id": "r1"}]
+        client.list.assert_called_once_with(RUNS, {"flowId": "flow-1"}, orderby="-createdAt", limit=5, max_items=5)
+
+    def test_list_all_runs(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        hook.list_runs("flow-1")
+        client.list.assert_called_once_with(RUNS, {"flowId": "flow-1"}, orderby="-createdAt", limit=None,
+                                            max_items=None)
+
+
+# -- deletes -------------------------------------------------------------------------------------------------
+
+
+class TestDelete:
+    @pytest.mark.parametrize(("method", "collection", "noun"), [
+        ("delete_dataflow", FLOWS, "dataflow"),
+        ("delete_source_connection", SOURCE_CONNECTIONS, "source connection"),
+        ("delete_target_connection", TARGET_CONNECTIONS, "target connection"),
+        ("delete_base_connection", BASE_CONNECTIONS, "base connection"),
+    ])
+    @pytest.mark.parametrize(("deleted", "line"), [(True, "Deleted"), (False, "Already gone:")])
+    def test_each_delete_goes_to_its_collection(
+        self, hook: AdobeExperiencePlatformHook, client: Any, logs: Any, method: str, collection: str, noun: str,
+        deleted: bool, line: str,
+    ) -> None:
+        client.delete.return_value = deleted
+        result = getattr(hook, method)("id-1")
+        if method != "delete_base_connection":  # it returns None by its signature
+            assert result is deleted
+        client.delete.assert_called_once_with(collection, "id-1")
+        assert f"{line} {noun} id-1" in messages(logs)
+
+    def test_delete_resource(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.delete.return_value = True
+        assert hook.delete_resource(BASE_CONNECTIONS, "bc-1") is True
+        client.delete.assert_called_once_with(BASE_CONNECTIONS, "bc-1")
+
+    @pytest.mark.parametrize(("collection", "field"), [
+        (FLOWS, "flow_id"), (SOURCE_CONNECTIONS, "source_connection_id"),
+        (TARGET_CONNECTIONS, "target_connection_id"), (BASE_CONNECTIONS, "base_connection_id"),
+    ])
+    def test_delete_resource_names_the_field_as_the_public_methods_do(
+        self, hook: AdobeExperiencePlatformHook, client: Any, collection: str, field: str
+    ) -> None:
+        with pytest.raises(ConfigurationError) as raised:
+            hook.delete_resource(collection, "None")
+        assert raised.value.field == field
+        client.delete.assert_not_called()
+
+    def test_an_unknown_collection_is_refused(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        with pytest.raises(KeyError):
+            hook.delete_resource("datasets", "ds-1")
+        client.delete.assert_not_called()
+
+    def test_a_client_error_propagates(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        error = AEPAPIError("in use", status=400, code="FLOW-1418-400", service="Flow Service")
+        client.delete.side_effect = error
+        with pytest.raises(AEPAPIError) as raised:
+            hook.delete_base_connection("bc-1")
+        assert raised.value is error
+
+
+# -- the Data Landing Zone ----------------------------------------------------------------------------------
+
+CLOUD_FLOW_SPEC = {"id": "fs-cs", "name": "CloudStorageToAEP", "version": "1.0",
+                   "sourceConnectionSpecIds": [DATA_LANDING_ZONE_CONNECTION_SPEC_ID],
+                   "targetConnectionSpecIds": [DATA_LAKE_CONNECTION_SPEC_ID]}
+
+
+class TestDataLandingZone:
+    def test_source_connection_has_no_base_connection(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.create.return_value = {"id": "sc-9", "etag": '"e"'}
+        hook.create_data_landing_zone_source_connection("dlz", "dlz-user-container/zoho/Leads/",
+                                                        compression_type="gzip")
+        client.list.assert_any_call(SOURCE_CONNECTIONS, {"name": "dlz",
+                                                         "connectionSpec.id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID})
+        client.create.assert_called_once_with(SOURCE_CONNECTIONS, {
+            "name": "dlz",
+            "data": {"format": "delimited",
+                     "properties": {"encoding": "UTF-8", "columnDelimiter": ",", "compressionType": "gzip"}},
+            "params": {"path": "dlz-user-container/zoho/Leads/", "type": "folder", "recursive": True},
+            "connectionSpec": {"id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID, "version": "1.0"},
+        })
+
+    def test_a_single_file_path_is_not_recursive(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.create.return_value = {"id": "sc-9", "etag": '"e"'}
+        hook.create_data_landing_zone_source_connection("dlz", "dlz-user-container/a.csv", data_format="parquet")
+        body = client.create.call_args.args[1]
+        assert body["params"] == {"path": "dlz-user-container/a.csv", "type": "file"}
+        assert body["data"] == {"format": "parquet", "properties": {"encoding": "UTF-8"}}
+
+    def test_cloud_storage_dataflow_sends_mapping_only(self, hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        client.find_flow_spec.return_value = [CLOUD_FLOW_SPEC]
+        connections = {
+            (SOURCE_CONNECTIONS, "sc-1"): {"id": "sc-1",
+                                           "connectionSpec": {"id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID}},
+            (TARGET_CONNECTIONS, "tc-1"): {"id": "tc-1", "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID}},
+        }
+        client.get.side_effect = lambda collection, rid: connections[(collection, rid)]
+        client.create.return_value = {"id": "flow-2", "etag": '"e"'}
+        hook.create_dataflow("files", "sc-1", "tc-1", schedule_params=ONCE, mapping_id="map-1",
+                             flow_spec_name="CloudStorageToAEP")
+        body = client.create.call_args.args[1]
+        assert body["transformations"] == [{"name": "Mapping", "params": {"mappingId": "map-1", "mappingVersion": 0}}]
+        assert body["scheduleParams"] == ONCE and body["flowSpec"] == {"id": "fs-cs", "version": "1.0"}
+
+    def test_uploads_need_no_network_for_an_empty_file_list(self, hook: AdobeExperiencePlatformHook,
+                                                            client: Any) -> None:
+        from datetime import datetime, timedelta, timezone
+
+        start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        assert hook.upload_files_to_landing_zone([], module="Leads", flow_id="f", window_start=start,
+                                                 window_end=start + timedelta(hours=1)) == []
+        assert client.mock_calls == []
