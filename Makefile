@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine (Python 3.10+ and make):
 #   make demo   - the example DAG end to end on the built-in emulator and an embedded SQLite Airflow
-#   make test   - lint and the whole test suite
+#   make test   - lint (ruff, mypy) and the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # import it from the repository root.
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install demo emulator test test-ui test-mutations test-mutations-fast bench lint clean azurite
+.PHONY: install demo emulator test test-ui test-ui-line test-matrix test-mutations test-mutations-fast bench lint clean azurite
 
 install: $(STAMP)
 
@@ -29,6 +29,7 @@ emulator: install
 
 lint: install
 	$(BIN)/ruff check airflow_provider_zoho_aep emulator tests dags scripts $(wildcard bench)
+	$(BIN)/mypy
 
 # Azurite (Microsoft's Azure Storage emulator, npm) for the Data Landing Zone upload tests: installed into
 # .azurite/ when Node is present; without Node those tests are skipped locally (CI installs Node: .ci/run).
@@ -57,6 +58,21 @@ test-mutations: install
 
 test-mutations-fast: install
 	$(BIN)/python tests/mutations/run.py --fast $(MUTATION_ARGS)
+
+# Every supported Airflow 3 line (or those in MATRIX, e.g. MATRIX="3.0 3.3"): venvs under .matrix/, the wheel
+# installed non-editable, the unit/integration/fault/e2e suites and the deferred example DAG.
+test-matrix: install
+	MATRIX="$(MATRIX)" $(BIN)/python scripts/test_matrix.py
+
+# The browser suite's connection-form tests (both types offered, every field; the save/Test tests use 3.3's
+# connection-list selectors) against an older Airflow line (UI_LINE, default 3.1: the line whose
+# forms once broke), run by that line's matrix venv with the wheel installed.
+UI_LINE ?= 3.1
+test-ui-line: install
+	bash tests/ui/install_chromium.sh
+	$(BIN)/python scripts/test_matrix.py --prepare $(UI_LINE)
+	ZOHO_AEP_UI_TESTS=1 ZOHO_AEP_UI_AIRFLOW_LINE=$(UI_LINE) ZOHO_AEP_UI_AIRFLOW_PYTHON=$(CURDIR)/.matrix/airflow-$(UI_LINE)-py3.11/bin/python \
+		$(BIN)/pytest -q -p no:cacheprovider -m ui tests/ui/test_ui_connections.py -k type_offered_and_form_fields
 
 bench: install
 	$(BIN)/python bench/run.py

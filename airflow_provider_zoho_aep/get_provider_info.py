@@ -18,7 +18,6 @@ AEP_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "login": "OAuth Server-to-Server client ID (also sent as x-api-key)",
         "password": "OAuth Server-to-Server client secret",
         "host": "https://platform.adobe.io",
-        "description": "Adobe Experience Platform, sandbox prod",
     },
 }
 
@@ -121,7 +120,22 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Adobe Experience Platform",
                 "external-doc-url": "https://experienceleague.adobe.com/en/docs/experience-platform/sources/home",
                 "tags": ["service"],
-            }
+            },
+            {
+                "integration-name": "Zoho CRM",
+                "external-doc-url": "https://www.zoho.com/crm/developer/docs/api/v8/",
+                "tags": ["service"],
+            },
+        ],
+        "hooks": [
+            {
+                "integration-name": "Adobe Experience Platform",
+                "python-modules": ["airflow_provider_zoho_aep.hooks.aep"],
+            },
+            {
+                "integration-name": "Zoho CRM",
+                "python-modules": ["airflow_provider_zoho_aep.hooks.zoho_crm"],
+            },
         ],
         "operators": [
             {

@@ -8,6 +8,7 @@ these calls lives in :mod:`airflow_provider_zoho_aep.client.idempotent`.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -148,7 +149,7 @@ class FlowServiceClient:
         return self.request("POST", f"/{collection}", json=dict(body), idempotent=False, ok=(200, 201)).json()
 
     def patch(
-        self, collection: str, resource_id: str, operations: Sequence[Mapping[str, Any]], etag: str
+        self, collection: str, resource_id: str, operations: Sequence[Mapping[str, Any]], etag: str | None
     ) -> dict[str, Any]:
         """PATCH with ``If-Match`` (the etag exactly as received, quotes included); returns the new etag."""
         _check_collection(collection)
@@ -181,7 +182,7 @@ class FlowServiceClient:
             raise AEPAPIError(f"connection spec {spec_id} not found", status=404, service=SERVICE)
         return items[0]
 
-    def find_flow_spec(self, name: str) -> list[dict[str, Any]]:
+    def find_flow_spec(self, name: str) -> builtins.list[dict[str, Any]]:
         body = self.request("GET", "/flowSpecs", params=[("property", f'name=="{name}"')], ok=(200,)).json()
         return [item for item in body.get("items") or [] if item.get("name") == name]
 

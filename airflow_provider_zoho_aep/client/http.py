@@ -167,6 +167,7 @@ class HttpTransport:
                                        throttles=throttles, throttled=throttled)
             if give_up is not None:
                 raise exhausted_error(last_error, attempt, give_up)
+            assert wait is not None  # retry_wait returns a wait whenever it does not give up
             log.info("%s %s: retrying in %.2f s", method, path, wait)
             self.sleep(wait)
 

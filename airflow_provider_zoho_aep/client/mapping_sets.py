@@ -10,6 +10,7 @@ Plain Python, no Airflow import; calls go through the Flow Service client's toke
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -101,14 +102,14 @@ class MappingSetClient:
                 return items
         raise AEPAPIError(f"{SERVICE} GET /mappingSets: more than {MAX_PAGES} pages", service=SERVICE)
 
-    def find(self, schema_id: str, entries: list[dict[str, str]]) -> list[dict[str, Any]]:
+    def find(self, schema_id: str, entries: builtins.list[dict[str, str]]) -> builtins.list[dict[str, Any]]:
         """Mapping sets with this output schema and exactly these mappings, oldest first."""
         wanted = fingerprint(schema_id, entries)
         found = [item for item in self.list()
                  if _schema_of(item) and fingerprint(str(_schema_of(item)), item.get("mappings") or []) == wanted]
         return sorted(found, key=lambda item: (item.get("createdDate") or 0, str(item.get("id"))))
 
-    def ensure(self, schema_id: str, entries: list[dict[str, str]], *,
+    def ensure(self, schema_id: str, entries: builtins.list[dict[str, str]], *,
                schema_content_type: str = DEFAULT_SCHEMA_CONTENT_TYPE) -> dict[str, Any]:
         """The mapping set for (schema, mappings): reused when one exists, else created once.
 

@@ -11,10 +11,17 @@ from typing import Any
 
 
 def form_widgets(conn_fields: dict[str, Any]) -> dict[str, Any]:
-    """wtforms fields for ``conn_fields`` (password format → password widget, enum → select)."""
-    from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget, Select2Widget
+    """wtforms fields for ``conn_fields``, of the four classes Airflow 3.0/3.1 accept.
+
+    Airflow 3.1 drops a hook whose form uses any other field class (the connection type then disappears from
+    the UI), so: password format → PasswordField; integer or number → IntegerField; an enum → StringField
+    with an ``any_of`` validator (the 3.x UI turns it into a dropdown) and the choices in its description;
+    the rest → StringField.
+    """
+    from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
-    from wtforms import FloatField, PasswordField, SelectField, StringField
+    from wtforms import IntegerField, PasswordField, StringField
+    from wtforms.validators import NumberRange, Optional, any_of
 
     widgets: dict[str, Any] = {}
     for name, spec in conn_fields.items():
@@ -23,13 +30,16 @@ def form_widgets(conn_fields: dict[str, Any]) -> dict[str, Any]:
         description = spec.get("description", "")
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if "enum" in schema:
-            choices = [("", "")] + [(v, v) for v in schema["enum"] if v is not None]
-            widgets[name] = SelectField(label, choices=choices, widget=Select2Widget(), description=description)
+            choices = [v for v in schema["enum"] if v is not None]
+            widgets[name] = StringField(label, validators=[Optional(), any_of(choices)], widget=BS3TextFieldWidget(),
+                                        description=f"{description} One of: {', '.join(choices)}.".strip())
         elif schema.get("format") == "password":
             widgets[name] = PasswordField(label, widget=BS3PasswordFieldWidget(), description=description)
-        elif "number" in types:
-            widgets[name] = FloatField(label, widget=BS3TextFieldWidget(), default=schema.get("default"),
-                                       description=description)
+        elif "number" in types or "integer" in types:
+            default = schema.get("default")
+            bounds = NumberRange(min=schema.get("minimum"), max=schema.get("maximum"))
+            widgets[name] = IntegerField(label, validators=[Optional(), bounds], widget=BS3TextFieldWidget(),
+                                         default=None if default is None else int(default), description=description)
         else:
             widgets[name] = StringField(label, widget=BS3TextFieldWidget(), default=schema.get("default"),
                                         description=description)

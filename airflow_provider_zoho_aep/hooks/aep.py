@@ -73,6 +73,16 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
     :param retry_policy: retry bounds; the default retries up to 6 times within 120 s
     """
 
+    # Airflow 3.0/3.1 read the connection form only from the registered hook class's own ``__dict__``, never
+    # from a base class: without these two the AEP form loses its extra fields there.
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        return super().get_connection_form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        return super().get_ui_field_behaviour()
+
     def _ensure(
         self,
         collection: str,

@@ -12,12 +12,11 @@ import weakref
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook
-
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.settings import AEPSettings
 from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
+from airflow_provider_zoho_aep.version_compat import BaseHook, aget_connection, mask_secret
 
 # The HTTP stack (client.http, client.flow_service, client.ims) imports ``requests``, which takes ~0.3 s to
 # import: DAG files import the operators, which import the hooks, and the DAG processor parses them again and
@@ -44,8 +43,6 @@ def mask(value: str) -> None:
     """Hide ``value`` in every log line Airflow writes from now on (once per process)."""
     if value in _masked:
         return
-    from airflow.sdk.log import mask_secret
-
     mask_secret(value)
     _masked.add(value)
 
@@ -54,7 +51,7 @@ async def amask(value: str) -> None:
     """:func:`mask` for coroutines (Airflow's ``amask_secret``), sharing its once-per-process memory."""
     if value in _masked:
         return
-    from airflow.sdk.log import amask_secret
+    from airflow_provider_zoho_aep.version_compat import amask_secret
 
     _masked.add(value)
     await amask_secret(value)
@@ -150,7 +147,7 @@ class AdobeExperiencePlatformBaseHook(BaseHook):
             cached = _async_settings.get(self.aep_conn_id)
             if cached and cached[1] > time.monotonic():
                 return cached[0]
-            conn = await self.aget_connection(self.aep_conn_id)
+            conn = await aget_connection(self.aep_conn_id)
             settings = AEPSettings.from_connection_fields(
                 login=conn.login,
                 password=conn.password,

@@ -7,13 +7,12 @@ from functools import cached_property
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook
-
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
 from airflow_provider_zoho_aep.client.settings import ZohoSettings
 from airflow_provider_zoho_aep.client.zoho import ZohoClient
 from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
+from airflow_provider_zoho_aep.version_compat import BaseHook, mask_secret
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
 
 
 def _mask(value: str) -> None:
-    from airflow.sdk.log import mask_secret
-
     mask_secret(value)
 
 

@@ -8,18 +8,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow.sdk import BaseOperator, BaseOperatorLink, conf
-from airflow.sdk.exceptions import AirflowException
-
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.client.windows import Window, check_time_unit, check_window, parse_moment
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.validation import check_if_run_exists, check_required, optional_text
+from airflow_provider_zoho_aep.version_compat import AirflowException, BaseOperator, BaseOperatorLink, conf
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-    from airflow.sdk.types import TaskInstanceKey
+    from airflow_provider_zoho_aep.version_compat import Context
 
 DEFAULT_TIMEOUT_SECONDS = 6 * 60 * 60
 #: The Experience Cloud shell; the AEP UI lives under it.
@@ -40,7 +37,7 @@ class AEPDataflowLink(BaseOperatorLink):
 
     name = "AEP dataflow"
 
-    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+    def get_link(self, operator: BaseOperator, *, ti_key: Any) -> str:
         links = getattr(operator, "aep_ui_links", None) or {}
         return str(links.get("dataflow") or "")
 
@@ -50,7 +47,7 @@ class AEPDataflowRunLink(BaseOperatorLink):
 
     name = "AEP dataflow run"
 
-    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+    def get_link(self, operator: BaseOperator, *, ti_key: Any) -> str:
         links = getattr(operator, "aep_ui_links", None) or {}
         return str(links.get("run") or "")
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.version_compat import BaseOperator
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_zoho_aep.version_compat import Context
 
 
 class AEPListTablesOperator(BaseOperator):

@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zoho_aep.validation import check_export_arguments, optional_text, window_bound
+from airflow_provider_zoho_aep.version_compat import BaseOperator
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_zoho_aep.version_compat import Context
 
 #: Where run folders go when the operator names no ``base_dir``.
 EXPORT_DIR_ENV = "ZOHO_AEP_EXPORT_DIR"

@@ -7,15 +7,19 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
-
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.validation import optional_text
+from airflow_provider_zoho_aep.version_compat import (
+    AirflowException,
+    AirflowSensorTimeout,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_zoho_aep.version_compat import Context
 
 DEFAULT_TIMEOUT_SECONDS = 24 * 60 * 60
 
@@ -118,7 +122,7 @@ class AEPDataflowRunSensor(BaseSensorOperator):
         if not isinstance(event, dict):
             raise AirflowException(f"Dataflow {self.flow_id}: the trigger sent no usable event ({event!r})")
         status = event.get("status")
-        run = event.get("run") if isinstance(event.get("run"), dict) else {}
+        run: dict[str, Any] = event["run"] if isinstance(event.get("run"), dict) else {}
         self._push_run_id(context, run.get("run_id") or event.get("run_id"))
         if status == "success" and run.get("run_id"):
             self.log.info("Dataflow %s: run %s succeeded", self.flow_id, run["run_id"])

@@ -8,9 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import conf
-from airflow.sdk.exceptions import AirflowException
-
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.client.windows import Window, check_time_unit
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
@@ -18,11 +15,11 @@ from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zoho_aep.operators.dataflow_run import DEFAULT_TIMEOUT_SECONDS, AEPRunDataflowOperator
 from airflow_provider_zoho_aep.operators.zoho_export import empty_folder, run_folder
 from airflow_provider_zoho_aep.validation import check_if_run_exists, check_required, optional_text
+from airflow_provider_zoho_aep.version_compat import AirflowException, conf
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
     from airflow_provider_zoho_aep.client.landing_zone import StoredFile
+    from airflow_provider_zoho_aep.version_compat import Context
 
 #: XCom key of what this try exported and uploaded (read again after a deferral, in another process).
 UPLOAD_KEY = "landing_zone_upload"

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
+from airflow_provider_zoho_aep.version_compat import AIRFLOW_V_3_1_PLUS
 from emulator import Emulator, EmulatorCredentials
 from tests.conftest import REPO
 
@@ -73,8 +74,20 @@ def secrets_seen(emu: Emulator, creds: EmulatorCredentials) -> set[str]:
             *minted["ims"], *minted["zoho"]}
 
 
+def cli_output(text: str) -> str:
+    """The console output of ``airflow dags test`` to scan: all of it from Airflow 3.1 on.
+
+    Airflow 3.0's ``dags test`` console is not secret-safe whatever the task does: it prints its in-process
+    supervisor's debug line for every request a task sends, and a masking request carries the very secret it
+    asks to hide (``Sending request msg=MaskSecret(value=...)``), and it renders a failed task's traceback with
+    every frame's local variables, unmasked. There only the files under AIRFLOW_HOME (task logs) and the
+    metadata DB are scanned; both still must hold no secret.
+    """
+    return text if AIRFLOW_V_3_1_PLUS else ""
+
+
 def assert_no_secret_anywhere(run: subprocess.CompletedProcess, home: Path, secrets: set[str]) -> None:
-    places = {"CLI stdout": run.stdout, "CLI stderr": run.stderr}
+    places = {"CLI stdout": cli_output(run.stdout), "CLI stderr": cli_output(run.stderr)}
     for path in home.rglob("*"):
         if path.is_file():
             places[str(path.relative_to(home))] = path.read_bytes().decode("utf-8", "replace")

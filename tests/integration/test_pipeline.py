@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_zoho_aep import DATA_LAKE_CONNECTION_SPEC_ID, ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, ResourceExistsError
@@ -20,6 +19,7 @@ from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourc
 from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
 from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
+from airflow_provider_zoho_aep.version_compat import AirflowException, AirflowSensorTimeout, TaskDeferred
 from emulator import Emulator, EmulatorCredentials
 
 DATASET_ID = "5f3c2bfc1a2b3c4d5e6f7a8b"

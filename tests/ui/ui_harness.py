@@ -43,6 +43,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+# The interpreter that runs Airflow. Default: this one. ``ZOHO_AEP_UI_AIRFLOW_PYTHON`` points at another venv's
+# python, e.g. a ``make test-matrix`` venv (``.matrix/airflow-3.1-py3.11/bin/python``) holding another Airflow line
+# and the provider's wheel; the browser and the tests stay in this interpreter.
+AIRFLOW_PYTHON = os.environ.get("ZOHO_AEP_UI_AIRFLOW_PYTHON") or sys.executable
 UI_USER = "admin"
 UI_PASSWORD = "ui-tests-admin-password"  # written to the passwords file before Airflow starts
 
@@ -189,6 +193,11 @@ class AirflowUnderTest:
     # ----------------------------------------------------------------- environment
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+        if sys.executable != AIRFLOW_PYTHON:
+            # Another venv runs Airflow: it imports the provider it has installed, not this checkout's source.
+            kept = [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+                    if p and Path(p).resolve() != REPO_ROOT]
+            env["PYTHONPATH"] = os.pathsep.join(kept)
         pythonpath = list(self.extra_pythonpath)
         stub_needed = not provider_info_importable() and not any(
             (Path(p) / "airflow_provider_zoho_aep" / "get_provider_info.py").exists() for p in pythonpath
@@ -246,7 +255,7 @@ class AirflowUnderTest:
         return env
 
     def _airflow(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "airflow", *args]
+        return [AIRFLOW_PYTHON, "-m", "airflow", *args]
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.home / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process

@@ -122,8 +122,9 @@ def describe_fields(dialog: Locator, section: str) -> dict[str, dict]:
         if not group.is_visible():
             continue
         label = re.sub(r"\s*\*\s*$", "", group.locator("label").first.inner_text()).strip()
-        inp = group.locator("input:not([type=hidden]), textarea").first
-        hidden = group.locator("input[type=hidden]")
+        # 3.1 renders an enum as a select with no text input inside: its combobox element stands for it.
+        inp = group.locator("input:not([type=hidden]), textarea, [role=combobox]").first
+        hidden = group.locator("input[type=hidden], select[name]")  # 3.1's select keeps its name on a <select>
         out[label] = {
             "name": inp.get_attribute("name") or (hidden.first.get_attribute("name") if hidden.count() else None),
             "type": inp.get_attribute("type"),

@@ -14,6 +14,7 @@ import pytest
 from airflow_provider_zoho_aep.client import async_http
 from airflow_provider_zoho_aep.hooks import aep_base
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
+from airflow_provider_zoho_aep.version_compat import BaseHook
 from tests.conftest import set_connection
 
 SECRET = "trigger-client-secret"
@@ -93,16 +94,21 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[Any]], FakeAEP]:
         async def amask(secret: Any, name: str | None = None) -> None:
             aep.masked.append(secret)
 
-        monkeypatch.setattr(airflow.sdk.log, "amask_secret", amask)
+        monkeypatch.setattr(airflow.sdk.log, "amask_secret", amask, raising=False)
         return aep
 
-    # The sync API must never be used inside the event loop.
-    from airflow.sdk import BaseHook
+    # The sync API must never run on the event loop's thread (before Airflow 3.3.2 the compat module runs it
+    # in a worker thread, where blocking is harmless).
+    real_get_connection = BaseHook.get_connection
 
-    def forbidden(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("sync get_connection() called in the trigger")
+    def guarded(cls: type, *args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return real_get_connection(*args, **kwargs)
+        raise AssertionError("sync get_connection() called on the trigger's event loop")
 
-    monkeypatch.setattr(BaseHook, "get_connection", forbidden)
+    monkeypatch.setattr(BaseHook, "get_connection", classmethod(guarded))
     yield install
     aep_base.forget_masked()
 
