@@ -74,7 +74,7 @@ async def shared_client() -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
     client = _shared_clients.get(loop)
     if client is None or client.is_closed:
-        context = _ssl_context or await asyncio.to_thread(_prepare)
+        context = _ssl_context if _ssl_context is not None else await asyncio.to_thread(_prepare)
         client = _shared_clients.get(loop)  # another coroutine may have built it while we waited
         if client is None or client.is_closed:
             client = httpx.AsyncClient(follow_redirects=False, verify=context, limits=POOL_LIMITS)

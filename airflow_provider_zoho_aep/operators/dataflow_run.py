@@ -204,7 +204,7 @@ class AEPRunDataflowOperator(BaseOperator):
         window = self.window(context, check_future=False)
         if not isinstance(event, dict):
             raise AirflowException(f"Dataflow {flow_id}: the trigger sent no usable event ({event!r})")
-        run = event.get("run") if isinstance(event.get("run"), dict) else {}
+        run: dict[str, Any] = event["run"] if isinstance(event.get("run"), dict) else {}
         run_id = run.get("run_id") or event.get("run_id")
         if run_id:
             self._set_links(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id), flow_id, str(run_id))
