@@ -1,12 +1,12 @@
 """The example DAG end to end with dataflow runs slow enough that its window task really defers.
 
-``make demo`` lets the emulator finish runs in 50 ms, so the window task finds the run done at its first look and
-never defers. Here each run takes ``--run-seconds`` (40 by default, so that even a slow machine reaches the
-window task (AEPRunDataflowOperator, deferrable) before the run ends; the trigger's 60-second poll interval sets the wall time anyway): the window task's first
-look sees the run in progress, it defers, the trigger polls Flow Service from the event loop (with httpx, while
-the operators use requests), the run finishes, and the window task resumes in ``execute_complete``. The script checks
-each of those steps and prints one JSON line, ``{"ok": ..., "checks": {...}}``; exit status 0 only when every
-check holds.
+``make demo`` lets the emulator finish runs in 50 ms, so the window task finds the run done at its first look
+and never defers. Here each run takes ``--run-seconds`` (40 by default, so that even a slow machine reaches the
+window task, ``AEPRunDataflowOperator(deferrable=True)``, before the run ends; the trigger's 60-second poll
+interval sets the wall time anyway): the task's first look sees the run in progress, it defers, the trigger
+polls Flow Service from the event loop (with httpx, while the operators use requests), the run finishes, and the
+task resumes in ``execute_complete``. The script checks each of those steps and prints one JSON line,
+``{"ok": ..., "checks": {...}}``; exit status 0 only when every check holds.
 
 ``airflow dags test`` runs the trigger inline, in the same process, on every Airflow 3 line: the same trigger
 code, serialized and rebuilt from its kwargs, as the triggerer would run it.
