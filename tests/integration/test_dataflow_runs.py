@@ -8,11 +8,11 @@ from typing import Any
 
 import pendulum
 import pytest
-from airflow.sdk.exceptions import AirflowException, TaskDeferred
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError, ResourceExistsError
 from airflow_provider_zoho_aep.operators.dataflow_run import AEPRunDataflowOperator
 from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
+from airflow_provider_zoho_aep.version_compat import AirflowException, TaskDeferred
 from emulator import Emulator, Fault
 from tests.integration.test_pipeline import (
     DATASET_ID,

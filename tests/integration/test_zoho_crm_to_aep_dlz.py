@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.schedule import schedule_params
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.transfers.zoho_crm_to_aep_dlz import ZohoCRMToAEPDataLandingZoneOperator
+from airflow_provider_zoho_aep.version_compat import AirflowException
 from emulator import Emulator
 from tests.integration.test_pipeline import DATASET_ID, SCHEMA_ID
 

@@ -7,12 +7,12 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, TaskDeferred
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.client.settings import AEPSettings
 from airflow_provider_zoho_aep.operators import dataflow_run
 from airflow_provider_zoho_aep.operators.dataflow_run import AEPRunDataflowOperator
+from airflow_provider_zoho_aep.version_compat import AirflowException, TaskDeferred
 
 UTC = timezone.utc
 START, END = datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 2, 1, tzinfo=UTC)

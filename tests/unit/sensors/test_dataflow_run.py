@@ -8,12 +8,12 @@ from unittest import mock
 
 import pytest
 from airflow.sdk import PokeReturnValue
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
+from airflow_provider_zoho_aep.version_compat import AirflowException, AirflowSensorTimeout, TaskDeferred
 from tests.unit.conftest import messages, patched_hook
 
 AEP_HOOK = "airflow_provider_zoho_aep.sensors.dataflow_run.AdobeExperiencePlatformHook"
