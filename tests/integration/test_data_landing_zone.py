@@ -12,9 +12,11 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
+import airflow_provider_zoho_aep.hooks.aep as aep_hook_module
 from airflow_provider_zoho_aep import DATA_LANDING_ZONE_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.landing_zone import LandingZoneError, window_covering
@@ -398,10 +400,13 @@ def test_explore_lists_the_landing_zone_and_previews_a_file(emulator: Emulator, 
 
 
 def test_no_sas_token_in_any_log_line_or_result(emulator: Emulator, tmp_path: Path,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+                                               caplog: pytest.LogCaptureFixture,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     caplog.set_level(logging.DEBUG)
     emulator.add_fault(Fault(method="HEAD", path="^/blob/", status=403, count=1))  # refusal, then a refresh
     emulator.add_fault(Fault(method="PUT", path="^/blob/", kind="reset", count=1))
+    masked: list[str] = []
+    monkeypatch.setattr(aep_hook_module, "mask", masked.append)
     hook = AdobeExperiencePlatformHook()
     manifest = {"module": "Leads", "window_start": WINDOW_START.isoformat(), "window_end": WINDOW_END.isoformat(),
                 "files": [{"path": str(write_csv(tmp_path / "a.csv", RECORDS)), "records": 3, "bytes": 1}]}
@@ -412,3 +417,7 @@ def test_no_sas_token_in_any_log_line_or_result(emulator: Emulator, tmp_path: Pa
     assert len(secrets) == 2
     text = caplog.text + answer
     assert not any(sig in text or sig.replace("+", "%2B") in text for sig in secrets)
+    # Each SAS token handed out went through Airflow's mask_secret, once.
+    tokens = [t for t in masked if t.startswith("sv=")]  # the SASToken; its SASUri is masked as well
+    assert len(tokens) == len(set(tokens)) == 2
+    assert {parse_qs(t)["sig"][0] for t in tokens} == secrets
