@@ -19,17 +19,22 @@ from airflow_provider_zoho_aep.operators.base_connection import (
 )
 from airflow_provider_zoho_aep.operators.data_landing_zone import AEPCreateDataLandingZoneSourceConnectionOperator
 from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
+from airflow_provider_zoho_aep.operators.dataflow_run import AEPRunDataflowOperator
 from airflow_provider_zoho_aep.operators.delete_dataflow import AEPDeleteDataflowOperator
 from airflow_provider_zoho_aep.operators.list_tables import AEPListTablesOperator
 from airflow_provider_zoho_aep.operators.mapping import AEPCreateMappingSetOperator
 from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourceConnectionOperator
 from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
+from airflow_provider_zoho_aep.operators.zoho_export import ZohoCRMExportOperator
 from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
+from airflow_provider_zoho_aep.transfers.zoho_crm_to_aep_dlz import ZohoCRMToAEPDataLandingZoneOperator
 from airflow_provider_zoho_aep.version_compat import AIRFLOW_V_3_2_PLUS, AirflowNotFoundException
 from tests.conftest import aep_connection, set_connection, zoho_connection
 from tests.integration.test_pipeline import context
 
 SCHEMA = "https://ns.adobe.com/tenant/schemas/abc"
+#: A window in the past, for the operators that take one.
+WINDOW = {"window_start": "2026-01-01T00:00:00+00:00", "window_end": "2026-01-01T01:00:00+00:00"}
 FLOW = {"name": "f", "source_connection_id": "s", "target_connection_id": "t", "delta_column": "Modified_Time"}
 
 
@@ -88,6 +93,20 @@ OPERATOR_CASES = [
     ("teardown: empty flow id", lambda: AEPDeleteDataflowOperator(task_id="t", flow_id=""), "flow_id"),
     ("sensor: empty flow id", lambda: AEPDataflowRunSensor(task_id="t", flow_id="", poke_interval=1, timeout=5),
      "flow_id"),
+    ("run: empty flow id", lambda: AEPRunDataflowOperator(task_id="t", flow_id="", **WINDOW), "flow_id"),
+    ("run: naive window start",
+     lambda: AEPRunDataflowOperator(task_id="t", flow_id="f", window_start="2026-01-01T00:00:00",
+                                    window_end="2026-01-01T01:00:00+00:00"), "window_start"),
+    ("run: window in the future",
+     lambda: AEPRunDataflowOperator(task_id="t", flow_id="f", window_start="2026-01-01T00:00:00+00:00",
+                                    window_end="2999-01-01T00:00:00+00:00"), "window_end"),
+    ("export: only one window bound",
+     lambda: ZohoCRMExportOperator(task_id="t", module="Leads", window_start="2026-01-01T00:00:00+00:00"),
+     "window_end"),
+    ("dlz transfer: empty flow id",
+     lambda: ZohoCRMToAEPDataLandingZoneOperator(task_id="t", module="Leads", flow_id="", **WINDOW), "flow_id"),
+    ("dlz transfer: empty module",
+     lambda: ZohoCRMToAEPDataLandingZoneOperator(task_id="t", module="", flow_id="f", **WINDOW), "module"),
 ]
 
 
@@ -140,13 +159,13 @@ def test_every_operator_and_both_connection_types_have_bad_input_cases():
     """A new operator, sensor or Connection type of the package must come with its own bad-input cases here."""
     import inspect
 
-    from airflow.sdk import BaseOperator
-
     import airflow_provider_zoho_aep.operators as operators
     import airflow_provider_zoho_aep.sensors as sensors
+    import airflow_provider_zoho_aep.transfers as transfers
+    from airflow_provider_zoho_aep.version_compat import BaseOperator
 
     classes: set[type] = set()
-    for package in (operators, sensors):
+    for package in (operators, sensors, transfers):
         for info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package.__name__}.{info.name}")
             classes |= {c for _, c in inspect.getmembers(module, inspect.isclass)

@@ -156,7 +156,7 @@ def test_the_ui_endpoint_shows_both_connection_forms_with_every_field(tmp_path):
     assert aep["standard"]["port"]["hidden"] is True
     assert set(aep["extra"]) == set(AEP_CONN_FIELDS)
     assert set(zoho["extra"]) == set(ZOHO_CONN_FIELDS)
-    assert zoho["extra"]["region"]["schema"]["enum"] == ["us", "eu", "in", "au", "cn", "jp", "ca", "sa"]
+    assert zoho["extra"]["region"]["schema"]["enum"] == ["us", "eu", "in", "au", "cn", "jp", "ca", "sa", "uk"]
     assert aep["extra"]["timeout"]["value"] == 30
     for name in ("refresh_token", "access_token"):
         assert zoho["extra"][name]["schema"]["format"] == "password"
