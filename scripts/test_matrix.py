@@ -202,7 +202,7 @@ def render_table(results: list[dict[str, object]]) -> str:
             r = found[0]
             airflow = str(r["airflow"])
             mark = "✅" if r["ok"] else "❌"
-            dag = "sensor deferred, resumed, succeeded" if r["deferred_dag"] else "deferred DAG FAILED"
+            dag = "window task deferred, resumed, succeeded" if r["deferred_dag"] else "deferred DAG FAILED"
             cells.append(f"{mark} {r['passed']} passed, {r['failed']} failed; {dag} ({r['date']})")
         pins = ", ".join(f"`{p}`" for p in LINES.get(line, {}).get("pins", [])) or "none"  # type: ignore[union-attr]
         rows.append(f"| {airflow} | {pins} | " + " | ".join(cells) + " |")
