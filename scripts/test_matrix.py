@@ -147,6 +147,10 @@ def run_line(line: str, python: str, wheel: Path) -> dict[str, object]:
     py = str(venv / "bin" / "python")
     where = stage(line, python)
     env = clean_env(PYTHONPATH=str(where))
+    # The stage has no .azurite/: point the Data Landing Zone tests at the checkout's Azurite.
+    azurite = REPO / ".azurite" / "node_modules" / ".bin" / "azurite-blob"
+    if azurite.exists():
+        env["ZOHO_AEP_AZURITE_BLOB"] = str(azurite)
     probe = subprocess.run(
         [py, "-c", "import airflow, airflow_provider_zoho_aep as p, platform; "
                    "print(airflow.__version__, platform.python_version(), p.__file__)"],

@@ -26,10 +26,16 @@ ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 CONTAINER = "dlz-user-container"
 
 
+#: Where a copy of the tests outside the checkout (the version matrix's stage) finds the checkout's Azurite.
+AZURITE_ENV = "ZOHO_AEP_AZURITE_BLOB"
+
+
 def azurite_command() -> str | None:
     local = REPO / ".azurite" / "node_modules" / ".bin" / "azurite-blob"
-    if local.exists() and shutil.which("node"):
-        return str(local)
+    given = os.environ.get(AZURITE_ENV)
+    for candidate in (Path(given) if given else None, local):
+        if candidate is not None and candidate.exists() and shutil.which("node"):
+            return str(candidate)
     return shutil.which("azurite-blob")
 
 
