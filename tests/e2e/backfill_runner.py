@@ -19,10 +19,13 @@ except ImportError:  # Airflow < 3.1
     from airflow.models.dagbag import DagBag
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from tests.dag_test_speedup import reuse_in_process_execution_api  # noqa: E402
 
 
 def main() -> int:
     first, count = pendulum.parse(sys.argv[1]), int(sys.argv[2])
+    reuse_in_process_execution_api()
     dag = DagBag(dag_folder=str(REPO / "dags")).get_dag("zoho_crm_to_aep")
     for hour in range(count):
         run = dag.test(logical_date=first.add(hours=hour))

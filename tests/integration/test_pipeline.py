@@ -21,6 +21,7 @@ from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
 from airflow_provider_zoho_aep.version_compat import AirflowException, AirflowSensorTimeout, TaskDeferred
 from emulator import Emulator, EmulatorCredentials
+from tests.dag_test_speedup import reuse_in_process_execution_api
 
 DATASET_ID = "5f3c2bfc1a2b3c4d5e6f7a8b"
 SCHEMA_ID = "https://ns.adobe.com/emulator/schemas/zoho-crm-leads"
@@ -536,6 +537,7 @@ def airflow_db() -> None:
         timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    reuse_in_process_execution_api()
 
 
 def test_example_dag_twice_leaves_one_of_everything(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from emulator import Emulator
+from tests.dag_test_speedup import reuse_in_process_execution_api
 from tests.integration.zoho_export_helpers import HOUR, T0, assert_exact, expected
 
 pytestmark = pytest.mark.e2e
@@ -41,6 +42,7 @@ def airflow_db() -> None:
     done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True,
                           timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
+    reuse_in_process_execution_api()
 
 
 def test_operator_in_dag_test_exports_the_data_interval(
