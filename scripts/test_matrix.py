@@ -13,6 +13,8 @@ Python in :data:`PYTHONS`:
 ``--prepare`` only builds the venvs (with the wheel installed); ``make test-ui-line`` runs the browser suite's
 connection forms on one of them.
 
+``MATRIX_JOBS=2`` runs the selected lines side by side (CI does, for the oldest and newest line).
+
 Results are merged into ``docs/test-matrix.json`` (one entry per Airflow and Python pair) and the README's
 "Supported versions" table is regenerated from that file. Exit status 0 only when every selected line passed.
 """
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -143,7 +146,9 @@ def junit_counts(path: Path) -> dict[str, int]:
     return counts
 
 
-def run_line(line: str, python: str, wheel: Path) -> dict[str, object]:
+def run_line(line: str, python: str, wheel: Path, *, quiet: bool = False) -> dict[str, object]:
+    """One line: its venv (built or reused), its suites, its deferred DAG. ``quiet`` sends the suites' output to
+    ``.matrix/log-<line>-py<python>.txt`` (its tail is printed when they fail), for lines run side by side."""
     started = time.monotonic()
     venv = ensure_venv(line, python, wheel)
     py = str(venv / "bin" / "python")
@@ -163,8 +168,15 @@ def run_line(line: str, python: str, wheel: Path) -> dict[str, object]:
     log(f"Airflow {airflow_version} / Python {python_version}: package from {package_file}")
     junit = MATRIX_DIR / f"junit-{line}-py{python}.xml"
     junit.unlink(missing_ok=True)
-    tests = subprocess.run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *SUITES],
-                           cwd=where, env=env)
+    command = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *SUITES]
+    if quiet:
+        output = MATRIX_DIR / f"log-{line}-py{python}.txt"
+        with open(output, "w") as sink:
+            tests = subprocess.run(command, cwd=where, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        if tests.returncode:
+            print(output.read_text()[-6000:], file=sys.stderr)
+    else:
+        tests = subprocess.run(command, cwd=where, env=env)
     counts = junit_counts(junit)
     log(f"Airflow {airflow_version}: suites {counts} (exit {tests.returncode})")
     dag = subprocess.run([py, "scripts/deferred_dag_run.py", "--home", str(where / "airflow-home")],
@@ -254,11 +266,23 @@ def main(argv: list[str]) -> int:
             for python in PYTHONS:
                 log(f"ready: {ensure_venv(line, python, wheel).relative_to(REPO)}/bin/python")
         return 0
+    pairs = [(line, python) for line in selected for python in PYTHONS]
+    jobs = max(1, min(int(os.environ.get("MATRIX_JOBS", "1")), len(pairs)))
     new = []
-    for line in selected:
-        for python in PYTHONS:
+    if jobs == 1:
+        for line, python in pairs:
             new.append(run_line(line, python, wheel))
             record(new[-1])  # after each line, merged with what is on disk: parallel invocations add up
+    else:
+        # Side by side (each suite keeps about one core busy): venvs first, one at a time (one uv cache), then
+        # the lines, each writing its pytest output to .matrix/log-<line>-py<python>.txt.
+        for line, python in pairs:
+            ensure_venv(line, python, wheel)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(run_line, line, python, wheel, quiet=True) for line, python in pairs]
+            for future in futures:
+                new.append(future.result())
+                record(new[-1])
     shutil.rmtree(wheel.parent, ignore_errors=True)
     print(render_table(new))
     failed = [f"{r['airflow']}/py{r['python']}" for r in new if not r["ok"]]
