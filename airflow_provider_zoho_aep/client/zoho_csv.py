@@ -4,15 +4,17 @@ Two ways through a page, with the same result:
 
 * **Byte copy** (the usual case): the CSV's header is exactly the columns asked for, ``Modified_Time`` first.
   Then every record starts a line with its time, and a block of complete records can be judged with
-  C-speed operations only: split into lines, count quotes per line (a line that starts inside a quoted
-  field continues the record above it), take the record-start lines, and check that all carry the same
+  C-speed operations only: split into lines, find the line feeds inside quoted fields (a line that starts
+  inside a quoted field continues the record above it), take the record-start lines, and check that all carry the same
   offset and that the smallest and largest time are inside the window. Such a block is copied byte for
   byte. A block that fails the check (a record outside the window, another offset, an odd shape) goes
   record by record: each record's lines are kept or dropped on its parsed time.
 * **Parsed** (any other header): ``csv`` reads every row, picks the columns and writes RFC 4180.
 
 Zoho's CSV is RFC 4180 already (quoted fields, doubled quotes); the byte copy keeps it as it is.
-Nothing is ever held whole: blocks of about 1 MiB, a partial file renamed only once complete.
+Nothing is ever held whole: blocks of about 1 MiB, a partial file renamed only once complete. The zip's member
+is inflated by :mod:`~airflow_provider_zoho_aep.client.zip_member` (zlib-ng, CRC-32 and sizes checked) in a
+thread ahead of the checks; hashing and writing run in a thread behind them.
 """
 
 from __future__ import annotations
@@ -183,7 +185,7 @@ def _read_line(member: IO[bytes]) -> bytes:
 
 
 class _ReadAhead:
-    """Blocks of a zip member, decompressed one block ahead in a thread (zlib lets go of the GIL meanwhile).
+    """Blocks of a zip member, decompressed one block ahead in a thread (zlib-ng lets go of the GIL meanwhile).
 
     At most two blocks wait: memory stays flat.
     """
