@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_zoho_aep.client import zip_member
+from airflow_provider_zoho_aep.client.windows import Window
 from airflow_provider_zoho_aep.client.zip_member import MemberReader
 from airflow_provider_zoho_aep.client.zoho_csv import DownloadBroken, WindowFilter, write_page
-from airflow_provider_zoho_aep.validation import ExportWindow
 
 # A CSV with records split anywhere a block can end: quoted line breaks, CRLF inside a field, a BOM.
 CSV = b"\xef\xbb\xbfModified_Time,id,Name\r\n" + b"".join(
@@ -165,7 +165,7 @@ def test_another_method_goes_to_zipfiles_reader(tmp_path: Path) -> None:
 def _write(source: Path, out: Path):  # type: ignore[no-untyped-def]
     from datetime import datetime, timezone
 
-    window = ExportWindow(datetime(2026, 1, 1, 10, tzinfo=timezone.utc), datetime(2026, 1, 1, 11, tzinfo=timezone.utc))
+    window = Window(datetime(2026, 1, 1, 10, tzinfo=timezone.utc), datetime(2026, 1, 1, 11, tzinfo=timezone.utc))
     return write_page(str(source), ["Modified_Time", "id", "Name"], WindowFilter(window), str(out))
 
 
