@@ -4,15 +4,17 @@ Two ways through a page, with the same result:
 
 * **Byte copy** (the usual case): the CSV's header is exactly the columns asked for, ``Modified_Time`` first.
   Then every record starts a line with its time, and a block of complete records can be judged with
-  C-speed operations only: split into lines, count quotes per line (a line that starts inside a quoted
-  field continues the record above it), take the record-start lines, and check that all carry the same
+  C-speed operations only: split into lines, find the line feeds inside quoted fields (a line that starts
+  inside a quoted field continues the record above it), take the record-start lines, and check that all carry the same
   offset and that the smallest and largest time are inside the window. Such a block is copied byte for
   byte. A block that fails the check (a record outside the window, another offset, an odd shape) goes
   record by record: each record's lines are kept or dropped on its parsed time.
 * **Parsed** (any other header): ``csv`` reads every row, picks the columns and writes RFC 4180.
 
 Zoho's CSV is RFC 4180 already (quoted fields, doubled quotes); the byte copy keeps it as it is.
-Nothing is ever held whole: blocks of about 1 MiB, a partial file renamed only once complete.
+Nothing is ever held whole: blocks of about 1 MiB, a partial file renamed only once complete. The zip's member
+is inflated by :mod:`~airflow_provider_zoho_aep.client.zip_member` (zlib-ng, CRC-32 and sizes checked) in a
+thread ahead of the checks; hashing and writing run in a thread behind them.
 """
 
 from __future__ import annotations
@@ -26,15 +28,15 @@ import os
 import queue
 import threading
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from itertools import chain, compress, repeat
+from itertools import accumulate, chain, compress, repeat
 from typing import IO, Any
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.windows import Window
+from airflow_provider_zoho_aep.client.zip_member import DAMAGED_ZIP, MemberReader
 
 _SERVICE = "Zoho CRM"
 _BLOCK = 1 << 20
@@ -133,11 +135,16 @@ def write_page(zip_path: str, columns: list[str], keep: WindowFilter, out_path: 
     """
     partial = out_path + ".partial"
     try:
-        with zipfile.ZipFile(zip_path) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
-            if len(names) != 1:
-                raise AEPAPIError(f"a Bulk Read result holds {len(names)} CSV files, not one", service=_SERVICE)
-            with archive.open(names[0]) as member, open(partial, "wb") as target:
+        with zipfile.ZipFile(zip_path) as archive, open(zip_path, "rb") as raw:
+            infos = [i for i in archive.infolist() if i.filename.lower().endswith(".csv")]
+            if len(infos) != 1:
+                raise AEPAPIError(f"a Bulk Read result holds {len(infos)} CSV files, not one", service=_SERVICE)
+            member: Any
+            try:
+                member = MemberReader(raw, infos[0], _BLOCK)
+            except NotImplementedError:  # another compression method: zipfile's own reader
+                member = archive.open(infos[0])
+            with contextlib.closing(member), open(partial, "wb") as target:
                 hashing = HashingWriter(target)
                 header_line = _read_line(member)
                 header = next(csv.reader([header_line.removeprefix(_BOM).decode("utf-8")]), None)
@@ -151,10 +158,9 @@ def write_page(zip_path: str, columns: list[str], keep: WindowFilter, out_path: 
                     with _ReadAhead(member) as blocks, _WriteBehind(hashing) as behind:
                         records = _copy_records(blocks, behind, keep)
                 else:
-                    member.close()
-                    with archive.open(names[0]) as again:
+                    with archive.open(infos[0]) as again:
                         records = _rewrite_records(again, hashing, header, columns, keep)
-    except (zipfile.BadZipFile, EOFError, zlib.error) as err:
+    except DAMAGED_ZIP as err:
         _remove(partial)
         raise DownloadBroken(f"the Bulk Read result is not a whole zip ({err})") from None
     except BaseException:
@@ -176,12 +182,10 @@ def _read_line(member: IO[bytes]) -> bytes:
 
 # ---- the byte copy ---------------------------------------------------------------------------------------
 
-#: Every byte but the quote and the line feed: what ``bytes.translate`` deletes to see a block's quoting.
-_NOT_QUOTE_OR_LF = bytes(b for b in range(256) if b not in b'"\n')
 
 
 class _ReadAhead:
-    """Blocks of a zip member, decompressed one block ahead in a thread (zlib lets go of the GIL meanwhile).
+    """Blocks of a zip member, decompressed one block ahead in a thread (zlib-ng lets go of the GIL meanwhile).
 
     At most two blocks wait: memory stays flat.
     """
@@ -272,49 +276,67 @@ def _copy_records(member: _ReadAhead, out: _WriteBehind, keep: WindowFilter) -> 
                 if not data.endswith(b"\n"):
                     data += b"\n"
                 lines = data.split(b"\n")[:-1]
-                inside, open_at = _quoting(data, len(lines))
+                inside, open_at = _quoting(data)
                 if open_at is not None:
                     raise AEPAPIError("a Bulk Read result ends inside a quoted field", service=_SERVICE)
-                records += _copy_block(lines, inside, data, out, keep)
+                records += _copy_block(lines, inside, data, len(data), out, keep)
             return records
         lines = data.split(b"\n")
         tail = lines.pop()  # after the last line feed: not a whole line yet
         whole = len(data) - len(tail)
-        inside, open_at = _quoting(memoryview(data)[:whole], len(lines))
+        inside, open_at = _quoting(data, whole_lines=True)
         if open_at is None:
-            records += _copy_block(lines, inside, data, out, keep)
+            records += _copy_block(lines, inside, data, whole, out, keep)
             carry = tail
         else:  # the last record goes on in the next block
             head = lines[:open_at]
-            records += _copy_block(head, [i for i in inside if i < open_at], data, out, keep)
-            carry = data[sum(map(len, head)) + len(head) :]
+            size = sum(map(len, head)) + len(head)
+            records += _copy_block(head, [i for i in inside if i < open_at], data, size, out, keep)
+            carry = data[size:]
 
 
-def _quoting(text: bytes | memoryview, line_count: int) -> tuple[list[int], int | None]:
+#: Every byte but the quote and the line feed: what ``bytes.translate`` deletes to see a block's quoting.
+_NOT_QUOTE_OR_LF = bytes(b for b in range(256) if b not in b'"\n')
+
+
+def _quoting(text: bytes, *, whole_lines: bool = False) -> tuple[list[int], int | None]:
     """Which lines of ``text`` begin inside a quoted field, and where a record left open at the end starts.
+
+    With ``whole_lines``, only the lines up to the last line feed count (what follows is not a line yet).
 
     Seen through its quotes and line feeds only (``translate``, at C speed): removing each adjacent ``""``
     keeps the parity of the quote count before every line feed, and leaves quotes only around line feeds
-    that are inside a field. Lines after such a line feed continue the record above them.
+    that are inside a field (every run of quotes shrinks to one quote or none). Lines after such a line feed
+    continue the record above them. The parts between quotes are measured with ``accumulate`` (C speed
+    too): the line feeds of an odd part (inside quotes) end at the running count of line feeds.
     """
-    reduced = bytes(text).translate(None, _NOT_QUOTE_OR_LF).replace(b'""', b"")
+    reduced = text.translate(None, _NOT_QUOTE_OR_LF)
+    if whole_lines:
+        reduced = reduced[: reduced.rfind(b"\n") + 1]
+    reduced = reduced.replace(b'""', b"")
     if b'"' not in reduced:
         return [], None
-    inside: list[int] = []
-    feeds = 0
     parts = reduced.split(b'"')  # odd parts are inside quotes; each part is line feeds only
-    for number, part in enumerate(parts):
-        if number & 1 and part:
-            inside.extend(range(feeds + 1, feeds + len(part) + 1))
-        feeds += len(part)
+    ends = list(accumulate(map(len, parts)))  # line feeds up to the end of each part
+    odd_ends = ends[1::2]
+    odd_sizes = list(map(len, parts[1::2]))
+    if max(odd_sizes) <= 1:  # the usual shape: one line feed in a quoted field
+        inside = list(compress(odd_ends, odd_sizes))
+    else:
+        pairs = zip(odd_ends, odd_sizes, strict=True)
+        inside = [line for end, size in pairs for line in range(end - size + 1, end + 1)]
     if len(parts) % 2:  # an even number of quotes: every record is closed
         return inside, None
-    starts = sorted(set(range(line_count)) - set(inside)) if inside else list(range(line_count))
-    return inside, starts[-1]
+    # The record left open starts on the line of the last quote: the line feed before that line is outside
+    # quotes (it is in an even part), so that line starts a record.
+    return inside, ends[-2]
 
 
-def _copy_block(lines: list[bytes], inside: list[int], data: bytes, out: _WriteBehind, keep: WindowFilter) -> int:
-    """Whole records ``lines`` (the first ``len(lines)`` lines of ``data``): copy, all at once or one by one.
+def _copy_block(
+    lines: list[bytes], inside: list[int], data: bytes, size: int, out: _WriteBehind, keep: WindowFilter
+) -> int:
+    """Whole records ``lines`` (the first ``len(lines)`` lines of ``data``, ``size`` bytes with their line
+    feeds): copy, all at once or one by one.
 
     All at once when every record-start line carries Zoho's time shape with one offset and the smallest and
     largest times are inside the window (text compares as instants within one offset).
@@ -329,7 +351,6 @@ def _copy_block(lines: list[bytes], inside: list[int], data: bytes, out: _WriteB
     else:
         starts = lines
     first = starts[0]
-    size = sum(map(len, lines)) + len(lines)
     shape = first[:_TIME_WIDTH].decode("ascii", "replace")
     if _fixed_shape(shape):
         offset = shape[19:]
