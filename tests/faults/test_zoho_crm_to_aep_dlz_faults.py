@@ -23,8 +23,12 @@ from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.version_compat import AirflowException
 from emulator import Emulator, Fault
 from tests.faults.test_fault_matrix import faults
+from tests.integration import test_zoho_crm_to_aep_dlz as dlz
 from tests.integration.test_pipeline import DATASET_ID
-from tests.integration.test_zoho_crm_to_aep_dlz import DAY, MAPPED, expected, landed, pipeline, run_window  # noqa: F401
+from tests.integration.test_zoho_crm_to_aep_dlz import DAY, MAPPED, expected, landed, run_window
+
+#: The transfer's integration set-up: target, mapping set, DLZ source connection, CloudStorageToAEP flow.
+pipeline = dlz.pipeline
 
 HOURS = 6
 #: Small blocks, so the window's file (about 20 KB) goes up in about ten blocks and a fault can hit the middle.
