@@ -49,13 +49,35 @@ def ours(module: str, start: datetime, end: datetime, flow_id: str, out: str) ->
 
     ExecutorSafeguard.test_mode = True  # execute() outside a task runner, on purpose
     azure_blob_upload._sdk()
+    phases = _time_phases()
     op = ZohoCRMToAEPDataLandingZoneOperator(task_id="ingest", module=module, flow_id=flow_id, window_start=start,
                                              window_end=end, base_dir=out, poll_interval=POLL_SECONDS, timeout=900)
     began = time.perf_counter()
     result = op.execute({"ti": _TI(), "data_interval_start": start, "data_interval_end": end})
     wall = time.perf_counter() - began
     return {"wall": wall, "records": result["records_exported"], "landed": result["output_record_count"],
-            "status": result["status"], "files": len(result["files"])}
+            "status": result["status"], "files": len(result["files"]), **phases}
+
+
+def _time_phases() -> dict[str, float]:
+    """Seconds spent in the hook's export and upload (the rest is listing, the clock, the run and its polling)."""
+    from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+    from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+
+    phases = {"export": 0.0, "upload": 0.0}
+    for cls, name, phase in ((ZohoCRMHook, "export_modified_records", "export"),
+                             (AdobeExperiencePlatformHook, "upload_export_to_landing_zone", "upload")):
+        real = getattr(cls, name)
+
+        def timed(*args: Any, _real: Any = real, _phase: str = phase, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                phases[_phase] += time.perf_counter() - began
+
+        setattr(cls, name, timed)
+    return phases
 
 
 def raw(module: str, start: datetime, end: datetime, flow_id: str, out: str) -> dict:
@@ -112,6 +134,8 @@ def raw(module: str, start: datetime, end: datetime, flow_id: str, out: str) -> 
             break
         query = {**query, "page_token": result["next_page_token"]}
 
+    exported = time.perf_counter()
+
     # AEP: IMS token, the landing zone's SAS, one upload_blob per file.
     ims = session.post(aep["extra"]["ims_token_url"], data={
         "grant_type": "client_credentials", "client_id": aep["login"], "client_secret": aep["password"],
@@ -128,6 +152,8 @@ def raw(module: str, start: datetime, end: datetime, flow_id: str, out: str) -> 
             blob = container.get_blob_client(f"zoho/{module}/{flow_id}/raw-{os.path.basename(path)}")
             answer = blob.upload_blob(handle, max_concurrency=4, overwrite=True)
         stamps.append(answer["last_modified"])
+
+    uploaded = time.perf_counter()
 
     # The same on-demand run: [oldest upload second, newest + 1 s), started once that second is over.
     window_start = int(min(stamps).timestamp())
@@ -147,7 +173,8 @@ def raw(module: str, start: datetime, end: datetime, flow_id: str, out: str) -> 
         time.sleep(POLL_SECONDS)
     wall = time.perf_counter() - began
     landed = ((run.get("metrics") or {}).get("recordSummary") or {}).get("outputRecordCount")
-    return {"wall": wall, "records": None, "landed": landed, "status": status, "files": len(files)}
+    return {"wall": wall, "records": None, "landed": landed, "status": status, "files": len(files),
+            "export": exported - began, "upload": uploaded - exported}
 
 
 def _peak_rss_mb() -> float:
