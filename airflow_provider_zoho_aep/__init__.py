@@ -50,10 +50,26 @@ DATA_LAKE_CONNECTION_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 #: Adobe names it as the replacement of the Zoho CRM source.
 DATA_LANDING_ZONE_CONNECTION_SPEC_ID = "26f526f2-58f4-4712-961d-e41bf1ccc0e8"
 
+#: ``data.schema.version`` of a Data Lake target connection, and the schema content type of a mapping set.
+DEFAULT_SCHEMA_VERSION = "application/vnd.adobe.xed-full+json;version=1"
+
+# Flow Service collections: the path segment of each resource's URL.
+BASE_CONNECTIONS = "connections"
+SOURCE_CONNECTIONS = "sourceConnections"
+TARGET_CONNECTIONS = "targetConnections"
+FLOWS = "flows"
+RUNS = "runs"
+
 __all__ = [
     "AIRFLOW_FLOOR",
+    "BASE_CONNECTIONS",
     "DATA_LAKE_CONNECTION_SPEC_ID",
     "DATA_LANDING_ZONE_CONNECTION_SPEC_ID",
+    "DEFAULT_SCHEMA_VERSION",
+    "FLOWS",
+    "RUNS",
+    "SOURCE_CONNECTIONS",
+    "TARGET_CONNECTIONS",
     "ZOHO_CRM_CONNECTION_SPEC_ID",
     "__version__",
     "airflow_version_tuple",

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Literal
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
+from airflow_provider_zoho_aep.client.windows import Window, check_window
 
 IfExists = Literal["reuse", "update", "fail"]
 IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "update", "fail")
@@ -155,17 +155,6 @@ def check_file_format(data_format: Any, column_delimiter: Any, compression_type:
 _MODULE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
 
-@dataclass(frozen=True)
-class ExportWindow:
-    """A half-open window ``[start, end)`` in UTC."""
-
-    start: datetime
-    end: datetime
-
-    def contains(self, when: datetime) -> bool:
-        return self.start <= when < self.end
-
-
 def check_export_arguments(
     module: Any,
     window_start: Any,
@@ -174,33 +163,13 @@ def check_export_arguments(
     out_dir: Any,
     *,
     now: datetime | None = None,
-) -> ExportWindow:
+) -> Window:
     """Check what needs no metadata; returns the window in UTC. Raises :class:`ConfigurationError`."""
     if not isinstance(module, str) or not _MODULE_NAME.match(module):
         raise ConfigurationError(
             "module", f"{module!r} is not a Zoho CRM module API name", "pass a module's api_name, e.g. 'Leads'"
         )
-    for name, value in (("window_start", window_start), ("window_end", window_end)):
-        if not isinstance(value, datetime):
-            raise ConfigurationError(name, "is not a datetime", "pass a timezone-aware datetime")
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ConfigurationError(
-                name, "is a naive datetime (no time zone)", "pass a timezone-aware datetime, e.g. in UTC"
-            )
-    start, end = window_start.astimezone(timezone.utc), window_end.astimezone(timezone.utc)
-    if end <= start:
-        raise ConfigurationError(
-            "window_end",
-            f"{end.isoformat()} is not after window_start {start.isoformat()}",
-            "pass an end after the start",
-        )
-    now = now or datetime.now(timezone.utc)
-    if end > now:
-        raise ConfigurationError(
-            "window_end",
-            f"{end.isoformat()} is in the future (now {now.replace(microsecond=0).isoformat()})",
-            "export a window only once it has ended, so no later change can belong to it",
-        )
+    window = check_window(window_start, window_end, now=now)
     if fields is not None:
         if isinstance(fields, str) or not isinstance(fields, Sequence) or not fields:
             raise ConfigurationError("fields", "is not a non-empty list of field API names", "pass e.g. ['Last_Name']")
@@ -209,21 +178,4 @@ def check_export_arguments(
             raise ConfigurationError("fields", f"{bad[0]!r} is not a field API name", "pass strings")
     if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
         raise ConfigurationError("out_dir", "is not a folder path", "pass the folder to write the CSV files into")
-    return ExportWindow(start, end)
-
-
-def window_bound(value: Any, field: str) -> datetime | None:
-    """A rendered window argument: a datetime, an ISO 8601 string with an offset, or None (absent)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        text = optional_text(value)
-        if text is None:
-            return None
-        try:
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigurationError(
-                field, f"{text!r} is not an ISO 8601 date and time", "pass e.g. '2026-01-01T00:00:00+00:00'"
-            ) from None
-    raise ConfigurationError(field, f"{type(value).__name__} is not a date and time", "pass a timezone-aware datetime")
+    return window

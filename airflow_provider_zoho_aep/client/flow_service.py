@@ -15,13 +15,14 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
 
+from airflow_provider_zoho_aep import BASE_CONNECTIONS, FLOWS, RUNS, SOURCE_CONNECTIONS, TARGET_CONNECTIONS
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.http import HttpTransport
 from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
 from airflow_provider_zoho_aep.client.settings import AEPSettings
 
 SERVICE = "Flow Service"
-COLLECTIONS = frozenset({"connections", "sourceConnections", "targetConnections", "flows", "runs"})
+COLLECTIONS = frozenset({BASE_CONNECTIONS, SOURCE_CONNECTIONS, TARGET_CONNECTIONS, FLOWS, RUNS})
 MAX_PAGES = 100
 #: Flow Service splits a filter value on commas (OR); such a value cannot be filtered on server-side.
 _UNFILTERABLE = ","

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from airflow_provider_zoho_aep import RUNS
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, AmbiguousWriteError, ResourceExistsError
 from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 IfRunExists = Literal["reuse", "rerun", "fail"]
 IF_RUN_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "rerun", "fail")
 MAX_POST_ATTEMPTS = 3
-RUNS = "runs"
 
 
 @dataclass(frozen=True)

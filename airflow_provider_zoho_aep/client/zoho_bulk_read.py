@@ -41,9 +41,9 @@ import requests
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, redact
 from airflow_provider_zoho_aep.client.http import HttpTransport, parse_retry_after
+from airflow_provider_zoho_aep.client.windows import Window
 from airflow_provider_zoho_aep.client.zoho import CRM_API_VERSION, ZohoClient
 from airflow_provider_zoho_aep.client.zoho_csv import DownloadBroken, PageFile, WindowFilter, write_page
-from airflow_provider_zoho_aep.validation import ExportWindow
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def zoho_datetime(when: datetime) -> str:
     return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def query_bounds(window: ExportWindow) -> tuple[str, str]:
+def query_bounds(window: Window) -> tuple[str, str]:
     """The criteria values: one second wider than the window on each side (see the module docstring)."""
     start_s = math.floor(window.start.timestamp())
     end_s = math.ceil(window.end.timestamp())
@@ -373,7 +373,7 @@ class ZohoBulkReadClient:
     def export(
         self,
         module: str,
-        window: ExportWindow,
+        window: Window,
         columns: list[str],
         out_dir: str,
         *,
@@ -487,7 +487,6 @@ def _json(response: requests.Response) -> Any:
 __all__ = [
     "KEY_FIELDS",
     "BulkReadJobFailedError",
-    "ExportWindow",
     "ZohoBulkReadClient",
     "ZohoCreditsExhaustedError",
     "query_bounds",

@@ -34,7 +34,7 @@ from itertools import chain, compress, repeat
 from typing import IO, Any
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
-from airflow_provider_zoho_aep.validation import ExportWindow
+from airflow_provider_zoho_aep.client.windows import Window
 
 _SERVICE = "Zoho CRM"
 _BLOCK = 1 << 20
@@ -53,7 +53,7 @@ class WindowFilter:
     offset once; then comparing text is comparing instants. Any other shape is parsed.
     """
 
-    def __init__(self, window: ExportWindow) -> None:
+    def __init__(self, window: Window) -> None:
         self.window = window
         self._bounds: dict[str, tuple[str, str, bool]] = {}
 

@@ -1,4 +1,4 @@
-"""Hook for the ``adobe_experience_platform`` connection type: the Flow Service resources of a Zoho CRM pipeline.
+"""Hook for the ``adobe_experience_platform`` connection type: the Flow Service resources of a pipeline.
 
 Base connection → source connection → target connection → dataflow → runs, each created idempotently by name
 (:mod:`airflow_provider_zoho_aep.client.idempotent`). Each public method checks its own arguments before any
@@ -7,27 +7,29 @@ call (:mod:`airflow_provider_zoho_aep.validation`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from airflow_provider_zoho_aep import (
+    BASE_CONNECTIONS,
     DATA_LAKE_CONNECTION_SPEC_ID,
     DATA_LANDING_ZONE_CONNECTION_SPEC_ID,
+    DEFAULT_SCHEMA_VERSION,
+    FLOWS,
+    SOURCE_CONNECTIONS,
+    TARGET_CONNECTIONS,
     ZOHO_CRM_CONNECTION_SPEC_ID,
 )
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.client.windows import check_time_unit, check_window, run_params, same_window
-from airflow_provider_zoho_aep.hooks.aep_base import ZOHO_CRM_RETIREMENT, AdobeExperiencePlatformBaseHook, mask
+from airflow_provider_zoho_aep.hooks.aep_base import ZOHO_CRM_RETIREMENT
+from airflow_provider_zoho_aep.hooks.dataflow_runs import DataflowRunsMixin
+from airflow_provider_zoho_aep.hooks.landing_zone import LandingZoneMixin
 from airflow_provider_zoho_aep.validation import (
     IfExists,
     check_description,
     check_file_format,
     check_flow_spec_arguments,
     check_if_exists,
-    check_if_run_exists,
     check_landing_zone_path,
     check_name,
     check_required,
@@ -35,34 +37,22 @@ from airflow_provider_zoho_aep.validation import (
     check_schema_id,
 )
 
-if TYPE_CHECKING:
-    from airflow_provider_zoho_aep.client.landing_zone import (
-        LandingZone,
-        LandingZoneClient,
-        LandingZoneCredentials,
-        LandingZoneUploader,
-        UploadedFile,
-    )
-
 #: ``auth.params`` as a dict, or a callable returning them: it is called only when they will be sent, so a
 #: reused base connection costs no Zoho token.
 AuthParams = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 
-#: ``data.schema.version`` of a Data Lake target connection.
-DEFAULT_SCHEMA_VERSION = "application/vnd.adobe.xed-full+json;version=1"
-
-# Flow Service collections (the path segment of each resource's URL).
-BASE_CONNECTIONS = "connections"
-SOURCE_CONNECTIONS = "sourceConnections"
-TARGET_CONNECTIONS = "targetConnections"
-FLOWS = "flows"
-RUNS = "runs"
 _NOUNS = {BASE_CONNECTIONS: "base connection", SOURCE_CONNECTIONS: "source connection",
           TARGET_CONNECTIONS: "target connection", FLOWS: "dataflow"}
 
 
-class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
+class AdobeExperiencePlatformHook(DataflowRunsMixin, LandingZoneMixin):
     """Creates, reads and deletes the Flow Service resources of a pipeline, idempotently by name.
+
+    This module holds the base, source and target connections, dataflows and deletes; on-demand runs come from
+    :class:`~airflow_provider_zoho_aep.hooks.dataflow_runs.DataflowRunsMixin`, mapping sets and the landing zone's
+    container and uploads from :class:`~airflow_provider_zoho_aep.hooks.landing_zone.LandingZoneMixin`, and the
+    Connection, clients and form from
+    :class:`~airflow_provider_zoho_aep.hooks.aep_base.AdobeExperiencePlatformBaseHook`.
 
     Creates look the resource up by name first: ``if_exists="reuse"`` returns the existing one untouched,
     ``"update"`` PATCHes it with ``If-Match``, ``"fail"`` raises. After an ambiguous failure the resource is
@@ -433,82 +423,7 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         """One dataflow, with ``state``, ``sourceConnectionIds``, ``targetConnectionIds`` and ``lastRunDetails``."""
         return self.client.get(FLOWS, check_required(flow_id, "flow_id"))
 
-    def list_runs(self, flow_id: str, limit: int | None = None) -> list[dict[str, Any]]:
-        """The dataflow's runs, newest first (all of them, or the newest ``limit``)."""
-        check_required(flow_id, "flow_id")
-        items = self.client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit, max_items=limit)
-        return [item for item in items if item.get("flowId") in (None, flow_id)]
-
-    # -- on-demand runs, one per window -----------------------------------------------------------------------
-
-    def get_run(self, run_id: str) -> dict[str, Any]:
-        """One run (``GET /runs/{id}``): status, record counts and errors in ``metrics``."""
-        return self.client.get(RUNS, check_required(run_id, "run_id"))
-
-    def find_runs_for_window(self, flow_id: str, window_start: Any, window_end: Any) -> list[dict[str, Any]]:
-        """The dataflow's runs started for exactly the window ``[window_start, window_end)``, newest first."""
-        from airflow_provider_zoho_aep.client.ondemand import runs_for_window
-
-        check_required(flow_id, "flow_id")
-        window = check_window(window_start, window_end)
-        return runs_for_window(self.client, flow_id, window)
-
-    def start_dataflow_run(
-        self,
-        flow_id: str,
-        window_start: Any,
-        window_end: Any,
-        *,
-        delta_column: str | None = None,
-        if_run_exists: str = "reuse",
-        time_unit: str = "seconds",
-    ) -> dict[str, Any]:
-        """Start an on-demand run of a dataflow scheduled ``once`` for one window, at most once per window.
-
-        :param flow_id: the dataflow (its schedule must be ``once``)
-        :param window_start: start of the window, timezone-aware (datetime or ISO 8601 with offset), inclusive
-        :param window_end: end of the window, exclusive; not in the future
-        :param delta_column: ``params.deltaColumn.name``; Adobe accepts it only on the flow's first run
-        :param if_run_exists: ``reuse`` (default: adopt a running or succeeded run of the same window), ``rerun``
-            (always post a new one) or ``fail``
-        :param time_unit: unit of the run's epoch params, ``seconds`` (Adobe's tutorial) or ``milliseconds``
-            (Adobe's OpenAPI file); Adobe's documents disagree, so confirm it against your sandbox
-        :return: ``{"run_id", "created"}`` (``created`` False when a run of the window was adopted)
-        """
-        from airflow_provider_zoho_aep.client.ondemand import start_run
-
-        check_required(flow_id, "flow_id")
-        window = check_window(window_start, window_end)
-        choice = check_if_run_exists(if_run_exists)
-        unit = check_time_unit(time_unit)
-        if delta_column is not None:
-            check_required(delta_column, "delta_column", "pass the flow's delta column, e.g. 'Modified_Time'")
-        self.validate_connection()
-        started = start_run(self.client, flow_id, window,
-                            run_params(window, unit=unit, delta_column=delta_column), choice)  # type: ignore[arg-type]
-        return {"run_id": started.id, "created": started.created}
-
-    async def aget_run(self, run_id: str) -> dict[str, Any]:
-        """:meth:`get_run` for coroutines (the triggerer)."""
-        client = await self.aget_async_client()
-        return await client.get(RUNS, check_required(run_id, "run_id"))
-
-    async def alist_runs(self, flow_id: str, limit: int = 5) -> list[dict[str, Any]]:
-        """The dataflow's newest ``limit`` runs, newest first, for coroutines (one page)."""
-        check_required(flow_id, "flow_id")
-        client = await self.aget_async_client()
-        items = await client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit)
-        return [item for item in items if item.get("flowId") in (None, flow_id)]
-
-    async def afind_runs_for_window(
-        self, flow_id: str, window_start: Any, window_end: Any, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """:meth:`find_runs_for_window` for coroutines, over the newest ``limit`` runs."""
-        window = check_window(window_start, window_end)
-        found = [item for item in await self.alist_runs(flow_id, limit) if same_window(item, window)]
-        return sorted(found, key=lambda item: item.get("createdAt") or 0, reverse=True)
-
-    # -- Data Landing Zone: source connections, mapping sets, the container and uploads --------------------------
+    # -- the Data Landing Zone source connection (files; no base connection) -------------------------------------
 
     def create_data_landing_zone_source_connection(
         self,
@@ -565,118 +480,6 @@ class AdobeExperiencePlatformHook(AdobeExperiencePlatformBaseHook):
         return self._ensure(SOURCE_CONNECTIONS, name, {"connectionSpec.id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID},
                             body, patch, if_exists, description)
 
-    def create_mapping_set(
-        self, schema_id: str, mappings: Mapping[str, str], *, schema_version: str = DEFAULT_SCHEMA_VERSION
-    ) -> dict[str, Any]:
-        """The Data Prep mapping set for ``{source column: XDM path}`` into ``schema_id``, reused when it exists.
-
-        Mapping sets have no name: an existing set with the same output schema and the same mappings (order
-        ignored) is the one reused, before a create and after an ambiguous failure of one.
-
-        :param schema_id: the target dataset's XDM schema ``$id``
-        :param mappings: ``{CSV header column: XDM path}``, e.g. ``{"Email": "personalEmail.address"}``
-        :param schema_version: the schema reference's content type
-        :return: ``{"id", "version", "created"}``
-        """
-        from airflow_provider_zoho_aep.client.mapping_sets import MappingSetClient, mapping_entries
-
-        check_schema_id(schema_id)
-        check_required(schema_version, "schema_version", f"use {DEFAULT_SCHEMA_VERSION!r}")
-        entries = mapping_entries(mappings)
-        self.validate_connection()
-        return MappingSetClient(self.client).ensure(schema_id, entries, schema_content_type=schema_version)
-
-    def get_mapping_set(self, mapping_set_id: str, version: int | None = None) -> dict[str, Any]:
-        """One mapping set (``GET /data/foundation/conversion/mappingSets/{id}``), optionally one version."""
-        from airflow_provider_zoho_aep.client.mapping_sets import MappingSetClient
-
-        return MappingSetClient(self.client).get(check_required(mapping_set_id, "mapping_set_id"), version)
-
-    @cached_property
-    def landing_zone(self) -> LandingZoneClient:
-        """The landing zone's container and SAS credentials; every SAS token is masked when it arrives."""
-        from airflow_provider_zoho_aep.client.landing_zone import LandingZoneClient
-
-        return LandingZoneClient(self.client, on_secret=mask)
-
-    def get_landing_zone(self) -> LandingZone:
-        """``GET …/landingzone?type=user_drop_zone``: container (or bucket), retention and provider."""
-        self.validate_connection()
-        return self.landing_zone.get_landing_zone()
-
-    def get_landing_zone_credentials(self, refresh: bool = False) -> LandingZoneCredentials:
-        """The SAS credentials (``GET …/landingzone/credentials``). ``refresh=True`` makes Adobe issue a new token,
-        which likely revokes the one other tools hold: uploads refresh only after the store refused a token."""
-        self.validate_connection()
-        return self.landing_zone.get_credentials(refresh=refresh)
-
-    def landing_zone_uploader(self, *, max_concurrency: int = 4, **options: Any) -> LandingZoneUploader:
-        """The uploader for this organization's landing zone (Azure today; an AWS-hosted one is refused clearly).
-
-        :param max_concurrency: blocks in flight at once
-        :param options: more :class:`~airflow_provider_zoho_aep.client.azure_blob_upload.AzureBlobUploader`
-            options (``block_size``, ``block_attempts``, ``timeout``)
-        """
-        from airflow_provider_zoho_aep.client.landing_zone import AMAZON_S3, not_supported
-
-        if self.get_landing_zone().provider == AMAZON_S3:
-            raise not_supported()
-        from airflow_provider_zoho_aep.client.azure_blob_upload import AzureBlobUploader
-
-        return AzureBlobUploader(self.landing_zone.credentials, max_concurrency=max_concurrency, **options)
-
-    def upload_files_to_landing_zone(
-        self,
-        files: Sequence[str | Path],
-        *,
-        module: str,
-        flow_id: str,
-        window_start: datetime,
-        window_end: datetime,
-        uploader: LandingZoneUploader | None = None,
-    ) -> list[UploadedFile]:
-        """Upload one window's files under deterministic names and verify each (size and MD5).
-
-        File *n* (from 1) becomes ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-000n.csv``. A file already there
-        with the same content is not sent again (its last-modified stamp stays); see
-        :mod:`~airflow_provider_zoho_aep.client.azure_blob_upload` for replacement, resume and retries. The run
-        window that covers the results is :func:`~airflow_provider_zoho_aep.client.landing_zone.window_covering`.
-
-        :param files: local CSV files, in order (never empty files)
-        :param module: the Zoho CRM module, e.g. ``Leads``
-        :param flow_id: the CloudStorageToAEP dataflow that will ingest them
-        :param window_start: the window's start (timezone-aware)
-        :param window_end: the window's end, exclusive (timezone-aware)
-        :param uploader: an uploader to reuse (default: :meth:`landing_zone_uploader`)
-        """
-        from airflow_provider_zoho_aep.client.landing_zone import blob_name
-
-        check_required(module, "module", "pass the Zoho CRM module, e.g. 'Leads'")
-        check_required(flow_id, "flow_id")
-        names = [blob_name(module, flow_id, window_start, window_end, part) for part in range(1, len(files) + 1)]
-        if not files:
-            return []
-        uploader = uploader or self.landing_zone_uploader()
-        return [uploader.upload(path, name) for path, name in zip(files, names, strict=True)]
-
-    def upload_export_to_landing_zone(self, manifest: Mapping[str, Any], flow_id: str) -> dict[str, Any]:
-        """Upload the files of a Zoho export manifest (``ZohoCRMHook.export_modified_records``) for ``flow_id``.
-
-        :return: JSON-only: ``files`` (each ``blob_name, size, md5, last_modified, uploaded, replaced``) and the run
-            window covering them, ``run_window_start`` / ``run_window_end`` (ISO 8601), or None for both when the
-            manifest has no records (nothing uploaded; an empty window starts no run)
-        """
-        from airflow_provider_zoho_aep.client.landing_zone import window_covering
-
-        start, end = (_aware(manifest.get(key), f"manifest.{key}") for key in ("window_start", "window_end"))
-        paths = [f["path"] for f in manifest.get("files") or [] if f.get("records", 1) and f.get("bytes", 1)]
-        uploaded = self.upload_files_to_landing_zone(paths, module=str(manifest.get("module") or ""),
-                                                     flow_id=flow_id, window_start=start, window_end=end)
-        run_window = window_covering(uploaded) if uploaded else (None, None)
-        return {"files": [u.as_dict() for u in uploaded],
-                "run_window_start": run_window[0].isoformat() if run_window[0] else None,
-                "run_window_end": run_window[1].isoformat() if run_window[1] else None}
-
     # -- deletes (Adobe's order: dataflow, then source/target connections, then the base connection) ----------
 
     def delete_dataflow(self, flow_id: str) -> bool:
@@ -730,10 +533,3 @@ def _check_auth_params(
             "auth_params", f"lacks {', '.join(missing)}, required by {auth_spec_name!r}", "add the missing keys",
         )
 
-
-def _aware(value: Any, field: str) -> datetime:
-    """An ISO 8601 string or datetime with an offset."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if not isinstance(moment, datetime) or moment.tzinfo is None:
-        raise ConfigurationError(field, f"{value!r} is not a timezone-aware time", "use ISO 8601 with an offset")
-    return moment

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow_provider_zoho_aep.client import runs
-from airflow_provider_zoho_aep.client.errors import ConfigurationError
-from airflow_provider_zoho_aep.client.windows import Window, check_time_unit, check_window, parse_moment
+from airflow_provider_zoho_aep.client.windows import Window, check_time_unit, operator_window
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.validation import check_if_run_exists, check_required, optional_text
 from airflow_provider_zoho_aep.version_compat import AirflowException, BaseOperator, BaseOperatorLink, conf
@@ -129,27 +128,8 @@ class AEPRunDataflowOperator(BaseOperator):
 
     def window(self, context: Context, *, check_future: bool = True) -> Window:
         """The window to ingest: the arguments, else the DAG run's data interval; checked before any call."""
-        start = _given(self.window_start) or context.get("data_interval_start")
-        end = _given(self.window_end) or context.get("data_interval_end")
-        if start is None or end is None:
-            missing = " and ".join(name for name, value in (("window_start", start), ("window_end", end))
-                                   if value is None)
-            raise ConfigurationError(
-                missing, "is not given and this DAG run has no data interval (a manual or asset-triggered run)",
-                "pass window_start and window_end (timezone-aware datetimes or ISO 8601 strings with an offset), "
-                "e.g. from the DAG's Params",
-            )
-        if _given(self.window_start) is None and _given(self.window_end) is None and start == end:
-            raise ConfigurationError(
-                "window_start and window_end",
-                "are not given and this DAG run's data interval is empty (start = end): Airflow 3 gives runs of a "
-                "cron schedule a point, not an interval, unless the DAG uses CronDataIntervalTimetable",
-                "schedule the DAG with airflow.timetables.interval.CronDataIntervalTimetable (or a timedelta), or "
-                "pass window_start and window_end",
-            )
-        if not check_future:
-            return Window(parse_moment(start, "window_start"), parse_moment(end, "window_end"))
-        return check_window(start, end)
+        return operator_window(self.window_start, self.window_end, context.get("data_interval_start"),
+                               context.get("data_interval_end"), check_future=check_future)
 
     # -- execution -------------------------------------------------------------------------------------------
 
@@ -267,9 +247,3 @@ class AEPRunDataflowOperator(BaseOperator):
             return None
         return operator_lineage(inputs, outputs)
 
-
-def _given(value: Any) -> Any:
-    """A window argument as given: None, or what a template renders for "nothing" ('' and 'None'), is absent."""
-    if isinstance(value, str):
-        return optional_text(value)
-    return value

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_zoho_aep.hooks.aep import DEFAULT_SCHEMA_VERSION, AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep import DEFAULT_SCHEMA_VERSION
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.operators.create_resource import AEPCreateResourceOperator
 
 

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_zoho_aep.client.errors import ConfigurationError
+from airflow_provider_zoho_aep.client.windows import operator_window
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
-from airflow_provider_zoho_aep.validation import check_export_arguments, optional_text, window_bound
+from airflow_provider_zoho_aep.validation import check_export_arguments, optional_text
 from airflow_provider_zoho_aep.version_compat import BaseOperator
 
 if TYPE_CHECKING:
@@ -21,30 +21,6 @@ if TYPE_CHECKING:
 #: Where run folders go when the operator names no ``base_dir``.
 EXPORT_DIR_ENV = "ZOHO_AEP_EXPORT_DIR"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def resolve_window(
-    window_start: datetime | str | None, window_end: datetime | str | None, context: Context
-) -> tuple[datetime, datetime]:
-    """The window to export: the arguments when given, else the DAG run's data interval.
-
-    Both or neither: a window made of one argument and one half of the data interval is a mistake waiting
-    to happen.
-    """
-    start, end = window_bound(window_start, "window_start"), window_bound(window_end, "window_end")
-    if (start is None) != (end is None):
-        missing = "window_end" if end is None else "window_start"
-        raise ConfigurationError(missing, "is missing while the other bound is set", "pass both bounds, or neither")
-    if start is not None and end is not None:
-        return start, end
-    start, end = context.get("data_interval_start"), context.get("data_interval_end")
-    if start is None or end is None:
-        raise ConfigurationError(
-            "window_start",
-            "is not given and this DAG run has no data interval (a manual run of an unscheduled DAG)",
-            "pass window_start and window_end, or run the DAG on a schedule",
-        )
-    return start, end
 
 
 def run_folder(base_dir: str | None, context: Context) -> str:
@@ -109,13 +85,14 @@ class ZohoCRMExportOperator(BaseOperator):
 
     def export(self, context: Context, hook: ZohoCRMHook | None = None) -> dict[str, Any]:
         """The export itself: window, folder, hook call. A task that also uploads calls this, then uploads."""
-        start, end = resolve_window(self.window_start, self.window_end, context)
+        window = operator_window(self.window_start, self.window_end, context.get("data_interval_start"),
+                                 context.get("data_interval_end"))
         hook = hook or ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
         folder = run_folder(optional_text(self.base_dir), context)
         # The hook checks the arguments too, before any call; here they are checked before the folder is emptied.
-        check_export_arguments(self.module, start, end, self.fields, folder)
+        check_export_arguments(self.module, window.start, window.end, self.fields, folder)
         empty_folder(folder)
-        return hook.export_modified_records(self.module, start, end, fields=self.fields, out_dir=folder)
+        return hook.export_modified_records(self.module, window.start, window.end, fields=self.fields, out_dir=folder)
 
     def execute(self, context: Context) -> dict[str, Any]:
         manifest = self.export(context)

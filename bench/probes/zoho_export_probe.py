@@ -45,8 +45,8 @@ def raw(url: str, module: str, start: datetime, end: datetime, out: str) -> dict
 
     import requests
 
+    from airflow_provider_zoho_aep.client.windows import Window
     from airflow_provider_zoho_aep.client.zoho_bulk_read import query_bounds
-    from airflow_provider_zoho_aep.validation import ExportWindow
     from emulator import EmulatorCredentials
 
     creds = EmulatorCredentials()
@@ -60,7 +60,7 @@ def raw(url: str, module: str, start: datetime, end: datetime, out: str) -> dict
     names = [f["api_name"] for f in session.get(
         f"{url}/crm/v8/settings/fields", params={"module": module}, headers=headers, timeout=30).json()["fields"]]
     fields = ["Modified_Time", "id", *(n for n in names if n not in ("id", "Modified_Time"))]  # ours' columns
-    lower, upper = query_bounds(ExportWindow(start, end))  # the same query, so the same jobs
+    lower, upper = query_bounds(Window(start, end))  # the same query, so the same jobs
     query = {"module": {"api_name": module}, "fields": fields, "criteria": {"group_operator": "and", "group": [
         {"field": {"api_name": "Modified_Time"}, "comparator": "greater_equal", "value": lower},
         {"field": {"api_name": "Modified_Time"}, "comparator": "less_equal", "value": upper}]}}

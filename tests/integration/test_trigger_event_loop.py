@@ -7,7 +7,7 @@ import gc
 import time
 
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
-from airflow_provider_zoho_aep.version_compat import BaseHook
+from airflow_provider_zoho_aep.version_compat import aget_connection
 from emulator import Emulator
 from tests.event_loop import run_beside_heartbeat
 from tests.integration.test_pipeline import make_base, make_flow, make_source, make_target
@@ -35,7 +35,7 @@ async def test_the_trigger_never_blocks_the_event_loop_while_a_run_takes_seconds
     # Airflow loads its secrets backends once per process, on the first Connection look-up (a triggerer has
     # done it long before): done here too, so only the trigger's own work is measured. Likewise a full garbage
     # collection over the whole test session's heap is no part of the trigger: the heap so far is frozen.
-    await BaseHook.aget_connection("aep_default")
+    await aget_connection("aep_default")
     # Airflow's masker recompiles one pattern over every secret it holds on each amask_secret (the trigger
     # masks two): after a whole test session's worth of secrets that alone holds the loop ~0.1 s (~40 ms at
     # 800 secrets). A triggerer holds the secrets of its own triggers, not a test session's: start it empty.

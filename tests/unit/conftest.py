@@ -3,6 +3,7 @@ the three outcomes a create reports (``{"id", "etag", "created", "updated"}``, a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,11 +30,33 @@ def context(ti: mock.MagicMock) -> dict[str, Any]:
     return {"ti": ti}
 
 
+class _AsEventDicts(logging.Handler):
+    """Appends stdlib log records to a structlog capture list, in structlog's event-dict shape."""
+
+    def __init__(self, captured: list[dict[str, Any]]) -> None:
+        super().__init__(logging.DEBUG)
+        self.captured = captured
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.captured.append({"event": record.getMessage(), "log_level": record.levelname.lower()})
+
+
 @pytest.fixture
 def logs() -> Iterator[list[dict[str, Any]]]:
-    """The log lines (structlog event dicts) written while the test runs."""
+    """The log lines (structlog event dicts) written while the test runs.
+
+    Airflow 3.1+ logs hooks and operators through structlog; 3.0's ``LoggingMixin`` still uses stdlib logging,
+    so its records are captured too, in the same shape."""
+    root = logging.getLogger()
     with structlog.testing.capture_logs() as captured:
-        yield captured
+        handler, level = _AsEventDicts(captured), root.level
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
+        try:
+            yield captured
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
 
 
 def messages(logs: list[dict[str, Any]], level: str = "info") -> list[str]:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_zoho_aep.client import zoho_csv
+from airflow_provider_zoho_aep.client.windows import Window
 from airflow_provider_zoho_aep.client.zoho_csv import DownloadBroken, WindowFilter, write_page
-from airflow_provider_zoho_aep.validation import ExportWindow
 
 UTC = timezone.utc
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -166,7 +166,7 @@ def test_window_filter_compares_in_utc(value: str, inside: bool) -> None:
 
 
 def test_window_filter_with_fractional_bounds() -> None:
-    f = WindowFilter(ExportWindow(START + timedelta(seconds=0.5), END + timedelta(seconds=0.5)))
+    f = WindowFilter(Window(START + timedelta(seconds=0.5), END + timedelta(seconds=0.5)))
     assert f("2026-01-01T10:00:00+00:00") is False  # before 10:00:00.5
     assert f("2026-01-01T10:00:01+00:00") is True
     assert f("2026-01-01T11:00:00+00:00") is True  # before 11:00:00.5
@@ -181,4 +181,4 @@ def test_window_filter_rejects_garbage() -> None:
 
 
 def keep() -> WindowFilter:
-    return WindowFilter(ExportWindow(START, END))
+    return WindowFilter(Window(START, END))

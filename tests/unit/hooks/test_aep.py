@@ -9,20 +9,18 @@ from unittest import mock
 import pytest
 
 from airflow_provider_zoho_aep import (
+    BASE_CONNECTIONS,
     DATA_LAKE_CONNECTION_SPEC_ID,
     DATA_LANDING_ZONE_CONNECTION_SPEC_ID,
-    ZOHO_CRM_CONNECTION_SPEC_ID,
-)
-from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, ResourceExistsError
-from airflow_provider_zoho_aep.hooks.aep import (
-    BASE_CONNECTIONS,
     DEFAULT_SCHEMA_VERSION,
     FLOWS,
     RUNS,
     SOURCE_CONNECTIONS,
     TARGET_CONNECTIONS,
-    AdobeExperiencePlatformHook,
+    ZOHO_CRM_CONNECTION_SPEC_ID,
 )
+from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, ResourceExistsError
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.hooks.aep_base import ZOHO_CRM_RETIREMENT
 from tests.conftest import set_connection
 from tests.unit.conftest import messages

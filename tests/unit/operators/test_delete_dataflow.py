@@ -7,8 +7,9 @@ from unittest import mock
 
 import pytest
 
+from airflow_provider_zoho_aep import BASE_CONNECTIONS
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep import BASE_CONNECTIONS, AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.operators.delete_dataflow import AEPDeleteDataflowOperator
 from tests.unit.conftest import messages, patched_hook
 

@@ -7,8 +7,9 @@ from unittest import mock
 
 import pytest
 
+from airflow_provider_zoho_aep import DEFAULT_SCHEMA_VERSION
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep import DEFAULT_SCHEMA_VERSION, AdobeExperiencePlatformHook
+from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
 from tests.unit.conftest import CREATE_OUTCOMES, messages, patched_hook
 

@@ -89,7 +89,7 @@ def test_a_run_without_data_interval_needs_explicit_bounds(tmp_path: Path) -> No
     op = ZohoCRMExportOperator(task_id="export", module="Leads", base_dir=str(tmp_path))
     with pytest.raises(ConfigurationError, match="no data interval") as info:
         run(op, context(None, None))
-    assert info.value.field == "window_start"
+    assert info.value.field == "window_start and window_end"
     assert list(tmp_path.iterdir()) == []
 
 

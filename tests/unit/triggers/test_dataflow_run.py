@@ -60,10 +60,14 @@ class FakeAEP:
 
 
 def masked_strings(aep: FakeAEP) -> list[Any]:
-    """What the provider masked: everything but Airflow's own masking of the Connection's extra as it reads it
-    (once: the Connection is read once per process, see the many-triggers test)."""
+    """What the provider masked: everything but Airflow's own masking of the Connection's extra as it reads it.
+
+    Airflow 3.1+ masks the extra once as it reads the Connection (once per process, see the many-triggers test);
+    3.0 does not mask it at all."""
     rest = list(aep.masked)
-    rest.remove(CONN["extra"])
+    assert rest.count(CONN["extra"]) <= 1
+    if CONN["extra"] in rest:
+        rest.remove(CONN["extra"])
     return rest
 
 
