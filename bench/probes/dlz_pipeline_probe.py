@@ -87,12 +87,12 @@ def raw(module: str, start: datetime, end: datetime, flow_id: str, out: str) -> 
     import requests
     from azure.storage.blob import ContainerClient
 
+    from airflow_provider_zoho_aep.client.windows import Window
     from airflow_provider_zoho_aep.client.zoho_bulk_read import query_bounds
-    from airflow_provider_zoho_aep.validation import ExportWindow
 
     aep = json.loads(os.environ["AIRFLOW_CONN_AEP_DEFAULT"])
     zoho = json.loads(os.environ["AIRFLOW_CONN_ZOHO_CRM_DEFAULT"])
-    lower, upper = query_bounds(ExportWindow(start, end))  # the same Bulk Read query as ours, so the same jobs
+    lower, upper = query_bounds(Window(start, end))  # the same Bulk Read query as ours, so the same jobs
     url = aep["host"]
     began = time.perf_counter()
     session = requests.Session()
