@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py            # full run (about 12 minutes on 2 cores)
     .venv/bin/python bench/run.py --quick    # fewer repetitions, under a minute: checks that it all runs
     .venv/bin/python bench/run.py --only parse,requests   # some of: parse, requests, throughput, overhead, aepp,
-                                                          # upload, zohoexport, triggerer
+                                                          # upload, zohoexport, dlzpipeline, triggerer
 
 Exits 0 when every benchmark ran, whether or not it met its goal (the table says which).
 """
@@ -22,9 +22,9 @@ from _common import Row, setup_environment
 # parse: (fresh-interpreter pairs, Airflow-preloaded pairs); throughput: (threads, creates, rate req/s, burst);
 # overhead: pairs; aepp: pairs of import samples.
 FULL = {"parse": (20, 10), "throughput": (12, 150, 12.0, 12), "overhead": 300, "aepp": 10, "upload": ((16, 128), 3),
-        "zohoexport": ((10_000, 100_000, 1_000_000), 3)}
+        "zohoexport": ((10_000, 100_000, 1_000_000), 3), "dlzpipeline": ((100_000, 1_000_000), 3)}
 QUICK = {"parse": (1, 1), "throughput": (12, 24, 12.0, 12), "overhead": 30, "aepp": 1, "upload": ((1, 4), 1),
-         "zohoexport": ((10_000,), 1)}
+         "zohoexport": ((10_000,), 1), "dlzpipeline": ((10_000,), 1)}
 #: Also shown in a full run, for information: a strict bucket (burst 1) and fewer workers.
 STRICT = (6, 30, 12.0, 1)
 
@@ -53,11 +53,13 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 60 s)")
-    parser.add_argument("--only", default="parse,requests,throughput,overhead,aepp,upload,zohoexport,triggerer")
+    parser.add_argument("--only",
+                        default="parse,requests,throughput,overhead,aepp,upload,zohoexport,dlzpipeline,triggerer")
     args = parser.parse_args()
     setup_environment()
     plan = QUICK if args.quick else FULL
 
+    import dlz_pipeline
     import dlz_upload
     import parse_overhead
     import raw_overhead
@@ -76,6 +78,7 @@ def main() -> int:
         "aepp": lambda: versus_aepp.run(plan["aepp"]),
         "upload": lambda: dlz_upload.run(*plan["upload"]),
         "zohoexport": lambda: zoho_export.run(*plan["zohoexport"]),
+        "dlzpipeline": lambda: dlz_pipeline.run(*plan["dlzpipeline"]),
         "triggerer": lambda: triggerer.run(quick=args.quick),
     }
     rows: list[Row] = []

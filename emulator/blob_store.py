@@ -260,7 +260,11 @@ def _put_block_list(store: BlobStore, req: Request, name: str) -> Response:
     blob = store.put(name, b"".join(data for _, data in parts), md5,
                      req.header("x-ms-blob-content-type") or "application/octet-stream")
     blob.committed_blocks = dict(parts)
-    return _written(blob)
+    response = _written(blob)
+    # Azure's Content-MD5 here is that of the request (the block list), not of the blob: the SDK's
+    # validate_content compares it with what it sent.
+    response.headers["Content-MD5"] = base64.b64encode(hashlib.md5(req.body, usedforsecurity=False).digest()).decode()
+    return response
 
 
 def _get_block_list(store: BlobStore, req: Request, name: str) -> Response:

@@ -22,7 +22,8 @@ class Fault:
     Zoho Bulk Read kinds: ``reset_mid_body`` sends half of a result download, then closes the socket;
     ``job_failure`` makes the job this create request adds end in ``FAILURE``; ``link_expired`` answers a
     result download as expired (the job then shows a fresh link).
-    ``count`` is how many times it fires (-1: forever).
+    ``count`` is how many times it fires (-1: forever). ``query``, when given, is a regex searched in the
+    request's query string too (``comp=blocklist`` singles out a blob commit among the blob store's PUTs).
     """
 
     method: str = "*"
@@ -32,6 +33,7 @@ class Fault:
     status: int = 503
     retry_after: str | None = None
     delay: float = 0.0
+    query: str = ""
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -45,8 +47,9 @@ class Fault:
             raise ValueError("Fault status must be an HTTP status code")
         self._pattern = re.compile(self.path)
 
-    def matches(self, method: str, path: str) -> bool:
-        return self.method in ("*", method.upper()) and self._pattern.search(path) is not None
+    def matches(self, method: str, path: str, query: str = "") -> bool:
+        return (self.method in ("*", method.upper()) and self._pattern.search(path) is not None
+                and (not self.query or re.search(self.query, query) is not None))
 
 
 class FaultList:
@@ -64,10 +67,10 @@ class FaultList:
         with self._lock:
             self._faults.clear()
 
-    def fire(self, method: str, path: str) -> Fault | None:
+    def fire(self, method: str, path: str, query: str = "") -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path):
+                if fault.matches(method, path, query):
                     if fault.count > 0:
                         fault.count -= 1
                         if fault.count == 0:

@@ -16,7 +16,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from . import blob_store, control, flow_service, ims, landing_zone, zoho, zoho_crm
 from .faults import retry_after_headers
@@ -34,7 +34,7 @@ def dispatch(app: Emulator, req: Request) -> Response | None:
         return control.handle(app, req)  # never faulted, limited or recorded
 
     received = time.time()
-    fault = app.faults.fire(req.method, req.path)
+    fault = app.faults.fire(req.method, req.path, urlencode(req.query, doseq=True))
     if fault is not None and fault.delay > 0:
         time.sleep(fault.delay)
 

@@ -5,21 +5,26 @@ How one file goes up (:meth:`AzureBlobUploader.upload`):
 1. **Already there?** Get Blob Properties on the deterministic name. A blob with the same size and MD5 is the
    file itself (a retry after a success): nothing is sent, so its last-modified stamp stays and no run ingests
    it twice. A blob with other content is replaced (below); no blob, a new one is made.
-2. **Blocks.** The file is cut into ``block_size`` blocks, staged (Put Block) by at most ``max_concurrency``
-   threads, each reading only its own block from the file: memory is ``max_concurrency * block_size`` whatever
-   the file's size. Each block carries its own Content-MD5, which the store checks. The file's own MD5 is
-   computed by another thread meanwhile. Block IDs are fixed for the call, so after a refusal the blocks the
-   store already holds (uncommitted) are recognised and not sent again.
-3. **Commit.** Put Block List with the file's Content-MD5 and a condition: If-None-Match ``*`` for a new blob
-   (a concurrent writer makes it fail, never a silent overwrite), If-Match the old etag for a replacement.
-   Until the commit, readers (and runs) see no blob or the old one: never a partial or doubled blob.
+2. **One request, or blocks.** A file no larger than one block goes up in one Put Blob carrying the file's MD5
+   as Content-MD5, which the store checks against what it received and keeps as the blob's MD5 (one request,
+   one MD5 pass, atomic like a commit). A larger file is cut into ``block_size`` blocks, staged (Put Block) by
+   at most ``max_concurrency`` threads, each reading only its own block from the file: memory is
+   ``max_concurrency * block_size`` whatever the file's size. Each block carries its own Content-MD5, which the
+   store checks. The file's own MD5 is computed by another thread meanwhile. Block IDs are fixed for the call,
+   so after a refusal the blocks the store already holds (uncommitted) are recognised and not sent again (the
+   store's block list is read only then: in the first round no block of this call can be there yet).
+3. **Commit.** Put Block List (or the single Put Blob) with the file's Content-MD5 and a condition:
+   If-None-Match ``*`` for a new blob (a concurrent writer makes it fail, never a silent overwrite), If-Match
+   the old etag for a replacement. Until the commit, readers (and runs) see no blob or the old one: never a
+   partial or doubled blob.
 4. **Verify.** Get Blob Properties again: size and Content-MD5 must be the file's, else the upload fails before
    any run can start.
 
-A connection reset inside a block is retried by the SDK's retry policy, then up to ``block_attempts`` times
-here. A 403 (the SAS expired or was revoked) asks the credentials source for working credentials and resumes
-with the blocks already staged. No SDK error text leaves this module: errors are rebuilt from status and
-error code, and scrubbed of the SAS token.
+A connection reset inside a block (or the commit) is retried by the SDK's retry policy, then up to
+``block_attempts`` times here (a write whose first attempt was applied meets its condition and is accepted
+only when the stored blob is this file). A 403 (the SAS expired or was revoked) asks the credentials source
+for working credentials and resumes with the blocks already staged. No SDK error text leaves this module:
+errors are rebuilt from status and error code, and scrubbed of the SAS token.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ SDK_HTTP_LOGGER = "azure.core.pipeline.policies.http_logging_policy"
 
 INSTALL_HINT = "pip install airflow-provider-zoho-aep[dlz]"
 DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024
+#: The SDK's own single-request limit (``max_single_put_size``): above it, ``upload_blob`` would cut blocks itself.
+SDK_SINGLE_PUT_LIMIT = 64 * 1024 * 1024
 #: Credential rounds per file: the first credentials, then fresh ones after each refusal.
 MAX_CREDENTIAL_ROUNDS = 3
 
@@ -138,10 +145,11 @@ class AzureBlobUploader:
         # Block IDs for this call: the blocks staged before a refusal are recognised when it resumes.
         nonce = uuid.uuid4().hex[:24]
         credentials = self.credentials()
-        for _round in range(MAX_CREDENTIAL_ROUNDS):
+        for round_ in range(MAX_CREDENTIAL_ROUNDS):
             self._secrets.update(credentials.secrets)
             try:
-                return self._upload_once(credentials, Path(local_path), blob_name, size, digest, nonce)
+                return self._upload_once(credentials, Path(local_path), blob_name, size, digest, nonce,
+                                         resuming=round_ > 0)
             except _Refused:
                 log.warning("The landing zone refused the SAS credentials while uploading %s; getting fresh "
                             "credentials and resuming", blob_name)
@@ -179,7 +187,8 @@ class AzureBlobUploader:
         )
 
     def _upload_once(
-        self, credentials: LandingZoneCredentials, path: Path, name: str, size: int, digest: _Digest, nonce: str
+        self, credentials: LandingZoneCredentials, path: Path, name: str, size: int, digest: _Digest, nonce: str,
+        *, resuming: bool = False,
     ) -> UploadedFile:
         blob = self._container(credentials).get_blob_client(name)
         existing = self._properties(blob, name)
@@ -190,21 +199,33 @@ class AzureBlobUploader:
         if existing is not None:
             log.warning("%s exists in the landing zone with other content; replacing it (a run ingests it again)",
                         name)
-        digest.start()
-        ids = self._stage(blob, path, name, size, nonce)
-        md5 = digest.result()
-        settings = self.sdk.ContentSettings(content_type="text/csv", content_md5=bytearray(bytes.fromhex(md5)))
         if existing is None:
             conditions: dict[str, Any] = {"match_condition": self.sdk.MatchConditions.IfMissing}
         else:
             conditions = {"etag": existing.etag, "match_condition": self.sdk.MatchConditions.IfNotModified}
+        if size <= min(self.block_size, SDK_SINGLE_PUT_LIMIT):
+            # One block's worth: read it once, hash it, and let the store check the MD5 of what it received.
+            data = path.read_bytes()
+            md5 = digest.result()
+            settings = self.sdk.ContentSettings(content_type="text/csv", content_md5=bytearray(bytes.fromhex(md5)))
+            write: Callable[[], Any] = lambda: blob.upload_blob(  # noqa: E731
+                data, length=size, overwrite=existing is not None, content_settings=settings, validate_content=True,
+                **conditions)
+            what = "upload"
+        else:
+            digest.start()
+            ids = self._stage(blob, path, name, size, nonce, resuming=resuming)
+            md5 = digest.result()
+            settings = self.sdk.ContentSettings(content_type="text/csv", content_md5=bytearray(bytes.fromhex(md5)))
+            write = lambda: blob.commit_block_list(ids, content_settings=settings, **conditions)  # noqa: E731
+            what = "commit"
         try:
-            self._call(lambda: blob.commit_block_list(ids, content_settings=settings, **conditions), name,
-                       "commit")
+            self._with_attempts(write, name, what)
         except LandingZoneError as err:
             if err.status not in (409, 412):
                 raise
-            # Someone else wrote the name in between: accept it only when it is this very file.
+            # Someone else wrote the name in between (or a retried write found its own first attempt applied):
+            # accept it only when it is this very file.
             now = self._properties(blob, name)
             if now is not None and _same(now, size, md5):
                 return _result(name, now, md5, uploaded=False)
@@ -220,11 +241,11 @@ class AzureBlobUploader:
         log.info("Uploaded %s (%d bytes, MD5 %s) and verified it", name, size, md5)
         return _result(name, verified, md5, uploaded=True, replaced=existing is not None)
 
-    def _stage(self, blob: Any, path: Path, name: str, size: int, nonce: str) -> list[str]:
+    def _stage(self, blob: Any, path: Path, name: str, size: int, nonce: str, *, resuming: bool) -> list[str]:
         """Stage every block the store does not hold yet; return the block IDs in order."""
         count = max(1, -(-size // self.block_size))
         ids = [_block_id(nonce, index) for index in range(count)]
-        staged = self._staged_blocks(blob, name)
+        staged = self._staged_blocks(blob, name) if resuming else {}
         todo = [i for i in range(count) if staged.get(ids[i]) != min(self.block_size, size - i * self.block_size)]
         if len(todo) < count:
             log.info("%s: %d of %d blocks are already staged; sending the other %d", name, count - len(todo),

@@ -31,7 +31,7 @@ def test_quick_benchmark_runs_and_prints_the_table(tmp_path: Path) -> None:
     out = proc.stdout
     assert "| benchmark" in out and "| ratio" in out and "| goal" in out
     assert "Machine:" in out and "Airflow" in out
-    for row in ("DAG parse", "requests: create", "throughput", "overhead", "aepp", "triggerer"):
+    for row in ("DAG parse", "requests: create", "throughput", "overhead", "aepp", "DLZ pipeline", "triggerer"):
         assert row in out, f"no {row!r} row in:\n{out}"
 
 

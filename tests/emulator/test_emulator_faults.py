@@ -50,6 +50,14 @@ def test_fault_matches_method_and_repeats_forever(api, emu: Emulator) -> None:
     assert api.get("/connections").status_code == 200
 
 
+def test_fault_can_match_the_query_string_too(api, emu: Emulator) -> None:
+    emu.add_fault(Fault(method="GET", path=r"/connections$", query=r"(^|&)limit=7(&|$)", kind="status", status=502,
+                        count=-1))
+    assert api.get("/connections").status_code == 200
+    assert api.get("/connections", params={"limit": "70"}).status_code == 200
+    assert api.get("/connections", params={"limit": "7"}).status_code == 502
+
+
 def test_reset_fault_closes_without_answer(api, emu: Emulator) -> None:
     emu.add_fault(Fault(method="POST", path=CONNECTIONS, kind="reset"))
     with pytest.raises(requests.ConnectionError):

@@ -4,6 +4,7 @@ dataflows, and runs that land the uploaded rows in the emulated dataset, record 
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import json
@@ -155,9 +156,23 @@ def test_other_content_under_the_same_name_is_replaced_with_a_condition(emulator
     emulator.clear_requests()
     (replaced,) = hook.upload_files_to_landing_zone([write_csv(tmp_path / "b.csv", RECORDS[:1])], **kwargs)
     assert replaced.uploaded and replaced.replaced
-    commit = next(r for r in emulator.requests if r.query.get("comp") == ["blocklist"] and r.method == "PUT")
+    # The write (one Put Blob for a file of one block, else the commit of its blocks) carries the condition.
+    commit = next(r for r in emulator.requests if r.method == "PUT" and r.query.get("comp") != ["block"])
     assert {k.lower(): v for k, v in commit.headers.items()}["if-match"] == old_etag
     assert next(iter(emulator.blob_store.blobs.values())).data == (tmp_path / "b.csv").read_bytes()
+
+
+def test_a_file_of_one_block_goes_in_one_put_whose_md5_the_store_checks(emulator: Emulator, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", RECORDS)
+    (result,) = AdobeExperiencePlatformHook().upload_files_to_landing_zone(
+        [path], module="Leads", flow_id="f", window_start=WINDOW_START, window_end=WINDOW_END)
+    puts = [r for r in emulator.requests if r.method == "PUT" and r.path.startswith("/blob/")]
+    assert len(puts) == 1 and "comp" not in puts[0].query
+    md5 = hashlib.md5(path.read_bytes(), usedforsecurity=False)
+    headers = {k.lower(): v for k, v in puts[0].headers.items()}
+    # Content-MD5 is what the store checks against the bytes it received (a mismatch is a 400, never a blob).
+    assert base64.b64decode(headers["content-md5"]) == md5.digest() and result.md5 == md5.hexdigest()
+    assert emulator.blob_store.blobs[result.blob_name].data == path.read_bytes()
 
 
 def test_a_large_file_goes_in_blocks_with_bounded_concurrency(emulator: Emulator, tmp_path: Path) -> None:

@@ -94,8 +94,8 @@ def test_a_concurrent_writer_is_never_overwritten_silently(store: Azurite, tmp_p
     uploader = AzureBlobUploader(Credentials(store), block_size=BLOCK)
     original_stage = uploader._stage
 
-    def stage_then_someone_else_writes(*args: Any) -> list[str]:
-        ids = original_stage(*args)
+    def stage_then_someone_else_writes(*args: Any, **kwargs: Any) -> list[str]:
+        ids = original_stage(*args, **kwargs)
         store.service().get_blob_client("dlz-user-container", name).upload_blob(b"someone else", overwrite=True)
         return ids
 
