@@ -404,6 +404,26 @@ BREAKS: tuple[Break, ...] = (
         tests=("tests/integration/test_zoho_crm_to_aep_dlz.py::test_files_of_another_upload_in_the_run_window_stop_the_run",),
     ),
     Break(
+        name="expired-sas-reused-instead-of-fresh-credentials",
+        file=f"{PKG}/client/azure_blob_upload.py",
+        original=('                            "credentials and resuming", blob_name)\n'
+                  "                credentials = self.credentials(after_refusal=credentials)\n"),
+        replacement='                            "credentials and resuming", blob_name)\n',
+        promise="an expired SAS mid-upload is replaced and the upload resumes; the window lands once",
+        tests=("tests/faults/test_zoho_crm_to_aep_dlz_faults.py"
+               "::test_a_sas_expiring_mid_upload_is_replaced_and_the_window_lands_once",
+               "tests/integration/test_landing_zone_azurite.py"
+               "::test_a_sas_that_expires_during_the_upload_is_replaced_and_the_upload_resumes"),
+    ),
+    Break(
+        name="concurrent-writer-overwritten",
+        file=f"{PKG}/client/azure_blob_upload.py",
+        original='            conditions: dict[str, Any] = {"match_condition": self.sdk.MatchConditions.IfMissing}',
+        replacement="            conditions: dict[str, Any] = {}",
+        promise="a landing-zone upload never silently overwrites a blob another writer made meanwhile",
+        tests=("tests/integration/test_landing_zone_azurite.py::test_a_concurrent_writer_is_never_overwritten_silently",),
+    ),
+    Break(
         name="sas-token-never-masked",
         file=f"{PKG}/client/landing_zone.py",
         original="                if self.on_secret is not None:\n                    self.on_secret(value)",

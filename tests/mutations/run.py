@@ -64,6 +64,10 @@ def scratch_env(scratch: Path) -> dict[str, str]:
     env["PYTHONPATH"] = str(scratch)
     env.pop("PYTEST_ADDOPTS", None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # The copy leaves .azurite/ out: point the Data Landing Zone tests at the checkout's Azurite.
+    azurite = REPO / ".azurite" / "node_modules" / ".bin" / "azurite-blob"
+    if azurite.exists():
+        env.setdefault("ZOHO_AEP_AZURITE_BLOB", str(azurite))
     return env
 
 
