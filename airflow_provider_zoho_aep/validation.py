@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
-from airflow_provider_zoho_aep.client.windows import Window, check_window
+from airflow_provider_zoho_aep.client.windows import Window, check_window, parse_moment
 
 IfExists = Literal["reuse", "update", "fail"]
 IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "update", "fail")
@@ -93,6 +93,47 @@ def optional_text(value: str | None) -> str | None:
     if value is None or value.strip() in ("", "None"):
         return None
     return value.strip()
+
+
+def operator_window(
+    window_start: Any,
+    window_end: Any,
+    interval_start: datetime | None,
+    interval_end: datetime | None,
+    *,
+    check_future: bool = True,
+) -> Window:
+    """The window an operator works on: ``window_start`` and ``window_end`` when given, else the DAG run's data
+    interval; checked (:func:`check_window`) unless ``check_future`` is False (a resumed task's window was
+    checked when it started).
+
+    Both bounds or neither: a window made of one argument and one half of the data interval is a mistake waiting
+    to happen. What a template renders for "nothing" (``''``, ``'None'``) is not given.
+    """
+    start, end = (optional_text(v) if isinstance(v, str) else v for v in (window_start, window_end))
+    if (start is None) != (end is None):
+        missing = "window_end" if end is None else "window_start"
+        raise ConfigurationError(missing, "is missing while the other bound is given", "pass both bounds, or neither")
+    if start is None:
+        if interval_start is None or interval_end is None:
+            raise ConfigurationError(
+                "window_start and window_end",
+                "are not given and this DAG run has no data interval (a manual or asset-triggered run)",
+                "pass window_start and window_end (timezone-aware datetimes or ISO 8601 strings with an offset), "
+                "e.g. from the DAG's Params",
+            )
+        if interval_start == interval_end:
+            raise ConfigurationError(
+                "window_start and window_end",
+                "are not given and this DAG run's data interval is empty (start = end): Airflow 3 gives runs of a "
+                "cron schedule a point, not an interval, unless the DAG uses CronDataIntervalTimetable",
+                "schedule the DAG with airflow.timetables.interval.CronDataIntervalTimetable (or a timedelta), or "
+                "pass window_start and window_end",
+            )
+        start, end = interval_start, interval_end
+    if not check_future:
+        return Window(parse_moment(start, "window_start"), parse_moment(end, "window_end"))
+    return check_window(start, end)
 
 
 #: What each known flow spec takes: whether the ``Copy`` step's delta column is required (True), refused

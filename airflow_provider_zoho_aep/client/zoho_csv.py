@@ -183,7 +183,6 @@ def _read_line(member: IO[bytes]) -> bytes:
 # ---- the byte copy ---------------------------------------------------------------------------------------
 
 
-
 class _ReadAhead:
     """Blocks of a zip member, decompressed one block ahead in a thread (zlib-ng lets go of the GIL meanwhile).
 

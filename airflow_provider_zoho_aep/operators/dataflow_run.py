@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow_provider_zoho_aep.client import runs
-from airflow_provider_zoho_aep.client.windows import Window, check_time_unit, operator_window
+from airflow_provider_zoho_aep.client.windows import Window, check_time_unit
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
-from airflow_provider_zoho_aep.validation import check_if_run_exists, check_required, optional_text
+from airflow_provider_zoho_aep.validation import check_if_run_exists, check_required, operator_window, optional_text
 from airflow_provider_zoho_aep.version_compat import AirflowException, BaseOperator, BaseOperatorLink, conf
 
 if TYPE_CHECKING:

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_zoho_aep.client.windows import operator_window
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
-from airflow_provider_zoho_aep.validation import check_export_arguments, optional_text
+from airflow_provider_zoho_aep.validation import check_export_arguments, operator_window, optional_text
 from airflow_provider_zoho_aep.version_compat import BaseOperator
 
 if TYPE_CHECKING:
@@ -85,8 +84,9 @@ class ZohoCRMExportOperator(BaseOperator):
 
     def export(self, context: Context, hook: ZohoCRMHook | None = None) -> dict[str, Any]:
         """The export itself: window, folder, hook call. A task that also uploads calls this, then uploads."""
+        # Which window (arguments or data interval); check_export_arguments below checks it, with the rest.
         window = operator_window(self.window_start, self.window_end, context.get("data_interval_start"),
-                                 context.get("data_interval_end"))
+                                 context.get("data_interval_end"), check_future=False)
         hook = hook or ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
         folder = run_folder(optional_text(self.base_dir), context)
         # The hook checks the arguments too, before any call; here they are checked before the folder is emptied.

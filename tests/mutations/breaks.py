@@ -373,8 +373,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="export-operator-window-from-one-end-of-the-interval",
         file=f"{PKG}/operators/zoho_export.py",
-        original='context.get("data_interval_end"))',
-        replacement='context.get("data_interval_start"))',
+        original='context.get("data_interval_end"), check_future=False)',
+        replacement='context.get("data_interval_start"), check_future=False)',
         promise="ZohoCRMExportOperator under dag.test() exports the DAG run's data interval",
         tests=("tests/integration/test_zoho_export_dag.py",),
     ),
