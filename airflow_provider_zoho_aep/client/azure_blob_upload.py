@@ -8,9 +8,10 @@ How one file goes up (:meth:`AzureBlobUploader.upload`):
 2. **One request, or blocks.** A file no larger than one block goes up in one Put Blob carrying the file's MD5
    as Content-MD5, which the store checks against what it received and keeps as the blob's MD5 (one request,
    one MD5 pass, atomic like a commit). A larger file is cut into ``block_size`` blocks, staged (Put Block) by
-   at most ``max_concurrency`` threads, each reading only its own block from the file: memory is
-   ``max_concurrency * block_size`` whatever the file's size. Each block carries its own Content-MD5, which the
-   store checks. The file's own MD5 is computed by another thread meanwhile. Block IDs are fixed for the call,
+   at most ``max_concurrency`` threads. A block is never read into memory whole: its body is a window on the
+   file (:class:`FileSlice`) that the SDK reads twice in small pieces, once for the block's Content-MD5 and
+   once to send it, so memory stays small whatever the block size and the file's. The store checks each
+   block's MD5. The file's own MD5 is computed by another thread meanwhile. Block IDs are fixed for the call,
    so after a refusal the blocks the store already holds (uncommitted) are recognised and not sent again (the
    store's block list is read only then: in the first round no block of this call can be there yet).
 3. **Commit.** Put Block List (or the single Put Blob) with the file's Content-MD5 and a condition:
@@ -30,6 +31,7 @@ errors are rebuilt from status and error code, and scrubbed of the SAS token.
 from __future__ import annotations
 
 import base64
+import io
 import logging
 import os
 import threading
@@ -38,7 +40,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from airflow_provider_zoho_aep.client.errors import redact
 from airflow_provider_zoho_aep.client.landing_zone import (
@@ -256,11 +258,12 @@ class AzureBlobUploader:
             if stop.is_set():
                 return
             offset = index * self.block_size
+            length = min(self.block_size, size - offset)
             with open(path, "rb") as handle:
-                handle.seek(offset)
-                data = handle.read(min(self.block_size, size - offset))
-            self._with_attempts(lambda: blob.stage_block(ids[index], data, length=len(data),
-                                                         validate_content=True), name, f"block {index + 1}/{count}")
+                # A fresh window for every attempt: a failed attempt leaves the previous one part-read.
+                self._with_attempts(lambda: blob.stage_block(ids[index], FileSlice(handle, offset, length),
+                                                             length=length, validate_content=True),
+                                    name, f"block {index + 1}/{count}")
 
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="dlz-upload") as pool:
             futures = [pool.submit(stage, i) for i in todo]
@@ -328,6 +331,64 @@ class AzureBlobUploader:
         except errors.AzureError as exc:
             raise LandingZoneError(f"{SERVICE}: {what} of {name} failed ({type(exc).__name__})",
                                    service=SERVICE) from None
+
+
+class FileSlice(io.RawIOBase):
+    """``length`` bytes of an open binary file from ``offset``, as a seekable stream of their own.
+
+    Reads go through ``os.pread`` (no shared file position), so the blocks of one file can be read by several
+    threads at once. The SDK reads the slice in small pieces to hash it, seeks back, and reads it again to send.
+    """
+
+    def __init__(self, handle: IO[bytes], offset: int, length: int) -> None:
+        super().__init__()
+        self._fd = handle.fileno()
+        self._offset = offset
+        self._length = length
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, position: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._length}[whence]
+        self._position = min(max(0, base + position), self._length)
+        return self._position
+
+    def read(self, size: int | None = -1) -> bytes:
+        # One pread per call, straight into the bytes returned (the SDK asks for 4 KiB at a time to hash).
+        left = self._length - self._position
+        if size is None or size < 0:
+            return self.readall()
+        wanted = min(size, left)
+        if wanted <= 0:
+            return b""
+        data = os.pread(self._fd, wanted, self._offset + self._position)
+        if not data:  # the file is shorter than it was when the upload began
+            raise OSError(f"the file ended {left} bytes before the block's end")
+        self._position += len(data)
+        return data
+
+    def readall(self) -> bytes:
+        parts = []
+        while part := self.read(self._length - self._position):
+            parts.append(part)
+        return b"".join(parts)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def __len__(self) -> int:  # requests takes the body's length from here
+        return self._length
 
 
 def _block_id(nonce: str, index: int) -> str:
