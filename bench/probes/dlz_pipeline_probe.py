@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from datetime import datetime, timezone
 from typing import Any
+
+from by_hand import peak_rss_mb
 
 POLL_SECONDS = 0.05
 
@@ -81,58 +82,21 @@ def _time_phases() -> dict[str, float]:
 
 
 def raw(module: str, start: datetime, end: datetime, flow_id: str, out: str) -> dict:
-    import io
-    import zipfile
-
     import requests
     from azure.storage.blob import ContainerClient
-
-    from airflow_provider_zoho_aep.client.windows import Window
-    from airflow_provider_zoho_aep.client.zoho_bulk_read import query_bounds
+    from by_hand import bulk_read_by_hand
 
     aep = json.loads(os.environ["AIRFLOW_CONN_AEP_DEFAULT"])
     zoho = json.loads(os.environ["AIRFLOW_CONN_ZOHO_CRM_DEFAULT"])
-    lower, upper = query_bounds(Window(start, end))  # the same Bulk Read query as ours, so the same jobs
     url = aep["host"]
     began = time.perf_counter()
     session = requests.Session()
 
     # Zoho: token, the module's fields, Bulk Read jobs; each zip downloaded and unzipped to disk.
-    token = session.post(f"{zoho['extra']['accounts_url']}/oauth/v2/token", data={
-        "grant_type": "refresh_token", "client_id": zoho["login"], "client_secret": zoho["password"],
-        "refresh_token": zoho["extra"]["refresh_token"]}, timeout=30).json()["access_token"]
-    zh = {"Authorization": f"Zoho-oauthtoken {token}"}
-    names = [f["api_name"] for f in session.get(f"{zoho['host']}/crm/v8/settings/fields", params={"module": module},
-                                                headers=zh, timeout=30).json()["fields"]]
-    fields = ["Modified_Time", "id", *(n for n in names if n not in ("id", "Modified_Time"))]
-    query: dict[str, Any] = {"module": {"api_name": module}, "fields": fields, "criteria": {
-        "group_operator": "and", "group": [
-            {"field": {"api_name": "Modified_Time"}, "comparator": "greater_equal", "value": lower},
-            {"field": {"api_name": "Modified_Time"}, "comparator": "less_equal", "value": upper}]}}
-    files: list[str] = []
-    while True:
-        job_id = session.post(f"{zoho['host']}/crm/bulk/v8/read", json={"query": query, "file_type": "csv"},
-                              headers=zh, timeout=30).json()["data"][0]["details"]["id"]
-        delay = 0.2
-        while True:
-            job = session.get(f"{zoho['host']}/crm/bulk/v8/read/{job_id}", headers=zh, timeout=30).json()["data"][0]
-            if job["state"] == "COMPLETED":
-                break
-            time.sleep(delay)
-            delay = min(10.0, delay * 2)
-        result = job["result"]
-        if result["count"]:
-            body = session.get(zoho["host"] + result["download_url"], headers=zh, timeout=120).content
-            with zipfile.ZipFile(io.BytesIO(body)) as archive, archive.open(archive.namelist()[0]) as src:
-                target = os.path.join(out, f"part-{len(files) + 1:04d}.csv")
-                with open(target, "wb") as dst:
-                    while chunk := src.read(1 << 20):
-                        dst.write(chunk)
-            del body
-            files.append(target)
-        if not result["more_records"]:
-            break
-        query = {**query, "page_token": result["next_page_token"]}
+    files = bulk_read_by_hand(session, accounts_url=zoho["extra"]["accounts_url"], api_url=zoho["host"],
+                              client_id=zoho["login"], client_secret=zoho["password"],
+                              refresh_token=zoho["extra"]["refresh_token"], module=module, start=start, end=end,
+                              out=out)
 
     exported = time.perf_counter()
 
@@ -177,25 +141,12 @@ def raw(module: str, start: datetime, end: datetime, flow_id: str, out: str) -> 
             "export": exported - began, "upload": uploaded - exported}
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak RSS: VmHWM of its own memory map (``ru_maxrss`` can carry the high-water mark of the
-    process it was forked from across the exec: here, the benchmark's, which holds the emulator)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def main() -> None:
     side, _url, module, start, end, flow_id, out = sys.argv[1:8]
     run = ours if side == "ours" else raw
     window = (datetime.fromisoformat(start).astimezone(timezone.utc), datetime.fromisoformat(end))
     result = run(module, *window, flow_id, out)
-    result["peak_rss_mb"] = _peak_rss_mb()
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+
+from by_hand import peak_rss_mb
 
 
 def ours(path: str) -> float:
@@ -78,5 +79,5 @@ def raw(path: str, checked: bool = False) -> float:
 if __name__ == "__main__":
     mode, file = sys.argv[1], sys.argv[2]
     seconds = ours(file) if mode == "ours" else raw(file, checked=mode == "rawmd5")
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_mb}))
