@@ -15,6 +15,11 @@ from typing import Any
 
 import requests
 
+# At the top, so that a probe importing this module before its clock starts has them loaded: the provider's
+# query bounds, so that both sides send the same Bulk Read queries (and get the same jobs and zips).
+from airflow_provider_zoho_aep.client.windows import Window
+from airflow_provider_zoho_aep.client.zoho_bulk_read import query_bounds
+
 
 def bulk_read_by_hand(session: requests.Session, *, accounts_url: str, api_url: str, client_id: str,
                       client_secret: str, refresh_token: str, module: str, start: datetime, end: datetime,
@@ -22,9 +27,6 @@ def bulk_read_by_hand(session: requests.Session, *, accounts_url: str, api_url: 
     """One window of ``module`` the way a script would fetch it: a token, the fields, the same Bulk Read queries
     as the provider (so the same jobs and zips), each zip downloaded whole into memory and unzipped to ``out``.
     No filter, no hash, no check. Returns the CSV files written."""
-    from airflow_provider_zoho_aep.client.windows import Window
-    from airflow_provider_zoho_aep.client.zoho_bulk_read import query_bounds
-
     token = session.post(f"{accounts_url}/oauth/v2/token", data={
         "grant_type": "refresh_token", "client_id": client_id, "client_secret": client_secret,
         "refresh_token": refresh_token}, timeout=30).json()["access_token"]
