@@ -165,3 +165,35 @@ def test_control_api_switches_and_datasets(api: Api, emu: Emulator) -> None:
     requests.post(f"{control}/config", json={"expire_sas_tokens": True}, timeout=5)
     assert requests.head(blob_url(old, "x"), timeout=5).status_code == 403
     assert credentials(api)["SASToken"] != old["SASToken"]  # an expired token is replaced on GET
+
+
+def test_a_file_run_lands_its_rows_once_and_reports_the_same_metrics_on_every_read(api: Api, emu: Emulator) -> None:
+    creds = credentials(api)
+    data = "id,Email\n1,a@x.com\n2,\"b, \"\"q\"\"\"@x.com\n3,ü@x.com\n".encode()
+    assert requests.put(blob_url(creds, "zoho/Leads/w.csv"), data=data, timeout=5,
+                        headers={"x-ms-blob-type": "BlockBlob"}).status_code == 201
+    stamp = emu.store.dlz.blobs.blobs["zoho/Leads/w.csv"].last_modified_seconds
+    source = api.created_id(dlz_source(api))
+    target = api.created_id(api.post("/targetConnections", api.target_body()))
+    mapping = api.session.post(
+        f"{api.emu.url}/data/foundation/conversion/mappingSets", headers=api.headers(), timeout=5,
+        json={"outputSchema": {"schemaRef": {"id": SCHEMA_ID}},
+              "mappings": [{"sourceType": "ATTRIBUTE", "source": "id", "destination": "_t.id"},
+                           {"sourceType": "ATTRIBUTE", "source": "Email", "destination": "_t.email"}]}).json()["id"]
+    flow = api.created_id(api.post("/flows", api.flow_body(
+        source, target, flowSpec={"id": CLOUD_STORAGE, "version": "1.0"},
+        scheduleParams={"startTime": 1_700_000_000, "frequency": "once"},
+        transformations=[{"name": "Mapping", "params": {"mappingId": mapping, "mappingVersion": 0}}])))
+    emu.store.run_duration = 0.0
+    run_id = api.created_id(api.post("/runs", {"flowId": flow, "params": {
+        "startTime": stamp + 1, "windowStartTime": stamp, "windowEndTime": stamp + 1}}))
+
+    views = [api.get(f"/runs/{run_id}").json()["items"][0]["metrics"] for _ in range(2)]
+    listed = [r["metrics"] for r in api.get(f"/runs?property=flowId=={flow}").json()["items"] if r["id"] == run_id]
+    assert views[0] == views[1] == listed[0]
+    assert views[0]["recordSummary"]["outputRecordCount"] == 3 and views[0]["recordSummary"]["inputRecordCount"] == 3
+    assert views[0]["sizeSummary"]["outputBytes"] > 0
+    batches = requests.get(f"{emu.url}/__emulator__/datasets/{DATASET_ID}", timeout=5).json()["batches"]
+    assert [r["_t"] for b in batches for r in b["rows"]] == [
+        {"id": "1", "email": "a@x.com"}, {"id": "2", "email": 'b, "q"@x.com'}, {"id": "3", "email": "ü@x.com"}]
+    assert emu.store.runs[run_id]["_files"]["rows"] == []  # the rows live in the dataset only
