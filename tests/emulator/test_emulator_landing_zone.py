@@ -123,6 +123,17 @@ def dlz_source(api: Api, **changes: Any) -> requests.Response:
     return api.post("/sourceConnections", body)
 
 
+def create_mapping_set(api: Api, mappings: dict[str, str]) -> str:
+    """A mapping set of ``{source column: XDM path}`` onto the test schema; returns its ID."""
+    answer = api.session.post(
+        f"{api.emu.url}/data/foundation/conversion/mappingSets", headers=api.headers(), timeout=5,
+        json={"outputSchema": {"schemaRef": {"id": SCHEMA_ID}},
+              "mappings": [{"sourceType": "ATTRIBUTE", "source": source, "destination": destination}
+                           for source, destination in mappings.items()]})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
 def test_dlz_source_connections_take_no_base_connection_and_a_container_path(api: Api) -> None:
     assert dlz_source(api).status_code == 201
     assert dlz_source(api, baseConnectionId="b").status_code == 400
@@ -133,10 +144,7 @@ def test_dlz_source_connections_take_no_base_connection_and_a_container_path(api
 def test_cloud_storage_flows_take_a_known_mapping_and_no_copy(api: Api, emu: Emulator) -> None:
     source = api.created_id(dlz_source(api))
     target = api.created_id(api.post("/targetConnections", api.target_body()))
-    mapping = api.session.post(
-        f"{api.emu.url}/data/foundation/conversion/mappingSets", headers=api.headers(), timeout=5,
-        json={"outputSchema": {"schemaRef": {"id": SCHEMA_ID}},
-              "mappings": [{"sourceType": "ATTRIBUTE", "source": "id", "destination": "_t.id"}]}).json()["id"]
+    mapping = create_mapping_set(api, {"id": "_t.id"})
     flow = api.flow_body(source, target, flowSpec={"id": CLOUD_STORAGE, "version": "1.0"},
                          scheduleParams={"startTime": 1_700_000_000, "frequency": "once"})
     assert api.post("/flows", flow).status_code == 400  # the CRM body's Copy step
@@ -175,11 +183,7 @@ def test_a_file_run_lands_its_rows_once_and_reports_the_same_metrics_on_every_re
     stamp = emu.store.dlz.blobs.blobs["zoho/Leads/w.csv"].last_modified_seconds
     source = api.created_id(dlz_source(api))
     target = api.created_id(api.post("/targetConnections", api.target_body()))
-    mapping = api.session.post(
-        f"{api.emu.url}/data/foundation/conversion/mappingSets", headers=api.headers(), timeout=5,
-        json={"outputSchema": {"schemaRef": {"id": SCHEMA_ID}},
-              "mappings": [{"sourceType": "ATTRIBUTE", "source": "id", "destination": "_t.id"},
-                           {"sourceType": "ATTRIBUTE", "source": "Email", "destination": "_t.email"}]}).json()["id"]
+    mapping = create_mapping_set(api, {"id": "_t.id", "Email": "_t.email"})
     flow = api.created_id(api.post("/flows", api.flow_body(
         source, target, flowSpec={"id": CLOUD_STORAGE, "version": "1.0"},
         scheduleParams={"startTime": 1_700_000_000, "frequency": "once"},
