@@ -275,64 +275,70 @@ def _copy_records(member: _ReadAhead, out: _WriteBehind, keep: WindowFilter) -> 
                 if not data.endswith(b"\n"):
                     data += b"\n"
                 lines = data.split(b"\n")[:-1]
-                inside, open_at = _quoting(data)
+                starts, open_at = _quoting(data)
                 if open_at is not None:
                     raise AEPAPIError("a Bulk Read result ends inside a quoted field", service=_SERVICE)
-                records += _copy_block(lines, inside, data, len(data), out, keep)
+                records += _copy_block(lines, starts, data, len(data), out, keep)
             return records
         lines = data.split(b"\n")
         tail = lines.pop()  # after the last line feed: not a whole line yet
         whole = len(data) - len(tail)
-        inside, open_at = _quoting(data, whole_lines=True)
+        starts, open_at = _quoting(data, whole_lines=True)
         if open_at is None:
-            records += _copy_block(lines, inside, data, whole, out, keep)
+            records += _copy_block(lines, starts, data, whole, out, keep)
             carry = tail
         else:  # the last record goes on in the next block
             head = lines[:open_at]
             size = sum(map(len, head)) + len(head)
-            records += _copy_block(head, [i for i in inside if i < open_at], data, size, out, keep)
+            records += _copy_block(head, starts, data, size, out, keep)
             carry = data[size:]
 
 
 #: Every byte but the quote and the line feed: what ``bytes.translate`` deletes to see a block's quoting.
 _NOT_QUOTE_OR_LF = bytes(b for b in range(256) if b not in b'"\n')
+#: A line feed outside quotes starts a record on the next line (1); one inside a field (``x``) does not (0).
+_NEXT_LINE_STARTS = bytes.maketrans(b"\nx", b"\x01\x00")
 
 
-def _quoting(text: bytes, *, whole_lines: bool = False) -> tuple[list[int], int | None]:
-    """Which lines of ``text`` begin inside a quoted field, and where a record left open at the end starts.
+def _quoting(text: bytes, *, whole_lines: bool = False) -> tuple[bytes | None, int | None]:
+    """Which lines of ``text`` start a record, and where a record left open at the end starts.
 
-    With ``whole_lines``, only the lines up to the last line feed count (what follows is not a line yet).
+    ``starts`` has a byte per line: 1 where the line starts a record, 0 where it goes on inside a quoted field
+    of the record above (None: every line starts one). With ``whole_lines``, only the lines up to the last
+    line feed count (what follows is not a line yet).
 
     Seen through its quotes and line feeds only (``translate``, at C speed): removing each adjacent ``""``
     keeps the parity of the quote count before every line feed, and leaves quotes only around line feeds
-    that are inside a field (every run of quotes shrinks to one quote or none). Lines after such a line feed
-    continue the record above them. The parts between quotes are measured with ``accumulate`` (C speed
-    too): the line feeds of an odd part (inside quotes) end at the running count of line feeds.
+    that are inside a field (every run of quotes shrinks to one quote or none). In the usual shape each such
+    field holds one line feed, ``"\n"``; when replacing those with ``x`` leaves no quote, every replacement
+    was an opening and a closing quote (the pairs can only have been consecutive ones), and what is left has
+    a byte per line feed, saying where the next line starts. Otherwise the parts between quotes are measured
+    with ``accumulate`` (C speed too): the line feeds of an odd part (inside quotes) end at the running count
+    of line feeds.
     """
     reduced = text.translate(None, _NOT_QUOTE_OR_LF)
     if whole_lines:
         reduced = reduced[: reduced.rfind(b"\n") + 1]
     reduced = reduced.replace(b'""', b"")
     if b'"' not in reduced:
-        return [], None
+        return None, None
+    marked = reduced.replace(b'"\n"', b"x")
+    if b'"' not in marked:
+        return b"\x01" + marked.translate(_NEXT_LINE_STARTS), None
     parts = reduced.split(b'"')  # odd parts are inside quotes; each part is line feeds only
     ends = list(accumulate(map(len, parts)))  # line feeds up to the end of each part
-    odd_ends = ends[1::2]
-    odd_sizes = list(map(len, parts[1::2]))
-    if max(odd_sizes) <= 1:  # the usual shape: one line feed in a quoted field
-        inside = list(compress(odd_ends, odd_sizes))
-    else:
-        pairs = zip(odd_ends, odd_sizes, strict=True)
-        inside = [line for end, size in pairs for line in range(end - size + 1, end + 1)]
+    flags = bytearray(b"\x01") * (ends[-1] + 1)
+    for end, part in zip(ends[1::2], parts[1::2], strict=True):
+        flags[end - len(part) + 1 : end + 1] = bytes(len(part))
     if len(parts) % 2:  # an even number of quotes: every record is closed
-        return inside, None
+        return bytes(flags), None
     # The record left open starts on the line of the last quote: the line feed before that line is outside
     # quotes (it is in an even part), so that line starts a record.
-    return inside, ends[-2]
+    return bytes(flags), ends[-2]
 
 
 def _copy_block(
-    lines: list[bytes], inside: list[int], data: bytes, size: int, out: _WriteBehind, keep: WindowFilter
+    lines: list[bytes], starts: bytes | None, data: bytes, size: int, out: _WriteBehind, keep: WindowFilter
 ) -> int:
     """Whole records ``lines`` (the first ``len(lines)`` lines of ``data``, ``size`` bytes with their line
     feeds): copy, all at once or one by one.
@@ -342,29 +348,23 @@ def _copy_block(
     """
     if not lines:
         return 0
-    if inside:
-        flags = bytearray(b"\x01") * len(lines)
-        for index in inside:
-            flags[index] = 0
-        starts = list(compress(lines, flags))
-    else:
-        starts = lines
-    first = starts[0]
+    first_lines = list(compress(lines, starts)) if starts is not None else lines
+    first = first_lines[0]
     shape = first[:_TIME_WIDTH].decode("ascii", "replace")
     if _fixed_shape(shape):
         offset = shape[19:]
         lo, hi, hi_excluded = keep.bounds(offset)
-        low = min(starts)[:19].decode("ascii", "replace")
-        high = max(starts)[:19].decode("ascii", "replace")
+        low = min(first_lines)[:19].decode("ascii", "replace")
+        high = max(first_lines)[:19].decode("ascii", "replace")
         if (
-            all(map(bytes.startswith, starts, repeat(offset.encode() + b","), repeat(19)))
+            all(map(bytes.startswith, first_lines, repeat(offset.encode() + b","), repeat(19)))
             and _fixed_shape(low + offset)
             and _fixed_shape(high + offset)
             and low >= lo
             and (high < hi if hi_excluded else high <= hi)
         ):
             out.write(memoryview(data)[:size])
-            return len(starts)
+            return len(first_lines)
     return _copy_one_by_one(lines, out, keep)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import random
 import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -182,3 +183,48 @@ def test_window_filter_rejects_garbage() -> None:
 
 def keep() -> WindowFilter:
     return WindowFilter(Window(START, END))
+
+
+def line_starts_by_hand(text: bytes, whole_lines: bool) -> tuple[bytes, int | None]:
+    """What ``_quoting`` answers, byte by byte: a line starts a record when the line feed before it is outside
+    quotes; a record still open at the end starts on the last such line."""
+    if whole_lines:
+        text = text[: text.rfind(b"\n") + 1]
+    starts, quoted, last_start = [1], False, 0
+    for byte in text:
+        if byte == ord('"'):
+            quoted = not quoted
+        elif byte == ord("\n"):
+            starts.append(0 if quoted else 1)
+            if not quoted:
+                last_start = len(starts) - 1
+    return bytes(starts), (last_start if quoted else None)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_quoting_finds_the_lines_that_start_records(seed: int) -> None:
+    """Both ways through ``_quoting`` (the one-line-feed shape and the general one) against a byte-by-byte walk,
+    on CSV text cut anywhere."""
+    rng = random.Random(seed)
+    values = [*AWKWARD, "a\n\nb", 'x""\ny', '"\n"', "\n", "plain text"]
+    shapes = [values[:9], values] if seed % 2 else [[v for v in values if v.count("\n") <= 1]]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator=rng.choice(["\r\n", "\n"]))
+    for _ in range(rng.randint(1, 60)):
+        writer.writerow([stamp(START), *(rng.choice(shapes[-1]) for _ in range(3))])
+    data = text.getvalue().encode()
+    for cut in sorted({len(data), *(rng.randint(1, len(data)) for _ in range(20))}):
+        piece = data[:cut]
+        for whole_lines in (True, False):
+            if not whole_lines and not piece.endswith(b"\n"):
+                continue
+            starts, open_at = zoho_csv._quoting(piece, whole_lines=whole_lines)
+            want_starts, want_open = line_starts_by_hand(piece, whole_lines)
+            assert (starts or b"\x01" * len(want_starts), open_at) == (want_starts, want_open), (seed, cut)
+
+
+def test_quoting_does_not_pair_a_closing_quote_with_the_next_opening_one() -> None:
+    """``"a\\n\\nb"\\n"c\\nd"``: after a field with two line feeds, the outside line feed between two quoted fields
+    looks like a field of one line feed; the general way must answer."""
+    text = b'2026,"a\n\nb"\n2026,"c\nd"\n'
+    assert zoho_csv._quoting(text) == (b"\x01\x00\x00\x01\x00\x01", None)  # a byte per line feed, and line 0
