@@ -30,6 +30,45 @@ except ImportError:  # pragma: no cover - zlib-ng ships wheels for every platfor
 #: What reading a damaged zip raises: zipfile's and this module's BadZipFile, a short read, inflate errors.
 DAMAGED_ZIP: tuple[type[BaseException], ...] = (zipfile.BadZipFile, EOFError, *_INFLATE_ERRORS)
 
+
+
+def _inflater() -> Any:
+    """A raw-deflate decompressor with ``decompress(data, max_length)``, ``needs_input``, ``eof``, ``unused_data``.
+
+    ``_ZlibDecompressor`` (zlib-ng's, or the standard library's from Python 3.12) sizes its output for
+    ``max_length`` at once: one inflate call, and so one hand-back of the GIL, per block. ``decompressobj``
+    grows its output from 16 KiB in steps, and each step waits for the GIL again, which the export's
+    checking thread holds most of the time.
+    """
+    cls = getattr(_zlib, "_ZlibDecompressor", None)
+    return cls(-15) if cls is not None else _StreamInflater()
+
+
+class _StreamInflater:
+    """``decompressobj`` behind the ``_ZlibDecompressor`` interface (zlib before Python 3.12, without zlib-ng)."""
+
+    def __init__(self) -> None:
+        self._inflate = _zlib.decompressobj(-15)
+        self._tail = b""
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._tail
+
+    @property
+    def eof(self) -> bool:
+        return bool(self._inflate.eof)
+
+    @property
+    def unused_data(self) -> bytes:
+        return bytes(self._inflate.unused_data)
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        out = self._inflate.decompress(self._tail + data if self._tail else data, max_length)
+        self._tail = self._inflate.unconsumed_tail
+        return bytes(out)
+
+
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _READ = 1 << 18  # compressed bytes per file read: ~1 MiB once inflated (CSV compresses about 4:1)
@@ -60,8 +99,7 @@ class MemberReader:
         self._info = info
         self._block = block
         self._left = info.compress_size  # compressed bytes not yet read from the file
-        self._inflate = _zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
-        self._pending = b""  # compressed bytes read but not yet inflated
+        self._inflate = _inflater() if info.compress_type == zipfile.ZIP_DEFLATED else None
         self._crc = 0
         self._size = 0
         self._done = False
@@ -100,23 +138,29 @@ class MemberReader:
 
     def _next(self) -> tuple[bytes, bool]:
         """Inflate the next piece: ``(bytes, whether the member ended with them)``."""
-        if not self._pending and self._left:
-            self._pending = self._archive.read(min(_READ, self._left))
-            if not self._pending:
-                raise zipfile.BadZipFile(f"{self._info.filename} is cut short")
-            self._left -= len(self._pending)
         if self._inflate is None:  # stored
-            out, self._pending = self._pending, b""
+            out = self._read_compressed()
             return out, not self._left
-        out = self._inflate.decompress(self._pending, self._block)
-        self._pending = self._inflate.unconsumed_tail
+        if self._inflate.needs_input:
+            out = self._inflate.decompress(self._read_compressed(), self._block)
+        else:  # output held back by the last call's limit
+            out = self._inflate.decompress(b"", self._block)
         if self._inflate.eof:
-            if self._pending or self._inflate.unused_data or self._left:
+            if self._inflate.unused_data or self._left:
                 raise zipfile.BadZipFile(f"{self._info.filename}: data after the end of its deflate stream")
             return out, True
-        if not out and not self._pending and not self._left:
+        if not out and self._inflate.needs_input and not self._left:
             raise zipfile.BadZipFile(f"{self._info.filename}: the deflate stream is cut short")
         return out, False
+
+    def _read_compressed(self) -> bytes:
+        if not self._left:
+            return b""
+        data = self._archive.read(min(_READ, self._left))
+        if not data:
+            raise zipfile.BadZipFile(f"{self._info.filename} is cut short")
+        self._left -= len(data)
+        return data
 
     def _finish(self) -> None:
         self._done = True
@@ -128,4 +172,4 @@ class MemberReader:
             raise zipfile.BadZipFile(f"bad CRC-32 for {self._info.filename}")
 
     def close(self) -> None:
-        self._pending = b""
+        self._inflate = None
