@@ -31,7 +31,6 @@ except ImportError:  # pragma: no cover - zlib-ng ships wheels for every platfor
 DAMAGED_ZIP: tuple[type[BaseException], ...] = (zipfile.BadZipFile, EOFError, *_INFLATE_ERRORS)
 
 
-
 def _inflater() -> Any:
     """A raw-deflate decompressor with ``decompress(data, max_length)``, ``needs_input``, ``eof``, ``unused_data``.
 
@@ -172,4 +171,6 @@ class MemberReader:
             raise zipfile.BadZipFile(f"bad CRC-32 for {self._info.filename}")
 
     def close(self) -> None:
+        """Let go of the decompressor and its buffers; nothing more is read after this."""
+        self._done = True
         self._inflate = None
