@@ -207,11 +207,12 @@ def test_quoting_finds_the_lines_that_start_records(seed: int) -> None:
     on CSV text cut anywhere."""
     rng = random.Random(seed)
     values = [*AWKWARD, "a\n\nb", 'x""\ny', '"\n"', "\n", "plain text"]
-    shapes = [values[:9], values] if seed % 2 else [[v for v in values if v.count("\n") <= 1]]
+    # odd seeds: fields with several line feeds too (the general way); even seeds: at most one (the usual shape)
+    pool = values if seed % 2 else [v for v in values if v.count("\n") <= 1]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator=rng.choice(["\r\n", "\n"]))
     for _ in range(rng.randint(1, 60)):
-        writer.writerow([stamp(START), *(rng.choice(shapes[-1]) for _ in range(3))])
+        writer.writerow([stamp(START), *(rng.choice(pool) for _ in range(3))])
     data = text.getvalue().encode()
     for cut in sorted({len(data), *(rng.randint(1, len(data)) for _ in range(20))}):
         piece = data[:cut]
