@@ -35,9 +35,9 @@ def _inflater() -> Any:
     """A raw-deflate decompressor with ``decompress(data, max_length)``, ``needs_input``, ``eof``, ``unused_data``.
 
     ``_ZlibDecompressor`` (zlib-ng's, or the standard library's from Python 3.12) sizes its output for
-    ``max_length`` at once: one inflate call, and so one hand-back of the GIL, per block. ``decompressobj``
-    grows its output from 16 KiB in steps, and each step waits for the GIL again, which the export's
-    checking thread holds most of the time.
+    ``max_length`` at once: one inflate call, and so one wait for the GIL, per block. ``decompressobj``
+    grows its output from 16 KiB in steps, and each step waits for the GIL again while the export's other
+    threads take their turns with it.
     """
     cls = getattr(_zlib, "_ZlibDecompressor", None)
     return cls(-15) if cls is not None else _StreamInflater()

@@ -3,18 +3,19 @@
 Two ways through a page, with the same result:
 
 * **Byte copy** (the usual case): the CSV's header is exactly the columns asked for, ``Modified_Time`` first.
-  Then every record starts a line with its time, and a block of complete records can be judged with
-  C-speed operations only: split into lines, find the line feeds inside quoted fields (a line that starts
-  inside a quoted field continues the record above it), take the record-start lines, and check that all carry the same
-  offset and that the smallest and largest time are inside the window. Such a block is copied byte for
-  byte. A block that fails the check (a record outside the window, another offset, an odd shape) goes
-  record by record: each record's lines are kept or dropped on its parsed time.
+  Then every record starts with its time, and a block of complete records is judged with numpy, which lets
+  go of the GIL while it scans: find the record ends (the line feeds outside quoted fields), read every
+  record's time, and check that all carry the first one's offset and that the smallest and largest time are
+  inside the window. Such a block is copied byte for byte. A block that fails the check (a record outside
+  the window, another offset, an odd shape) goes record by record: each record's lines are kept or dropped
+  on its parsed time.
 * **Parsed** (any other header): ``csv`` reads every row, picks the columns and writes RFC 4180.
 
 Zoho's CSV is RFC 4180 already (quoted fields, doubled quotes); the byte copy keeps it as it is.
-Nothing is ever held whole: blocks of about 1 MiB, a partial file renamed only once complete. The zip's member
-is inflated by :mod:`~airflow_provider_zoho_aep.client.zip_member` (zlib-ng, CRC-32 and sizes checked) in a
-thread ahead of the checks; hashing and writing run in a thread behind them.
+Nothing is ever held whole: blocks of at most 1 MiB (about an eighth of the page), a partial file renamed only
+once complete. The zip's member is inflated by :mod:`~airflow_provider_zoho_aep.client.zip_member` (zlib-ng,
+CRC-32 and sizes checked) in a thread ahead of the checks; hashing and writing run in a thread behind them (a
+page of one block goes through without threads).
 """
 
 from __future__ import annotations
@@ -31,15 +32,17 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from itertools import accumulate, chain, compress, repeat
+from itertools import chain
 from typing import IO, Any
+
+import numpy as np
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.windows import Window
 from airflow_provider_zoho_aep.client.zip_member import DAMAGED_ZIP, MemberReader
 
 _SERVICE = "Zoho CRM"
-_BLOCK = 1 << 20
+_BLOCK = 1 << 20  # the largest block; a page of up to one block is read, checked and written without threads
 _TIME_WIDTH = 25  # 2026-01-01T05:30:00+05:30
 _BOM = b"\xef\xbb\xbf"
 
@@ -139,9 +142,12 @@ def write_page(zip_path: str, columns: list[str], keep: WindowFilter, out_path: 
             infos = [i for i in archive.infolist() if i.filename.lower().endswith(".csv")]
             if len(infos) != 1:
                 raise AEPAPIError(f"a Bulk Read result holds {len(infos)} CSV files, not one", service=_SERVICE)
+            # About eight blocks per page, so that a small page keeps the threads busy side by side too.
+            size = infos[0].file_size
+            block = min(_BLOCK, max(_BLOCK // 16, size // 8))
             member: Any
             try:
-                member = MemberReader(raw, infos[0], _BLOCK)
+                member = MemberReader(raw, infos[0], block)
             except NotImplementedError:  # another compression method: zipfile's own reader
                 member = archive.open(infos[0])
             with contextlib.closing(member), open(partial, "wb") as target:
@@ -155,7 +161,8 @@ def write_page(zip_path: str, columns: list[str], keep: WindowFilter, out_path: 
                     raise AEPAPIError(f"a Bulk Read result lacks the column(s) {', '.join(missing)}", service=_SERVICE)
                 if header == columns and columns[0] == "Modified_Time":
                     hashing.write(header_line.removeprefix(_BOM))
-                    with _ReadAhead(member) as blocks, _WriteBehind(hashing) as behind:
+                    threaded = _use_threads(size)
+                    with _ReadAhead(member, block, threaded) as blocks, _WriteBehind(hashing, threaded) as behind:
                         records = _copy_records(blocks, behind, keep)
                 else:
                     with archive.open(infos[0]) as again:
@@ -173,6 +180,11 @@ def write_page(zip_path: str, columns: list[str], keep: WindowFilter, out_path: 
     return PageFile(out_path, records, hashing.bytes, hashing.sha256.hexdigest())
 
 
+def _use_threads(size: int) -> bool:
+    """A page of one block is done before two threads would have started and handed it over."""
+    return size > _BLOCK
+
+
 def _read_line(member: IO[bytes]) -> bytes:
     line = member.readline()
     if not line:
@@ -186,20 +198,25 @@ def _read_line(member: IO[bytes]) -> bytes:
 class _ReadAhead:
     """Blocks of a zip member, decompressed one block ahead in a thread (zlib-ng lets go of the GIL meanwhile).
 
-    At most two blocks wait: memory stays flat.
+    At most two blocks wait: memory stays flat. Not ``threaded``: each block is inflated when it is read.
     """
 
-    def __init__(self, member: IO[bytes]) -> None:
+    def __init__(self, member: IO[bytes], block: int, threaded: bool) -> None:
         self._member = member
+        self._block = block
+        self._threaded = threaded
         self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=2)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="zoho-csv-read-ahead", daemon=True)
 
     def __enter__(self) -> _ReadAhead:
-        self._thread.start()
+        if self._threaded:
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if not self._threaded:
+            return
         self._stop.set()
         with contextlib.suppress(queue.Empty):
             while True:
@@ -209,7 +226,7 @@ class _ReadAhead:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
-                block = self._member.read(_BLOCK)
+                block = self._member.read(self._block)
                 self._put(block)
                 if not block:
                     return
@@ -223,6 +240,8 @@ class _ReadAhead:
                 return
 
     def read(self, _size: int = -1) -> bytes:
+        if not self._threaded:
+            return self._member.read(self._block)
         item = self._queue.get()
         if isinstance(item, BaseException):
             raise item
@@ -230,19 +249,24 @@ class _ReadAhead:
 
 
 class _WriteBehind:
-    """Writes (and hashes) in a thread, so the next block is judged meanwhile; at most two blocks wait."""
+    """Writes (and hashes) in a thread, so the next block is judged meanwhile; at most two blocks wait. Not
+    ``threaded``: each block is written when it is handed over."""
 
-    def __init__(self, target: HashingWriter) -> None:
+    def __init__(self, target: HashingWriter, threaded: bool) -> None:
         self._target = target
+        self._threaded = threaded
         self._queue: queue.Queue[bytes | memoryview | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="zoho-csv-write-behind", daemon=True)
 
     def __enter__(self) -> _WriteBehind:
-        self._thread.start()
+        if self._threaded:
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if not self._threaded:
+            return
         self._queue.put(None)
         self._thread.join()
         if self._error is not None and exc[0] is None:
@@ -257,6 +281,8 @@ class _WriteBehind:
                     self._error = err
 
     def write(self, data: bytes | memoryview) -> int:
+        if not self._threaded:
+            return self._target.write(data)
         if self._error is not None:
             raise self._error
         self._queue.put(data)
@@ -268,104 +294,79 @@ def _copy_records(member: _ReadAhead, out: _WriteBehind, keep: WindowFilter) -> 
     records = 0
     carry = b""
     while True:
-        block = member.read(_BLOCK)
+        block = member.read()
         data = carry + block if carry else block
         if not block:  # the end: what is left must be whole records
             if data:
                 if not data.endswith(b"\n"):
                     data += b"\n"
-                lines = data.split(b"\n")[:-1]
-                starts, open_at = _quoting(data)
-                if open_at is not None:
+                ends = _record_ends(data)
+                if not len(ends) or int(ends[-1]) != len(data) - 1:
                     raise AEPAPIError("a Bulk Read result ends inside a quoted field", service=_SERVICE)
-                records += _copy_block(lines, starts, data, len(data), out, keep)
+                records += _copy_block(data, ends, out, keep)
             return records
-        lines = data.split(b"\n")
-        tail = lines.pop()  # after the last line feed: not a whole line yet
-        whole = len(data) - len(tail)
-        starts, open_at = _quoting(data, whole_lines=True)
-        if open_at is None:
-            records += _copy_block(lines, starts, data, whole, out, keep)
-            carry = tail
-        else:  # the last record goes on in the next block
-            head = lines[:open_at]
-            size = sum(map(len, head)) + len(head)
-            records += _copy_block(head, starts, data, size, out, keep)
-            carry = data[size:]
+        ends = _record_ends(data)
+        if len(ends):  # else the block holds no record's end yet: it all goes on in the next one
+            records += _copy_block(data, ends, out, keep)
+        carry = data[int(ends[-1]) + 1 :] if len(ends) else data
 
 
-#: Every byte but the quote and the line feed: what ``bytes.translate`` deletes to see a block's quoting.
-_NOT_QUOTE_OR_LF = bytes(b for b in range(256) if b not in b'"\n')
-#: A line feed outside quotes starts a record on the next line (1); one inside a field (``x``) does not (0).
-_NEXT_LINE_STARTS = bytes.maketrans(b"\nx", b"\x01\x00")
+_QUOTE, _LF = ord('"'), ord("\n")
+#: In the first ``_TIME_WIDTH + 1`` bytes of a record: the digits of Zoho's time shape, its separators, and
+#: what must repeat the first record's (the offset's sign, digits and colon, and the comma after the time).
+_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+_SEPARATORS = np.array([4, 7, 10, 13, 16])
+_SEPARATOR_BYTES = np.frombuffer(b"--T::", np.uint8)
+_DIGIT_WEIGHTS = 10 ** np.arange(len(_DIGITS) - 1, -1, -1, dtype=np.int64)  # YYYYMMDDHHMMSS as one number
 
 
-def _quoting(text: bytes, *, whole_lines: bool = False) -> tuple[bytes | None, int | None]:
-    """Which lines of ``text`` start a record, and where a record left open at the end starts.
+def _record_ends(data: bytes) -> np.ndarray:
+    """Where the records of ``data`` end: the offsets of its line feeds outside quoted fields.
 
-    ``starts`` has a byte per line: 1 where the line starts a record, 0 where it goes on inside a quoted field
-    of the record above (None: every line starts one). With ``whole_lines``, only the lines up to the last
-    line feed count (what follows is not a line yet).
-
-    Seen through its quotes and line feeds only (``translate``, at C speed): removing each adjacent ``""``
-    keeps the parity of the quote count before every line feed, and leaves quotes only around line feeds
-    that are inside a field (every run of quotes shrinks to one quote or none). In the usual shape each such
-    field holds one line feed, ``"\n"``; when replacing those with ``x`` leaves no quote, every replacement
-    was an opening and a closing quote (the pairs can only have been consecutive ones), and what is left has
-    a byte per line feed, saying where the next line starts. Otherwise the parts between quotes are measured
-    with ``accumulate`` (C speed too): the line feeds of an odd part (inside quotes) end at the running count
-    of line feeds.
+    ``data`` starts at a record's start. A line feed is inside a quoted field when an odd number of quotes
+    come before it (a doubled quote ``""`` counts twice, so it changes nothing). numpy finds the quotes and
+    line feeds and their running parity without holding the GIL for the length of the block, so the threads
+    that inflate, hash and write run beside it.
     """
-    reduced = text.translate(None, _NOT_QUOTE_OR_LF)
-    if whole_lines:
-        reduced = reduced[: reduced.rfind(b"\n") + 1]
-    reduced = reduced.replace(b'""', b"")
-    if b'"' not in reduced:
-        return None, None
-    marked = reduced.replace(b'"\n"', b"x")
-    if b'"' not in marked:
-        return b"\x01" + marked.translate(_NEXT_LINE_STARTS), None
-    parts = reduced.split(b'"')  # odd parts are inside quotes; each part is line feeds only
-    ends = list(accumulate(map(len, parts)))  # line feeds up to the end of each part
-    flags = bytearray(b"\x01") * (ends[-1] + 1)
-    for end, part in zip(ends[1::2], parts[1::2], strict=True):
-        flags[end - len(part) + 1 : end + 1] = bytes(len(part))
-    if len(parts) % 2:  # an even number of quotes: every record is closed
-        return bytes(flags), None
-    # The record left open starts on the line of the last quote: the line feed before that line is outside
-    # quotes (it is in an even part), so that line starts a record.
-    return bytes(flags), ends[-2]
+    text = np.frombuffer(data, np.uint8)
+    marks = np.flatnonzero((text == _QUOTE) | (text == _LF))
+    quotes = text[marks] == _QUOTE
+    inside = np.bitwise_xor.accumulate(quotes)  # after each mark: an odd number of quotes so far
+    return marks[~(quotes | inside)]
 
 
-def _copy_block(
-    lines: list[bytes], starts: bytes | None, data: bytes, size: int, out: _WriteBehind, keep: WindowFilter
-) -> int:
-    """Whole records ``lines`` (the first ``len(lines)`` lines of ``data``, ``size`` bytes with their line
-    feeds): copy, all at once or one by one.
+def _time_key(time: str) -> int:
+    """``YYYY-MM-DDTHH:MM:SS`` as the number ``YYYYMMDDHHMMSS``: ordered as the times are."""
+    return int(time[0:4] + time[5:7] + time[8:10] + time[11:13] + time[14:16] + time[17:19])
 
-    All at once when every record-start line carries Zoho's time shape with one offset and the smallest and
-    largest times are inside the window (text compares as instants within one offset).
+
+def _copy_block(data: bytes, ends: np.ndarray, out: _WriteBehind, keep: WindowFilter) -> int:
+    """The whole records of ``data`` (up to its last record end ``ends[-1]``): copy, all at once or one by one.
+
+    All at once when every record starts with Zoho's time shape (``YYYY-MM-DDTHH:MM:SS±HH:MM,``), all with the
+    first record's offset, and the smallest and largest time are inside the window: within one offset, the
+    number ``YYYYMMDDHHMMSS`` orders the records as their instants.
     """
-    if not lines:
-        return 0
-    first_lines = list(compress(lines, starts)) if starts is not None else lines
-    first = first_lines[0]
-    shape = first[:_TIME_WIDTH].decode("ascii", "replace")
-    if _fixed_shape(shape):
-        offset = shape[19:]
-        lo, hi, hi_excluded = keep.bounds(offset)
-        low = min(first_lines)[:19].decode("ascii", "replace")
-        high = max(first_lines)[:19].decode("ascii", "replace")
-        if (
-            all(map(bytes.startswith, first_lines, repeat(offset.encode() + b","), repeat(19)))
-            and _fixed_shape(low + offset)
-            and _fixed_shape(high + offset)
-            and low >= lo
-            and (high < hi if hi_excluded else high <= hi)
-        ):
-            out.write(memoryview(data)[:size])
-            return len(first_lines)
-    return _copy_one_by_one(lines, out, keep)
+    size = int(ends[-1]) + 1
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    head_width = _TIME_WIDTH + 1  # the time and the comma after it
+    first = data[:_TIME_WIDTH].decode("ascii", "replace")
+    if int((ends - starts).min()) >= head_width and _fixed_shape(first) and data[_TIME_WIDTH] == ord(","):
+        # Every record's first bytes as one row (a record is longer than them, so no row passes the end).
+        rows: np.ndarray = np.ndarray((len(data) - head_width + 1,), f"V{head_width}", data, strides=(1,))[starts]
+        heads = rows.view(np.uint8).reshape(len(starts), head_width)
+        digits = heads[:, _DIGITS] - ord("0")  # a byte that is no digit wraps to 10 or more
+        tails = heads[:, 19:]
+        if (digits <= 9).all() and (heads[:, _SEPARATORS] == _SEPARATOR_BYTES).all() and (tails == tails[0]).all():
+            times = digits.astype(np.int64) @ _DIGIT_WEIGHTS
+            lo, hi, hi_excluded = keep.bounds(first[19:])
+            low, high = int(times.min()), int(times.max())
+            if low >= _time_key(lo) and (high < _time_key(hi) if hi_excluded else high <= _time_key(hi)):
+                out.write(memoryview(data)[:size])
+                return len(starts)
+    return _copy_one_by_one(data[:size].split(b"\n")[:-1], out, keep)
 
 
 def _copy_one_by_one(lines: list[bytes], out: _WriteBehind, keep: WindowFilter) -> int:

@@ -387,6 +387,14 @@ BREAKS: tuple[Break, ...] = (
         tests=("tests/integration/test_zoho_export.py",),
     ),
     Break(
+        name="export-byte-copy-ignores-the-offset",
+        file=f"{PKG}/client/zoho_csv.py",
+        original=" and (tails == tails[0]).all():",
+        replacement=":",
+        promise="a Zoho export's byte copy judges every record's time in its own offset, never by its digits alone",
+        tests=("tests/unit/client/test_zoho_csv.py",),
+    ),
+    Break(
         name="landed-window-exported-and-uploaded-again",
         file=f"{PKG}/transfers/zoho_crm_to_aep_dlz.py",
         original='        if if_run_exists != "rerun":',

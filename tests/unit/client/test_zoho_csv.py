@@ -63,11 +63,17 @@ def read_back(path: str) -> tuple[list[str], list[list[str]]]:
     return rows[0], rows[1:]
 
 
-@pytest.fixture(params=[1 << 20, 97, 1], ids=["one-block", "small-blocks", "byte-blocks"])
+@pytest.fixture(
+    params=[(1 << 20, False), (97, False), (97, True), (1, True)],
+    ids=["one-block", "small-blocks", "small-blocks-threaded", "byte-blocks-threaded"],
+)
 def block(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    """Block sizes that cut records, quoted fields and line ends anywhere."""
-    monkeypatch.setattr(zoho_csv, "_BLOCK", request.param)
-    return int(request.param)
+    """Block sizes that cut records, quoted fields and line ends anywhere; read, checked and written in the
+    caller's thread or in three."""
+    size, threaded = request.param
+    monkeypatch.setattr(zoho_csv, "_BLOCK", size)
+    monkeypatch.setattr(zoho_csv, "_use_threads", lambda _size: threaded)
+    return int(size)
 
 
 @pytest.mark.parametrize("tz", [UTC, IST], ids=["utc", "ist"])
@@ -185,47 +191,72 @@ def keep() -> WindowFilter:
     return WindowFilter(Window(START, END))
 
 
-def line_starts_by_hand(text: bytes, whole_lines: bool) -> tuple[bytes, int | None]:
-    """What ``_quoting`` answers, byte by byte: a line starts a record when the line feed before it is outside
-    quotes; a record still open at the end starts on the last such line."""
-    if whole_lines:
-        text = text[: text.rfind(b"\n") + 1]
-    starts, quoted, last_start = [1], False, 0
-    for byte in text:
+def record_ends_by_hand(text: bytes) -> list[int]:
+    """What ``_record_ends`` answers, byte by byte: the line feeds outside quoted fields."""
+    ends, quoted = [], False
+    for at, byte in enumerate(text):
         if byte == ord('"'):
             quoted = not quoted
-        elif byte == ord("\n"):
-            starts.append(0 if quoted else 1)
-            if not quoted:
-                last_start = len(starts) - 1
-    return bytes(starts), (last_start if quoted else None)
+        elif byte == ord("\n") and not quoted:
+            ends.append(at)
+    return ends
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_quoting_finds_the_lines_that_start_records(seed: int) -> None:
-    """Both ways through ``_quoting`` (the one-line-feed shape and the general one) against a byte-by-byte walk,
-    on CSV text cut anywhere."""
+def test_record_ends_are_the_line_feeds_outside_quoted_fields(seed: int) -> None:
+    """``_record_ends`` against a byte-by-byte walk, on CSV text with awkward fields, cut anywhere."""
     rng = random.Random(seed)
-    values = [*AWKWARD, "a\n\nb", 'x""\ny', '"\n"', "\n", "plain text"]
-    # odd seeds: fields with several line feeds too (the general way); even seeds: at most one (the usual shape)
-    pool = values if seed % 2 else [v for v in values if v.count("\n") <= 1]
+    values = [*AWKWARD, "a\n\nb", 'x""\ny', '"\n"', "\n", '""', "plain text"]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator=rng.choice(["\r\n", "\n"]))
     for _ in range(rng.randint(1, 60)):
-        writer.writerow([stamp(START), *(rng.choice(pool) for _ in range(3))])
+        writer.writerow([stamp(START), *(rng.choice(values) for _ in range(3))])
     data = text.getvalue().encode()
     for cut in sorted({len(data), *(rng.randint(1, len(data)) for _ in range(20))}):
-        piece = data[:cut]
-        for whole_lines in (True, False):
-            if not whole_lines and not piece.endswith(b"\n"):
-                continue
-            starts, open_at = zoho_csv._quoting(piece, whole_lines=whole_lines)
-            want_starts, want_open = line_starts_by_hand(piece, whole_lines)
-            assert (starts or b"\x01" * len(want_starts), open_at) == (want_starts, want_open), (seed, cut)
+        assert zoho_csv._record_ends(data[:cut]).tolist() == record_ends_by_hand(data[:cut]), (seed, cut)
 
 
-def test_quoting_does_not_pair_a_closing_quote_with_the_next_opening_one() -> None:
-    """``"a\\n\\nb"\\n"c\\nd"``: after a field with two line feeds, the outside line feed between two quoted fields
-    looks like a field of one line feed; the general way must answer."""
-    text = b'2026,"a\n\nb"\n2026,"c\nd"\n'
-    assert zoho_csv._quoting(text) == (b"\x01\x00\x00\x01\x00\x01", None)  # a byte per line feed, and line 0
+def test_a_closing_quote_is_not_paired_with_the_next_opening_one() -> None:
+    """``"a\\n\\nb"\\n"c\\nd"``: the line feed between two quoted fields is outside both."""
+    assert zoho_csv._record_ends(b'2026,"a\n\nb"\n2026,"c\nd"\n').tolist() == [11, 22]
+
+
+@pytest.mark.parametrize(
+    ("odd", "outcome"),
+    [
+        ("2026-01-01T10:3x:00+00:00", "not ISO 8601"),  # a letter among the digits
+        ("2026-01-01T10:30:0:+00:00", "not ISO 8601"),  # a colon for a digit: as a digit it would read 10:31:00
+        ("2026-01-01 10:30:00+00:00", "kept"),  # a space for the T: parsed, in the window
+        ("2026-01-01T16:00:00+05:30", "kept"),  # another offset, inside
+        ("2026-01-01T10:30:00+01:00", "dropped"),  # another offset: its digits are inside, its instant is not
+        ("2026/01/01T10:30:00+00:00", "not ISO 8601"),  # other separators
+        ("2026-01-01T10:30:00.5+00:00", "kept"),  # a fraction of a second
+        ("2026-01-01T10:30:00+00:00x", "not ISO 8601"),  # no comma after the time
+        ("2026-01-01T10:30:00", "without an offset"),
+    ],
+)
+def test_a_record_of_another_shape_among_inside_ones_is_judged_on_its_own(
+    tmp_path: Path, block: int, odd: str, outcome: str
+) -> None:
+    """Every time but one is inside the window in Zoho's shape: the odd one must not ride along in a byte copy."""
+    rows = [[stamp(START + timedelta(seconds=7 * i)), str(i), AWKWARD[i % len(AWKWARD)], ""] for i in range(60)]
+    rows[31][0] = odd
+    source = make_zip(tmp_path / "p.zip", COLUMNS, rows)
+    if outcome not in ("kept", "dropped"):
+        with pytest.raises(Exception, match=outcome):
+            write_page(str(source), COLUMNS, keep(), str(tmp_path / "out.csv"))
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["p.zip"]
+        return
+    page = write_page(str(source), COLUMNS, keep(), str(tmp_path / "out.csv"))
+    want = rows if outcome == "kept" else rows[:31] + rows[32:]
+    assert page is not None and page.records == len(want)
+    assert read_back(page.path) == (COLUMNS, want)
+
+
+def test_a_result_that_ends_inside_a_quoted_field_is_an_error(tmp_path: Path, block: int) -> None:
+    source = tmp_path / "p.zip"
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("1.csv", f'Modified_Time,id,Name,Note\r\n{stamp(START)},1,abc,"open\r\n')
+    with pytest.raises(Exception, match="ends inside a quoted field"):
+        write_page(str(source), COLUMNS, keep(), str(tmp_path / "out.csv"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.zip"]
