@@ -12,7 +12,7 @@ Two ways through a page, with the same result:
 * **Parsed** (any other header): ``csv`` reads every row, picks the columns and writes RFC 4180.
 
 Zoho's CSV is RFC 4180 already (quoted fields, doubled quotes); the byte copy keeps it as it is.
-Nothing is ever held whole: blocks of at most 1 MiB (about an eighth of the page), a partial file renamed only
+Nothing is ever held whole: blocks of at most 512 KiB (about an eighth of the page), a partial file renamed only
 once complete. The zip's member is inflated by :mod:`~airflow_provider_zoho_aep.client.zip_member` (zlib-ng,
 CRC-32 and sizes checked) in a thread ahead of the checks; hashing and writing run in a thread behind them (a
 page of one block goes through without threads).
@@ -42,7 +42,7 @@ from airflow_provider_zoho_aep.client.windows import Window
 from airflow_provider_zoho_aep.client.zip_member import DAMAGED_ZIP, MemberReader
 
 _SERVICE = "Zoho CRM"
-_BLOCK = 1 << 20  # the largest block; a page of up to one block is read, checked and written without threads
+_BLOCK = 1 << 19  # the largest block; a page of up to one block is read, checked and written without threads
 _TIME_WIDTH = 25  # 2026-01-01T05:30:00+05:30
 _BOM = b"\xef\xbb\xbf"
 
