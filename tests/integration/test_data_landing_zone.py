@@ -210,11 +210,12 @@ def test_an_expired_sas_mid_upload_gets_fresh_credentials_and_resumes(emulator: 
                                                   window_end=WINDOW_END, uploader=uploader)
     store = emulator.blob_store
     assert store.blobs[result.blob_name].data == path.read_bytes()
-    # The three blocks staged before the expiry were kept, not sent again; the refused one (and at most one more
-    # already on its way) were sent again with the fresh token.
+    # The three blocks staged before the expiry were kept, not sent again; the refused one was sent again with the
+    # fresh token, and each other block once more at most (the SDK's own retry policy resends a block whose answer
+    # a loaded machine was slow to deliver: seen once, with two Airflow lines testing side by side on 2 CPUs).
     sent = [r.query["blockid"][0] for r in emulator.requests if r.query.get("comp") == ["block"]]
     assert len(set(sent)) == blocks and all(sent.count(block) == 1 for block in sent[:3])
-    assert blocks + 1 <= len(sent) <= blocks + 2
+    assert 2 <= sent.count(sent[3]) <= 3 and all(sent.count(block) <= 2 for block in set(sent) - {sent[3]})
     # An expired token is replaced by a GET (Adobe hands out a fresh one); no refresh was needed.
     assert emulator.store.dlz.credential_calls == ["get", "get"]
 
