@@ -306,9 +306,11 @@ def _copy_records(member: _ReadAhead, out: _WriteBehind, keep: WindowFilter) -> 
                 records += _copy_block(data, ends, out, keep)
             return records
         ends = _record_ends(data)
-        if len(ends):  # else the block holds no record's end yet: it all goes on in the next one
+        if len(ends):
             records += _copy_block(data, ends, out, keep)
-        carry = data[int(ends[-1]) + 1 :] if len(ends) else data
+            carry = data[int(ends[-1]) + 1 :]
+        else:  # the block holds no record's end yet: it all goes on in the next one
+            carry = data
 
 
 _QUOTE, _LF = ord('"'), ord("\n")
