@@ -13,9 +13,10 @@ What a careful client does here, and this one does:
   window is in the answer. Each row's ``Modified_Time`` is then parsed (it carries the user's offset) and
   compared in UTC against the exact half-open window; the extra rows are dropped. The same check drops a row
   that a job selected but rendered after the record was modified into another window.
-* **Streaming.** The zip is downloaded in chunks to a temporary file; the CSV is read row by row from it and
-  written row by row; byte count and SHA-256 are computed as the bytes are written. Memory does not grow
-  with the record count.
+* **Streaming.** The zip is downloaded in chunks to a temporary file (kept in memory while it is at most
+  1 MiB, a page of some 40,000 records: a small page never touches the disk); the CSV is read block by block
+  from it and written block by block; byte count and SHA-256 are computed as the bytes are written. Memory
+  does not grow with the record count.
 * **Never a truncated or doubled file.** A page is written to ``<name>.partial`` and renamed only once the
   whole zip was read (the zip's CRC is checked); a failed download is retried from scratch.
 * **Limits.** 429 (concurrency, the 10-downloads-a-minute limit) waits ``Retry-After`` or backs off, within a
@@ -26,7 +27,6 @@ What a careful client does here, and this one does:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import os
@@ -35,7 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -54,6 +54,8 @@ KEY_FIELDS = ("id", "Modified_Time")
 _TOKEN_CODES = frozenset({"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE"})
 _EXPIRED_LINK_CODES = frozenset({"DOWNLOAD_URL_EXPIRED", "INVALID_URL", "RESOURCE_NOT_FOUND", "FILE_NOT_FOUND"})
 _SERVICE = "Zoho CRM"
+#: A downloaded zip up to this size stays in memory; a larger one goes on to an unnamed temporary file.
+ZIP_IN_MEMORY = 1 << 20
 
 
 class ZohoCreditsExhaustedError(AEPAPIError):
@@ -294,8 +296,9 @@ class ZohoBulkReadClient:
 
     # ---- downloads ----------------------------------------------------------------------------------
 
-    def download(self, job: dict[str, Any], target: str) -> dict[str, Any]:
-        """Download the job's zip to ``target``, whole. Returns the job as last read (the link may change)."""
+    def download(self, job: dict[str, Any], target: IO[bytes]) -> dict[str, Any]:
+        """Download the job's zip into ``target`` (emptied first), whole. Returns the job as last read (the link
+        may change)."""
         job_id = str(job["id"])
         link_rereads = 0
         for attempt in range(1, self.download_attempts + 1):
@@ -326,7 +329,7 @@ class ZohoBulkReadClient:
                 self._sleep(wait)
         raise AssertionError("unreachable")
 
-    def _fetch(self, url: str, target: str) -> None:
+    def _fetch(self, url: str, target: IO[bytes]) -> None:
         started = self._clock()
         throttles = 0
         refreshed = False
@@ -340,11 +343,12 @@ class ZohoBulkReadClient:
                 if response.status_code == 200:
                     expected = response.headers.get("Content-Length")
                     written = 0
+                    target.seek(0)
+                    target.truncate()
                     try:
-                        with open(target, "wb") as out:
-                            for chunk in response.iter_content(self.chunk_size):
-                                out.write(chunk)
-                                written += len(chunk)
+                        for chunk in response.iter_content(self.chunk_size):
+                            target.write(chunk)
+                            written += len(chunk)
                     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
                         raise DownloadBroken(f"the connection broke after {written} bytes") from err
                     if expected is not None and int(expected) != written:
@@ -404,15 +408,11 @@ class ZohoBulkReadClient:
             count = int(result.get("count") or 0)
             log.info("Bulk Read job %s: page %d holds %d record(s)", job.get("id"), page, count)
             if count > 0:
-                fd, zip_path = tempfile.mkstemp(prefix="zoho-bulk-read-", suffix=".zip", dir=work_dir)
-                os.close(fd)
-                try:
+                # Unnamed once on disk: nothing is left behind, even by a killed task.
+                with _ZipSpool(ZIP_IN_MEMORY, dir=work_dir) as zip_file:
                     written = self._download_and_write(
-                        job, zip_path, columns, keep, os.path.join(out_dir, f"{stem}_part{page:04d}.csv")
+                        job, zip_file, columns, keep, os.path.join(out_dir, f"{stem}_part{page:04d}.csv")
                     )
-                finally:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.remove(zip_path)
                 if written is not None:
                     files.append(
                         {
@@ -442,13 +442,13 @@ class ZohoBulkReadClient:
         }
 
     def _download_and_write(
-        self, job: dict[str, Any], zip_path: str, columns: list[str], keep: WindowFilter, out_path: str
+        self, job: dict[str, Any], zip_file: IO[bytes], columns: list[str], keep: WindowFilter, out_path: str
     ) -> PageFile | None:
         """Download and convert one page; a zip that turns out damaged is downloaded again (bounded)."""
         for attempt in range(1, self.download_attempts + 1):
-            job = self.download(job, zip_path)
+            job = self.download(job, zip_file)
             try:
-                return write_page(zip_path, columns, keep, out_path)
+                return write_page(zip_file, columns, keep, out_path)
             except DownloadBroken as err:
                 if attempt == self.download_attempts:
                     raise AEPAPIError(
@@ -460,6 +460,13 @@ class ZohoBulkReadClient:
 
 class _LinkExpired(Exception):
     pass
+
+
+class _ZipSpool(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+    """A downloaded zip: in memory up to ``max_size``, then in an unnamed temporary file."""
+
+    def seekable(self) -> bool:
+        return True  # both homes are; Python 3.10's SpooledTemporaryFile lacks the method zipfile calls
 
 
 def _absolute(endpoint: str, link: str) -> str:

@@ -130,15 +130,21 @@ class PageFile:
     sha256: str
 
 
-def write_page(zip_path: str, columns: list[str], keep: WindowFilter, out_path: str) -> PageFile | None:
+def write_page(
+    zip_file: str | IO[bytes], columns: list[str], keep: WindowFilter, out_path: str
+) -> PageFile | None:
     """Write the records of a Bulk Read zip whose ``Modified_Time`` is in the window into ``out_path``.
+
+    :param zip_file: the zip's path, or the zip as a binary file open for reading (left open)
 
     Returns None, and leaves no file, when no record is kept. The file appears under its name only once
     complete. A damaged zip (truncated, bad CRC) raises :class:`DownloadBroken`.
     """
     partial = out_path + ".partial"
     try:
-        with zipfile.ZipFile(zip_path) as archive, open(zip_path, "rb") as raw:
+        with contextlib.ExitStack() as opened:
+            raw = opened.enter_context(open(zip_file, "rb")) if isinstance(zip_file, str) else zip_file
+            archive = opened.enter_context(zipfile.ZipFile(raw))
             infos = [i for i in archive.infolist() if i.filename.lower().endswith(".csv")]
             if len(infos) != 1:
                 raise AEPAPIError(f"a Bulk Read result holds {len(infos)} CSV files, not one", service=_SERVICE)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
+import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from airflow_provider_zoho_aep.client import zoho_bulk_read
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.zoho_bulk_read import BulkReadJobFailedError, ZohoCreditsExhaustedError
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
@@ -128,12 +131,38 @@ def test_a_link_expired_by_age_is_read_again(emulator: Emulator, tmp_path: Path)
     assert_no_file(tmp_path)
 
 
+@pytest.mark.parametrize("home", ["memory", "disk"])
 @pytest.mark.parametrize("resets", [1, 3])
-def test_a_reset_mid_download_is_retried_into_an_exact_file(emulator: Emulator, tmp_path: Path, resets: int) -> None:
+def test_a_reset_mid_download_is_retried_into_an_exact_file(
+    emulator: Emulator, tmp_path: Path, resets: int, home: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether the zip is held in memory or has gone on to a temporary file, a new attempt starts it afresh."""
+    on_disk = []
+    temporary_file = tempfile.TemporaryFile
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        on_disk.append(1)
+        return temporary_file(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", spy)
+    offsets = []  # where the member starts in each zip written out: after a stale prefix, it would not be 0
+    write_page = zoho_bulk_read.write_page
+
+    def check_then_write(zip_file: Any, *args: Any) -> Any:
+        with zipfile.ZipFile(zip_file) as archive:
+            offsets.extend(info.header_offset for info in archive.infolist())
+        return write_page(zip_file, *args)
+
+    monkeypatch.setattr(zoho_bulk_read, "write_page", check_then_write)
+    if home == "disk":  # the zip outgrows memory before the connection breaks, half way through the body
+        monkeypatch.setattr(zoho_bulk_read, "ZIP_IN_MEMORY", 1024)
     emulator.add_fault(Fault(method="GET", path=RESULT, kind="reset_mid_body", count=resets))
-    manifest = export(tmp_path, window=(T0, T0 + 3 * DAY))
+    # Small chunks: the first half of the body is written before the reset, as with a large page.
+    manifest = export(tmp_path, window=(T0, T0 + 3 * DAY), chunk_size=256)
     assert_exact(manifest, expected(emulator, "Leads", T0, T0 + 3 * DAY))
     assert len(calls(emulator, "GET", RESULT)) == resets + 1
+    assert len(on_disk) == (1 if home == "disk" else 0)  # one page, one temporary file however many attempts
+    assert offsets == [0]
     assert sorted(p.name for p in tmp_path.iterdir()) == [Path(f["path"]).name for f in manifest["files"]]
 
 
