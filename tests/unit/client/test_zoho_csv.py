@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import random
+import subprocess
+import sys
 import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -260,3 +263,16 @@ def test_a_result_that_ends_inside_a_quoted_field_is_an_error(tmp_path: Path, bl
     with pytest.raises(Exception, match="ends inside a quoted field"):
         write_page(str(source), COLUMNS, keep(), str(tmp_path / "out.csv"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.zip"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2, reason="Linux, 2+ CPUs")
+@pytest.mark.parametrize("preset", [None, "2"], ids=["unset", "set-by-the-user"])
+def test_loading_the_export_starts_no_blas_threads_and_keeps_the_environment(preset: str | None) -> None:
+    """numpy's OpenBLAS would start a spinning thread per CPU; a value the user set is theirs to keep."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    code = ("import os, airflow_provider_zoho_aep.client.zoho_csv\n"
+            "print(len(os.listdir('/proc/self/task')), os.environ.get('OPENBLAS_NUM_THREADS'))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == (["1", "None"] if preset is None else [preset, preset])
