@@ -6,19 +6,15 @@ A probe runs as a script (``python bench/probes/<probe>.py``), so this module be
 from __future__ import annotations
 
 import io
+import math
 import os
 import resource
 import time
 import zipfile
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import requests
-
-# At the top, so that a probe importing this module before its clock starts has them loaded: the provider's
-# query bounds, so that both sides send the same Bulk Read queries (and get the same jobs and zips).
-from airflow_provider_zoho_aep.client.windows import Window
-from airflow_provider_zoho_aep.client.zoho_bulk_read import query_bounds
 
 
 def bulk_read_by_hand(session: requests.Session, *, accounts_url: str, api_url: str, client_id: str,
@@ -34,7 +30,7 @@ def bulk_read_by_hand(session: requests.Session, *, accounts_url: str, api_url: 
     names = [f["api_name"] for f in session.get(f"{api_url}/crm/v8/settings/fields", params={"module": module},
                                                 headers=headers, timeout=30).json()["fields"]]
     fields = ["Modified_Time", "id", *(n for n in names if n not in ("id", "Modified_Time"))]  # the provider's
-    lower, upper = query_bounds(Window(start, end))
+    lower, upper = query_bounds(start, end)
     query: dict[str, Any] = {"module": {"api_name": module}, "fields": fields, "criteria": {
         "group_operator": "and", "group": [
             {"field": {"api_name": "Modified_Time"}, "comparator": "greater_equal", "value": lower},
@@ -63,6 +59,15 @@ def bulk_read_by_hand(session: requests.Session, *, accounts_url: str, api_url: 
         if not result["more_records"]:
             return files
         query = {**query, "page_token": result["next_page_token"]}
+
+
+def query_bounds(start: datetime, end: datetime) -> tuple[str, str]:
+    """The provider's criteria values (``client/zoho_bulk_read.py``), restated so that a baseline loads none of the
+    provider's export code (numpy and zlib-ng among it); ``tests/bench`` checks that the two agree. The same
+    bounds make the same Bulk Read jobs, and so the same zips, on both sides."""
+    lower = datetime.fromtimestamp(math.floor(start.timestamp()) - 1, timezone.utc)
+    upper = datetime.fromtimestamp(math.ceil(end.timestamp()), timezone.utc)
+    return lower.isoformat(), upper.isoformat()
 
 
 def peak_rss_mb() -> float:

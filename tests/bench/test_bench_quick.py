@@ -50,3 +50,26 @@ def test_example_dag_imports_without_network_connections_registry_or_http_stack(
     heavy = {"requests", "urllib3", "charset_normalizer", "aiohttp", "numpy", "zlib_ng"}
     loaded = {name.split(".")[0] for name in result["loaded"]}
     assert not heavy & loaded, sorted(heavy & loaded)
+
+
+def test_the_raw_baselines_ask_for_the_providers_bounds_without_loading_its_export_code() -> None:
+    """The raw sides restate the provider's query bounds (the same bounds make the same jobs and zips) so that
+    they load none of its export code: numpy's threads would otherwise run in the baseline's process too."""
+    code = """
+import sys
+from datetime import datetime, timedelta, timezone
+sys.path.insert(0, sys.argv[1])
+import by_hand
+assert not {"numpy", "zlib_ng"} & {m.split(".")[0] for m in sys.modules}, "by_hand loads the export code"
+from airflow_provider_zoho_aep.client.windows import Window
+from airflow_provider_zoho_aep.client.zoho_bulk_read import query_bounds
+ist = timezone(timedelta(hours=5, minutes=30))
+start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+for a, b in [(start, start + timedelta(hours=1)), (start.astimezone(ist), start + timedelta(days=7)),
+             (start + timedelta(microseconds=500), start + timedelta(seconds=59, microseconds=1))]:
+    assert by_hand.query_bounds(a, b) == query_bounds(Window(a, b)), (a, b)
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code, str(REPO / "bench" / "probes")], capture_output=True,
+                          text=True, timeout=60, cwd=REPO)
+    assert proc.stdout.strip() == "ok", proc.stderr[-3000:]
