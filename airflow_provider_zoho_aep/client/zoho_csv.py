@@ -183,7 +183,8 @@ def write_page(
                 if header == columns and columns[0] == "Modified_Time":
                     hashing.write(header_line.removeprefix(_BOM))
                     threaded = _use_threads(size)
-                    with _ReadAhead(member, block, threaded) as blocks, _WriteBehind(hashing, threaded) as behind:
+                    # The writer first: its thread waits at once, while the reader's would hold up its start.
+                    with _WriteBehind(hashing, threaded) as behind, _ReadAhead(member, block, threaded) as blocks:
                         records = _copy_records(blocks, behind, keep)
                 else:
                     with archive.open(infos[0]) as again:
