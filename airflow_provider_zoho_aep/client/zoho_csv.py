@@ -12,7 +12,7 @@ Two ways through a page, with the same result:
 * **Parsed** (any other header): ``csv`` reads every row, picks the columns and writes RFC 4180.
 
 Zoho's CSV is RFC 4180 already (quoted fields, doubled quotes); the byte copy keeps it as it is.
-Nothing is ever held whole: blocks of at most 512 KiB (about an eighth of the page), a partial file renamed only
+Nothing is ever held whole: blocks of at most 256 KiB (about an eighth of the page), a partial file renamed only
 once complete. The zip's member is inflated by :mod:`~airflow_provider_zoho_aep.client.zip_member` (zlib-ng,
 CRC-32 and sizes checked). On a page of 1 MiB or more, inflating runs in a thread ahead of the checks, hashing
 and writing in a thread behind them; a smaller page goes through in the caller's thread (see
@@ -55,7 +55,7 @@ else:
     import numpy as np
 
 _SERVICE = "Zoho CRM"
-_BLOCK = 1 << 19  # the largest block of CSV read, checked and written at a time
+_BLOCK = 1 << 18  # the largest block of CSV read, checked and written at a time
 #: Pages from this size on (about 7,000 records of 150 bytes) are inflated, checked and written by three threads.
 _THREADS_FROM = 1 << 20
 _TIME_WIDTH = 25  # 2026-01-01T05:30:00+05:30
