@@ -11,6 +11,9 @@ Environment knobs:
   ZOHO_AEP_UI_KEEP_HOME=1         keep the temporary AIRFLOW_HOME (logs) after the session
   ZOHO_AEP_UI_ARTIFACTS=<dir>     where failure screenshots go (default: <pytest basetemp>/ui-artifacts)
   ZOHO_AEP_UI_NO_PORT_PATCH=1     do not work around the 3.3.2 port-less Test bug (see ui_pages)
+
+Screenshots of the connection forms and the example DAG's run are always written into ``docs/`` (the README's
+images): commit them with the change that altered what they show.
 """
 
 from __future__ import annotations
@@ -211,10 +214,8 @@ def creds(ui_session, emulator):
 
 
 @pytest.fixture(scope="session")
-def docs_dir(tmp_path_factory) -> Path:
-    """Where screenshots go: the README's ``docs/`` with ZOHO_AEP_UI_UPDATE_DOCS=1, else a temporary folder
-    (so running the suite leaves the checkout clean)."""
-    if os.environ.get("ZOHO_AEP_UI_UPDATE_DOCS") == "1":
-        DOCS.mkdir(exist_ok=True)
-        return DOCS
-    return tmp_path_factory.mktemp("screenshots")
+def docs_dir() -> Path:
+    """Where screenshots go: always the README's ``docs/``, so the images the README shows are the ones the last
+    run of this suite took of the checkout's DAGs and forms, and cannot go stale."""
+    DOCS.mkdir(exist_ok=True)
+    return DOCS
