@@ -18,7 +18,6 @@ times. No SDK error text leaves this module (it can quote the request): errors a
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -198,21 +197,15 @@ class AzureBlobUploader:
             code = redact(str(exc.error_code), self._secrets) if exc.error_code else None
             raise LandingZoneError(f"{SERVICE}: {what} of {name} failed", status=exc.status_code, code=code,
                                    service=SERVICE) from None
-        except (errors.ServiceRequestError, errors.ServiceResponseError):
-            raise LandingZoneError(f"{SERVICE}: {what} of {name}: the connection failed, retries included",
-                                   service=SERVICE) from None
         except errors.AzureError as exc:
-            raise LandingZoneError(f"{SERVICE}: {what} of {name} failed ({type(exc).__name__})",
-                                   service=SERVICE) from None
+            network = isinstance(exc, (errors.ServiceRequestError, errors.ServiceResponseError))
+            reason = "the connection failed, the SDK's retries included" if network else type(exc).__name__
+            raise LandingZoneError(f"{SERVICE}: {what} of {name} failed ({reason})", service=SERVICE) from None
 
 
 def _md5_hex(props: Any) -> str | None:
-    value = getattr(getattr(props, "content_settings", None), "content_md5", None)
-    if not value:
-        return None
-    if isinstance(value, str):  # some SDK versions hand back the header's base64 text
-        value = base64.b64decode(value)
-    return bytes(value).hex()
+    value = props.content_settings.content_md5  # the SDK's bytearray, or None when the blob has no MD5
+    return bytes(value).hex() if value else None
 
 
 def _same(props: Any, size: int, md5: str) -> bool:

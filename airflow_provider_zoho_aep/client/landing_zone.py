@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -118,8 +118,7 @@ class UploadedFile:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-only, for XCom."""
-        return {"blob_name": self.blob_name, "size": self.size, "md5": self.md5,
-                "last_modified": self.last_modified.isoformat(), "uploaded": self.uploaded, "replaced": self.replaced}
+        return {**asdict(self), "last_modified": self.last_modified.isoformat()}
 
 
 @dataclass(frozen=True)
