@@ -131,8 +131,8 @@ class AzureBlobUploader:
             try:
                 return action(credentials)
             except _Refused:
-                log.warning("The landing zone refused the SAS credentials for %s; getting fresh credentials and "
-                            "sending it again whole", name)
+                log.warning("The landing zone refused the SAS credentials for %s; starting it again, whole, with "
+                            "fresh credentials", name)
                 credentials = self.credentials(after_refusal=credentials)
         raise LandingZoneError(f"{SERVICE}: the store refused {name} with fresh credentials too (403); check that "
                                "the integration has the Manage Sources permission", status=403, service=SERVICE)

@@ -414,9 +414,9 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="expired-sas-reused-instead-of-fresh-credentials",
         file=f"{PKG}/client/azure_blob_upload.py",
-        original=('                            "sending it again whole", name)\n'
+        original=('                            "fresh credentials", name)\n'
                   "                credentials = self.credentials(after_refusal=credentials)\n"),
-        replacement='                            "sending it again whole", name)\n',
+        replacement='                            "fresh credentials", name)\n',
         promise="an expired SAS mid-upload is replaced and the file sent again whole; the window lands once",
         tests=("tests/faults/test_zoho_crm_to_aep_dlz_faults.py"
                "::test_a_sas_expiring_mid_upload_is_replaced_and_the_window_lands_once",
