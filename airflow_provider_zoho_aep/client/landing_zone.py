@@ -256,8 +256,7 @@ def _component(value: str, field_name: str) -> str:
     return cleaned
 
 
-def blob_name(module: str, flow_id: str, window_start: datetime, window_end: datetime, part: int,
-              *, prefix: str = "zoho", extension: str = "csv") -> str:
+def blob_name(module: str, flow_id: str, window_start: datetime, window_end: datetime, part: int) -> str:
     """The blob name of one part of one window: ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-0001.csv``.
 
     Only the module, the flow and the window's bounds go into it, never record data, so a retry of the same
@@ -267,13 +266,13 @@ def blob_name(module: str, flow_id: str, window_start: datetime, window_end: dat
         raise ConfigurationError("window_end", "is not after window_start", "pass a half-open window [start, end)")
     if not isinstance(part, int) or not 1 <= part <= 9999:
         raise ConfigurationError("part", f"{part!r} is not between 1 and 9999", "number the files from 1")
-    return (f"{_component(prefix, 'prefix')}/{_component(module, 'module')}/{_component(flow_id, 'flow_id')}/"
-            f"{_stamp(window_start)}_{_stamp(window_end)}_part-{part:04d}.{extension}")
+    return (f"{module_folder(module)}{_component(flow_id, 'flow_id')}/"
+            f"{_stamp(window_start)}_{_stamp(window_end)}_part-{part:04d}.csv")
 
 
-def module_folder(module: str, *, prefix: str = "zoho") -> str:
+def module_folder(module: str) -> str:
     """The folder of a module's files inside the container (what the DLZ source connection's path points at)."""
-    return f"{_component(prefix, 'prefix')}/{_component(module, 'module')}/"
+    return f"zoho/{_component(module, 'module')}/"
 
 
 def window_covering(
