@@ -1,13 +1,11 @@
 """The sandbox's Data Landing Zone: its container, its SAS credentials, and where files go in it.
 
-Plain Python, no Airflow import. The calls go through :class:`FlowServiceClient.request` with another base URL,
-so they carry the same IMS token, headers, retries and error parsing as every Flow Service call.
-
-The SAS token is a credential. It is handed to ``on_secret`` (the hook masks it in Airflow's logs) and to the
-transport's scrubbing the moment it arrives, and :class:`LandingZoneCredentials` never shows it in its ``repr``.
-
-Credentials are read (``GET``) at first use and **refreshed only after the blob store refused them**: a refresh
-makes a new stored access policy, which likely revokes the SAS that other tools of the organization hold.
+The two Platform calls go through :meth:`FlowServiceClient.request` with another base URL (same IMS token, headers,
+retries and error parsing as every Flow Service call). The SAS token is a credential: each one is handed to
+``on_secret`` (the hook passes Airflow's ``mask_secret``) and to the transport's scrubbing as it arrives, and
+:class:`LandingZoneCredentials` never shows it. Credentials are read at first use and **refreshed only after the
+blob store refused them**: a refresh makes a new stored access policy, which likely revokes the SAS other tools of
+the organization hold.
 """
 
 from __future__ import annotations
@@ -15,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
@@ -29,8 +27,8 @@ LANDING_ZONE_PATH = "/data/foundation/connectors/landingzone"
 #: The source-side landing zone (``dlz_destination`` is the destination side).
 ZONE_TYPE = "user_drop_zone"
 AMAZON_S3 = "Amazon S3"
-#: How far a run's window reaches beyond the uploads' last-modified stamps (clock skew between us, the blob
-#: store and Flow Service; Last-Modified has whole seconds).
+#: How far a run's window reaches beyond the uploads' Last-Modified stamps (clock skew between us, the blob store
+#: and Flow Service; Last-Modified has whole seconds).
 DEFAULT_WINDOW_MARGIN = timedelta(minutes=1)
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
@@ -64,8 +62,8 @@ class LandingZoneCredentials:
 
     :param container_name: the container, e.g. ``dlz-user-container``
     :param storage_account_name: the Azure storage account
-    :param sas_uri: the container URL with the SAS token as its query (what the SDK's
-        ``ContainerClient.from_container_url`` takes)
+    :param sas_uri: the container URL with the SAS token as its query (what ``ContainerClient.from_container_url``
+        takes)
     :param sas_token: the SAS token alone (no leading ``?``)
     :param expiry: ``expiryDate`` as Adobe sent it (a date), for messages
     """
@@ -83,9 +81,11 @@ class LandingZoneCredentials:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """The values to scrub from any text: the token, and its signature on its own."""
+        """The values to scrub from any text: the token, its signature alone, and the signature percent-encoded
+        as the SDK writes it into each request's URL (which urllib3 logs at DEBUG)."""
         signature = dict(parse_qsl(self.sas_token)).get("sig")
-        return tuple(v for v in (self.sas_token, signature, self.sas_uri) if v)
+        encoded = quote(signature, safe="") if signature else None
+        return tuple(dict.fromkeys(v for v in (self.sas_token, signature, encoded, self.sas_uri) if v))
 
     def __str__(self) -> str:
         return f"landing zone container {self.container_url} (SAS expires {self.expiry or 'unknown'})"
@@ -118,23 +118,7 @@ class UploadedFile:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-only, for XCom."""
-        return {
-            "blob_name": self.blob_name,
-            "size": self.size,
-            "md5": self.md5,
-            "last_modified": self.last_modified.isoformat(),
-            "uploaded": self.uploaded,
-            "replaced": self.replaced,
-        }
-
-
-class LandingZoneUploader(Protocol):
-    """Puts local files into the landing zone and proves they arrived whole. One per store (Azure today; an S3
-    uploader would implement the same method)."""
-
-    def upload(self, local_path: str | Path, blob_name: str, *, md5: str | None = None) -> UploadedFile: ...
-
-    def list_files(self, prefix: str) -> list[StoredFile]: ...
+        return {**asdict(self), "last_modified": self.last_modified.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -151,7 +135,13 @@ class StoredFile:
     last_modified: datetime
 
 
-# -- reading the landing zone ------------------------------------------------------------------------------
+class LandingZoneUploader(Protocol):
+    """Puts local files into the landing zone and proves they arrived whole (Azure today; an S3 uploader would
+    implement the same two methods)."""
+
+    def upload(self, local_path: str | Path, blob_name: str, *, md5: str | None = None) -> UploadedFile: ...
+
+    def list_files(self, prefix: str) -> list[StoredFile]: ...
 
 
 class LandingZoneClient:
@@ -168,31 +158,33 @@ class LandingZoneClient:
         self._seen: set[str] = set()
         self._refreshed = False
 
-    @property
-    def base_url(self) -> str:
-        return self.flow.settings.platform_url + LANDING_ZONE_PATH
-
     def get_landing_zone(self) -> LandingZone:
         """``GET …/landingzone?type=user_drop_zone``."""
         body = self._call("GET", "", [("type", ZONE_TYPE)])
         provider = str(body.get("dlzProvider") or "Azure")
         if provider == AMAZON_S3:
-            path = body.get("dlzPath") or {}
             ttl = (body.get("dataTTL") or {}).get("timeQuantity")
-            return LandingZone(str(path.get("bucketName") or ""), _int(ttl), provider)
+            return LandingZone(str((body.get("dlzPath") or {}).get("bucketName") or ""), _int(ttl), provider)
         return LandingZone(str(body.get("containerName") or ""), _int(body.get("containerTTL")), provider)
 
     def get_credentials(self, *, refresh: bool = False) -> LandingZoneCredentials:
         """``GET …/credentials`` (or ``POST …&action=refresh`` when ``refresh``), masked on arrival."""
-        params = [("type", ZONE_TYPE)]
-        if refresh:
-            params.append(("action", "refresh"))
-        # A refresh is not idempotent in effect (it revokes the previous token), but sending it twice is
-        # harmless: the second answer is the token to use.
+        params = [("type", ZONE_TYPE)] + ([("action", "refresh")] if refresh else [])
+        # A refresh revokes the previous token, but sending it twice is harmless: the second answer is the one.
         body = self._call("POST" if refresh else "GET", "/credentials", params)
-        credentials = self._parse(body)
-        self._current = credentials
-        return credentials
+        if body.get("dlzProvider") == AMAZON_S3:
+            # Even an answer we cannot use carries secrets: hide them before raising.
+            self._protect(str(v) for k, v in (body.get("credentials") or {}).items() if k != "clientId" and v)
+            raise not_supported()
+        token, uri = str(body.get("SASToken") or "").lstrip("?"), str(body.get("SASUri") or "")
+        if not token or not uri:
+            raise AEPAPIError(f"{SERVICE}: the credentials answer has no SASToken/SASUri", service=SERVICE)
+        self._current = LandingZoneCredentials(
+            str(body.get("containerName") or ""), str(body.get("storageAccountName") or ""), uri, token,
+            str(body["expiryDate"]) if body.get("expiryDate") else None,
+        )
+        self._protect(self._current.secrets)
+        return self._current
 
     def credentials(self, *, after_refusal: LandingZoneCredentials | None = None) -> LandingZoneCredentials:
         """The credentials to upload with (a :class:`CredentialsSource`).
@@ -216,30 +208,12 @@ class LandingZoneClient:
         return self.get_credentials(refresh=True)
 
     def _call(self, method: str, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
-        response = self.flow.request(method, path, params=params, base_url=self.base_url, service=SERVICE,
-                                     ok=(200, 201))
-        body = response.json()
-        if not isinstance(body, dict):
+        base_url = self.flow.settings.platform_url + LANDING_ZONE_PATH
+        body = self.flow.request(method, path, params=params, base_url=base_url, service=SERVICE,
+                                 ok=(200, 201)).json()
+        if not isinstance(body, Mapping):
             raise AEPAPIError(f"{SERVICE} {method} {LANDING_ZONE_PATH}{path} answered no object", service=SERVICE)
-        return body
-
-    def _parse(self, body: Mapping[str, Any]) -> LandingZoneCredentials:
-        if body.get("dlzProvider") == AMAZON_S3:
-            _scrub_aws(self, body)
-            raise not_supported()
-        token = str(body.get("SASToken") or "").lstrip("?")
-        uri = str(body.get("SASUri") or "")
-        if not token or not uri:
-            raise AEPAPIError(f"{SERVICE}: the credentials answer has no SASToken/SASUri", service=SERVICE)
-        credentials = LandingZoneCredentials(
-            container_name=str(body.get("containerName") or ""),
-            storage_account_name=str(body.get("storageAccountName") or ""),
-            sas_uri=uri,
-            sas_token=token,
-            expiry=str(body["expiryDate"]) if body.get("expiryDate") else None,
-        )
-        self._protect(credentials.secrets)
-        return credentials
+        return dict(body)
 
     def _protect(self, values: Iterable[str]) -> None:
         for value in values:
@@ -248,12 +222,6 @@ class LandingZoneClient:
                 self._seen.add(value)
                 if self.on_secret is not None:
                     self.on_secret(value)
-
-
-def _scrub_aws(client: LandingZoneClient, body: Mapping[str, Any]) -> None:
-    """Even an answer we cannot use carries secrets: hide them before raising."""
-    creds = body.get("credentials") or {}
-    client._protect(str(v) for k, v in creds.items() if k != "clientId" and v)
 
 
 def not_supported() -> LandingZoneNotSupportedError:
@@ -288,9 +256,8 @@ def _component(value: str, field_name: str) -> str:
     return cleaned
 
 
-def blob_name(module: str, flow_id: str, window_start: datetime, window_end: datetime, part: int,
-              *, prefix: str = "zoho", extension: str = "csv") -> str:
-    """The deterministic blob name of one part of one window: ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-0001.csv``.
+def blob_name(module: str, flow_id: str, window_start: datetime, window_end: datetime, part: int) -> str:
+    """The blob name of one part of one window: ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-0001.csv``.
 
     Only the module, the flow and the window's bounds go into it, never record data, so a retry of the same
     window writes the same names (and an identical file is not sent again).
@@ -299,23 +266,22 @@ def blob_name(module: str, flow_id: str, window_start: datetime, window_end: dat
         raise ConfigurationError("window_end", "is not after window_start", "pass a half-open window [start, end)")
     if not isinstance(part, int) or not 1 <= part <= 9999:
         raise ConfigurationError("part", f"{part!r} is not between 1 and 9999", "number the files from 1")
-    return (f"{_component(prefix, 'prefix')}/{_component(module, 'module')}/{_component(flow_id, 'flow_id')}/"
-            f"{_stamp(window_start)}_{_stamp(window_end)}_part-{part:04d}.{extension}")
+    return (f"{module_folder(module)}{_component(flow_id, 'flow_id')}/"
+            f"{_stamp(window_start)}_{_stamp(window_end)}_part-{part:04d}.csv")
 
 
-def module_folder(module: str, *, prefix: str = "zoho") -> str:
+def module_folder(module: str) -> str:
     """The folder of a module's files inside the container (what the DLZ source connection's path points at)."""
-    return f"{_component(prefix, 'prefix')}/{_component(module, 'module')}/"
+    return f"zoho/{_component(module, 'module')}/"
 
 
 def window_covering(
     files: Iterable[UploadedFile], margin: timedelta = DEFAULT_WINDOW_MARGIN
 ) -> tuple[datetime, datetime]:
-    """The run window ``[start, end)`` that covers these files' last-modified stamps, widened by ``margin``.
+    """The run window ``[start, end)`` that covers these files' Last-Modified stamps, widened by ``margin``.
 
-    A run selects files by their last-modified time in the landing zone, so this is the window an on-demand
-    run of the uploaded files needs (an identical blob that was not sent again keeps its earlier stamp, which
-    the window then covers too).
+    A run selects files by their Last-Modified time in the landing zone (an identical blob that was not sent again
+    keeps its earlier stamp, which the window then covers too).
     """
     stamps = [f.last_modified for f in files]
     if not stamps:

@@ -100,12 +100,15 @@ def test_a_sas_expiring_mid_upload_is_replaced_and_the_window_lands_once(
     # Fresh credentials by a second read (Adobe hands out a new token once the old one expired), no refresh.
     assert emulator.store.dlz.credential_calls.count("get") >= 2
     assert "refresh" not in emulator.store.dlz.credential_calls
-    # Resumed: the four blocks staged before the expiry were not sent again; only those refused in flight were
-    # (at most the three others of the four threads), not the whole file.
+    # The file was sent again whole with the fresh token (every block, then the one commit), never committed with
+    # the refused one: a file is at most one Bulk Read page, so a file is what a refusal costs.
     blocks = -(-len(emulator.blob_store.list("zoho/Leads/")[0][1].data) // BLOCK_SIZE)
-    sent = [r.query["blockid"][0] for r in blob_puts(emulator) if r.query.get("comp") == ["block"]]
-    assert all(sent.count(block) == 1 for block in sent[:4])
-    assert len(set(sent)) == blocks > 4 and len(sent) <= blocks + 3
+    puts = blob_puts(emulator)
+    commits = [r for r in puts if r.query.get("comp") == ["blocklist"]]
+    fresh = commits[-1].query["sig"]
+    again = {r.query["blockid"][0] for r in puts if r.query.get("comp") == ["block"] and r.query["sig"] == fresh}
+    assert len(commits) == 1 and fresh != refused[0].query["sig"]
+    assert len(again) == blocks > 4
     assert len(runs_of(emulator, pipeline["flow"])) == 1
 
 

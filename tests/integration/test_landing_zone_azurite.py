@@ -1,16 +1,19 @@
 """The upload path against Azurite, Microsoft's Azure Storage emulator: the real Azure API surface.
 
-Upload and verification, overwrite semantics, a connection cut in the middle of a block, a SAS that expires during
-the upload, and a store that refuses the SAS. Azurite is started by the ``azurite`` fixture (tests/azurite.py).
+Upload and verification, overwrite semantics, a concurrent writer, a connection cut in the middle of a block, a SAS
+that expires during the upload, a store that refuses the SAS, and the SDK's request log. Azurite is started by the
+``azurite`` fixture (tests/azurite.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -89,20 +92,24 @@ def test_overwrite_semantics(store: Azurite, tmp_path: Path) -> None:
     assert stored(store, other.blob_name)[0] == b"id\n1\n"
 
 
-def test_a_concurrent_writer_is_never_overwritten_silently(store: Azurite, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [BLOCK // 2, 10 * BLOCK + 123], ids=["one put", "blocks"])
+def test_a_concurrent_writer_is_never_overwritten_silently(store: Azurite, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    from azure.storage.blob import BlobClient
+
     name = "zoho/Leads/f/race_part-0001.csv"
-    uploader = AzureBlobUploader(Credentials(store), block_size=BLOCK)
-    original_stage = uploader._stage
+    real_upload = BlobClient.upload_blob
 
-    def stage_then_someone_else_writes(*args: Any, **kwargs: Any) -> list[str]:
-        ids = original_stage(*args, **kwargs)
-        store.service().get_blob_client("dlz-user-container", name).upload_blob(b"someone else", overwrite=True)
-        return ids
+    def someone_else_writes_first(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # Between our look-up (no blob) and our write, another writer makes the blob.
+        if self.blob_name == name and kwargs.get("overwrite") is not True:
+            real_upload(store.service().get_blob_client("dlz-user-container", name), b"someone else", overwrite=True)
+        return real_upload(self, *args, **kwargs)
 
-    uploader._stage = stage_then_someone_else_writes  # type: ignore[method-assign]
-    # Azurite answers 409 (the condition If-None-Match: *) or 400 (the other write dropped our staged blocks).
-    with pytest.raises(LandingZoneError, match=r"someone else|commit"):
-        uploader.upload(big_file(tmp_path), name)
+    monkeypatch.setattr(BlobClient, "upload_blob", someone_else_writes_first)
+    with pytest.raises(LandingZoneError, match="someone else") as caught:
+        AzureBlobUploader(Credentials(store), block_size=BLOCK).upload(big_file(tmp_path, size), name)
+    assert caught.value.status == 409  # the condition If-None-Match: * refused our write
     assert stored(store, name)[0] == b"someone else"
 
 
@@ -119,7 +126,7 @@ def test_a_connection_cut_in_the_middle_of_a_block_is_retried(store: Azurite, tm
     assert stored(store, result.blob_name)[0] == path.read_bytes()
 
 
-def test_a_sas_that_expires_during_the_upload_is_replaced_and_the_upload_resumes(
+def test_a_sas_that_expires_during_the_upload_is_replaced_and_the_file_sent_again_whole(
     store: Azurite, tmp_path: Path
 ) -> None:
     path = big_file(tmp_path, 12 * BLOCK)
@@ -133,8 +140,10 @@ def test_a_sas_that_expires_during_the_upload_is_replaced_and_the_upload_resumes
         result = uploader.upload(path, "zoho/Leads/f/expiry_part-0001.csv")
     assert len(credentials.refusals) == 1 and credentials.refusals[0] is credentials.issued[0]
     assert stored(store, result.blob_name)[0] == path.read_bytes()
+    # Some blocks went with the first token, then all twelve again with the fresh one; one commit made the blob.
     block_requests = [line for line in proxy.requests if b"comp=block&" in line]
-    assert len(block_requests) <= 12 + 2  # the blocks staged before the expiry were not sent again
+    assert 12 + 1 <= len(block_requests) <= 2 * 12
+    assert sum(1 for line in proxy.requests if b"comp=blocklist" in line) == 1
 
 
 def test_a_store_that_refuses_the_sas_fails_clearly_without_the_token(store: Azurite, tmp_path: Path) -> None:
@@ -157,3 +166,19 @@ def test_the_emulator_can_point_the_landing_zone_at_azurite(store: Azurite, emul
                                                   flow_id="f", window_start=WINDOW_START, window_end=WINDOW_END)
     assert stored(store, result.blob_name)[0] == (tmp_path / "a.csv").read_bytes()
     assert emulator.blob_store.blobs == {}
+
+
+def test_the_sdks_request_log_is_at_debug_and_carries_no_sas(store: Azurite, tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    sdk_logger = logging.getLogger("azure.core.pipeline.policies.http_logging_policy")
+    level = sdk_logger.level
+    credentials = Credentials(store)
+    AzureBlobUploader(credentials, block_size=BLOCK).upload(big_file(tmp_path, 3 * BLOCK),
+                                                            "zoho/Leads/f/log_part-0001.csv")
+    lines = [r for r in caplog.records if r.name == sdk_logger.name]
+    assert lines and {r.levelno for r in lines} == {logging.DEBUG}  # out of a task log at INFO
+    assert sdk_logger.level == level  # its level is not changed for the rest of the process
+    signature = credentials.issued[0].sas_token.rsplit("sig=", 1)[1]
+    text = "\n".join(r.getMessage() for r in lines)
+    assert "sig=REDACTED" in text and not any(s in text for s in (signature, unquote(signature)))

@@ -414,22 +414,32 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="expired-sas-reused-instead-of-fresh-credentials",
         file=f"{PKG}/client/azure_blob_upload.py",
-        original=('                            "credentials and resuming", blob_name)\n'
+        original=('                            "fresh credentials", name)\n'
                   "                credentials = self.credentials(after_refusal=credentials)\n"),
-        replacement='                            "credentials and resuming", blob_name)\n',
-        promise="an expired SAS mid-upload is replaced and the upload resumes; the window lands once",
+        replacement='                            "fresh credentials", name)\n',
+        promise="an expired SAS mid-upload is replaced and the file sent again whole; the window lands once",
         tests=("tests/faults/test_zoho_crm_to_aep_dlz_faults.py"
                "::test_a_sas_expiring_mid_upload_is_replaced_and_the_window_lands_once",
                "tests/integration/test_landing_zone_azurite.py"
-               "::test_a_sas_that_expires_during_the_upload_is_replaced_and_the_upload_resumes"),
+               "::test_a_sas_that_expires_during_the_upload_is_replaced_and_the_file_sent_again_whole"),
     ),
     Break(
         name="concurrent-writer-overwritten",
         file=f"{PKG}/client/azure_blob_upload.py",
-        original='            conditions: dict[str, Any] = {"match_condition": self.sdk.MatchConditions.IfMissing}',
-        replacement="            conditions: dict[str, Any] = {}",
+        original='            condition: dict[str, Any] = {"overwrite": False}',
+        replacement='            condition: dict[str, Any] = {"overwrite": True}',
         promise="a landing-zone upload never silently overwrites a blob another writer made meanwhile",
         tests=("tests/integration/test_landing_zone_azurite.py::test_a_concurrent_writer_is_never_overwritten_silently",),
+    ),
+    Break(
+        name="identical-blob-sent-again",
+        file=f"{PKG}/client/azure_blob_upload.py",
+        original="        if existing is not None and _same(existing, size, md5):",
+        replacement="        if False:",
+        promise="a file already in the landing zone (same size and MD5) is not sent again: its Last-Modified stays",
+        tests=("tests/integration/test_data_landing_zone.py"
+               "::test_upload_verifies_and_a_second_upload_of_the_same_file_sends_nothing",
+               "tests/integration/test_landing_zone_azurite.py::test_overwrite_semantics"),
     ),
     Break(
         name="sas-token-never-masked",

@@ -66,6 +66,13 @@ def test_credentials_never_show_the_token() -> None:
     assert "c2VjcmV0LXNpZ25hdHVyZQ==" in credentials.secrets and TOKEN in credentials.secrets
 
 
+def test_the_signature_is_a_secret_also_as_the_sdk_percent_encodes_it_in_request_urls() -> None:
+    token = "sv=2020-04-08&sr=c&sig=ab%2bcd%2fef%3d"  # escapes in lower case: not how the SDK writes them
+    credentials = LandingZoneCredentials("c", "acct", f"https://acct.blob/c?{token}", token)
+    assert {"ab+cd/ef=", "ab%2Bcd%2Fef%3D", token} <= set(credentials.secrets)
+    assert len(credentials.secrets) == len(set(credentials.secrets))
+
+
 def test_uploaded_file_is_json_for_xcom() -> None:
     item = UploadedFile("b", 3, "m", START, uploaded=False)
     assert item.as_dict() == {"blob_name": "b", "size": 3, "md5": "m", "last_modified": "2025-01-01T00:00:00+00:00",
