@@ -76,6 +76,8 @@ test-ui-line: install
 	ZOHO_AEP_UI_TESTS=1 ZOHO_AEP_UI_AIRFLOW_LINE=$(UI_LINE) ZOHO_AEP_UI_AIRFLOW_PYTHON=$(CURDIR)/.matrix/airflow-$(UI_LINE)-py3.11/bin/python \
 		$(BIN)/pytest -q -p no:cacheprovider -m ui tests/ui/test_ui_connections.py -k type_offered_and_form_fields
 
+# What a user pays, against the emulator: DAG parse, requests per operation, throughput at the rate limit,
+# 1,000 waiting triggers, the window task's peak memory at 100,000 and 1,000,000 records (--quick: a short check).
 bench: install
 	$(BIN)/python bench/run.py
 

@@ -1,4 +1,5 @@
-"""What every benchmark shares: the result row, paired medians, the environment, the emulator's Connections."""
+"""What every benchmark shares: the result row and its table, paired medians, the environment, the emulator's
+Connections, running an operator outside a task runner."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
@@ -101,31 +103,50 @@ def connect_to(url: str) -> None:
     os.environ["AIRFLOW_CONN_ZOHO_CRM_DEFAULT"] = json.dumps(zoho)
 
 
-def clear_token_caches() -> None:
-    """Start as a new task process would: no cached IMS or Zoho token, nothing in Airflow's secrets masker.
-
-    The masker matters: it recompiles one regex of every secret masked so far on each new one, so a process
-    that mints hundreds of tokens (this benchmark, not a task) would slow down with every sample.
-    """
-    from airflow.sdk._shared.secrets_masker.secrets_masker import reset_secrets_masker
-
-    from airflow_provider_zoho_aep.client import ims, zoho
-
-    ims.clear_token_cache()
-    zoho.clear_token_cache()
-    reset_secrets_masker()
-
-
-def count(requests: Sequence[object], prefix: str = FLOW_PREFIX) -> int:
-    """How many recorded emulator requests went to paths under ``prefix``."""
-    return sum(1 for r in requests if r.path.startswith(prefix))  # type: ignore[attr-defined]
-
-
 PYTHON = sys.executable
 
 
-def quiet_logs() -> None:
-    """No warning that an operator's execute() runs outside a task runner: here it does, on purpose."""
+def child_env() -> dict[str, str]:
+    """The environment for a child interpreter that plays a task: this one's, with the Connections that
+    :func:`connect_to` set, and this checkout first on the path."""
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+class FakeTI:
+    """What an operator uses of a task instance outside a task runner: its identity, XCom push and pull."""
+
+    dag_id, run_id, task_id, map_index = "bench", "bench", "task", -1
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = json.loads(json.dumps(value))  # XCom takes JSON
+
+    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
+        return self.xcom.get(key)
+
+
+def execute(operator: Any, **context: Any) -> Any:
+    """``operator.execute()`` outside a task runner, as the benchmarks set up their flows."""
     from airflow.sdk.bases.operator import ExecutorSafeguard
 
     ExecutorSafeguard.test_mode = True  # what AIRFLOW__CORE__UNIT_TEST_MODE does for the test suite
+    return operator.execute({"ti": FakeTI(), **context})
+
+
+def table(rows: list[Row]) -> str:
+    head = ("benchmark", "ours", "baseline", "ratio", "goal", "result")
+    lines = [head]
+    for r in rows:
+        result = "info" if r.passed is None else ("pass" if r.passed else "FAIL")
+        lines.append((r.benchmark, r.ours, r.baseline, "-" if r.ratio is None else f"{r.ratio:.3f}", r.goal, result))
+    return markdown(lines)
+
+
+def markdown(lines: Sequence[Sequence[str]]) -> str:
+    """A Markdown table; the first line is the head."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    out = ["| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |" for line in lines]
+    out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(out)

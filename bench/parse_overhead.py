@@ -28,7 +28,8 @@ def isolation_check() -> Row:
     base = run_json([PYTHON, str(PROBE), "isolate", str(BASELINE)])
     extra = sorted(set(ours["loaded"]) - set(base["loaded"]))
     provider = [m for m in extra if m.split(".")[0] == "airflow_provider_zoho_aep"]
-    foreign = sorted({m.split(".")[0] for m in extra} - {"airflow_provider_zoho_aep"})
+    airflow = [m for m in extra if m.split(".")[0] == "airflow"]  # Airflow's own, which every worker has loaded
+    foreign = sorted({m.split(".")[0] for m in extra} - {"airflow_provider_zoho_aep", "airflow"})
     touched = ours["touched"]
     return Row(
         "DAG import: network, Connection, provider registry, extra packages",
@@ -37,7 +38,8 @@ def isolation_check() -> Row:
         None,
         "none",
         not touched and not foreign,
-        [f"beyond the Airflow-only DAG, the example DAG loads {len(provider)} modules of this provider and "
+        [f"beyond the Airflow-only DAG, the example DAG loads {len(provider)} modules of this provider, "
+         f"{len(airflow)} more of Airflow ({', '.join(airflow) or '-'}) and "
          f"{'no other package' if not foreign else 'also ' + ', '.join(foreign)}"],
     )
 

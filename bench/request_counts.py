@@ -1,8 +1,8 @@
 """Benchmark 2: HTTP requests per operation, from the emulator's request log, against the API's minimum.
 
-Each operation runs through the operators, as a task does, with the token caches cleared first (every Airflow
-task is a new process). Flow Service requests are the ones the gateway rate-limits, so the ratio is theirs; IMS
-and Zoho token requests are listed beside them.
+Each operation runs through the operators in an interpreter of its own (``bench/probes/task_probe.py``), as
+every Airflow task is a process of its own: it starts with no token cached. Flow Service requests are the ones
+the gateway rate-limits, so the ratio is theirs; IMS and Zoho token requests are listed beside them.
 
 What we count as the minimum for each operation (Flow Service requests):
 
@@ -26,16 +26,12 @@ import re
 import time
 from typing import Any
 
-from _common import FLOW_PREFIX, Row, clear_token_caches, connect_to, quiet_logs
+from _common import BENCH, FLOW_PREFIX, PYTHON, Row, child_env, connect_to, run_json
 
 DATASET_ID = "5f3c2bfc1a2b3c4d5e6f7a8b"
 SCHEMA_ID = "https://ns.adobe.com/emulator/schemas/zoho-crm-leads"
+PROBE = BENCH / "probes" / "task_probe.py"
 _ID = re.compile(r"/[0-9a-f]{8}-[0-9a-f-]{27}")
-
-
-class FakeTI:
-    def xcom_push(self, key: str, value: Any) -> None:
-        json.dumps(value)
 
 
 def _describe(requests: list[Any]) -> str:
@@ -47,15 +43,14 @@ def _describe(requests: list[Any]) -> str:
 
 
 class Counter:
-    """Runs one operation as a fresh task would and splits the requests it sent by service."""
+    """Runs one task in a new process and splits the requests it sent by service."""
 
     def __init__(self, emulator: Any) -> None:
         self.emulator = emulator
 
-    def __call__(self, operation: Any) -> tuple[Any, dict[str, Any]]:
-        clear_token_caches()
+    def __call__(self, *argv: str) -> tuple[Any, dict[str, Any]]:
         self.emulator.clear_requests()
-        result = operation()
+        result = run_json([PYTHON, str(PROBE), *argv], env=child_env())["result"]
         sent = self.emulator.requests
         flow = [r for r in sent if r.path.startswith(FLOW_PREFIX)]
         return result, {
@@ -64,6 +59,14 @@ class Counter:
             "zoho": sum(r.path.startswith(("/oauth/", "/crm/")) for r in sent),
             "detail": _describe(flow),
         }
+
+
+def task(path: str, **kwargs: Any) -> tuple[str, str]:
+    """The probe's arguments for the operator at ``path`` (under the package) with ``kwargs``."""
+    return path, json.dumps(kwargs)
+
+
+BASE = "operators.base_connection.AEPCreateZohoCRMBaseConnectionOperator"
 
 
 def _row(name: str, counts: dict[str, Any], minimum: int, allowed_extra: int, extra_why: str) -> Row:
@@ -77,31 +80,17 @@ def _row(name: str, counts: dict[str, Any], minimum: int, allowed_extra: int, ex
 
 
 def run() -> list[Row]:
-    from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
-    from airflow_provider_zoho_aep.operators.base_connection import AEPCreateZohoCRMBaseConnectionOperator
-    from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
-    from airflow_provider_zoho_aep.operators.list_tables import AEPListTablesOperator
-    from airflow_provider_zoho_aep.operators.source_connection import AEPCreateSourceConnectionOperator
-    from airflow_provider_zoho_aep.operators.target_connection import AEPCreateTargetConnectionOperator
-    from airflow_provider_zoho_aep.sensors.dataflow_run import AEPDataflowRunSensor
     from emulator import Emulator
-
-    def ctx() -> dict[str, Any]:
-        return {"ti": FakeTI()}
-
-    def base(if_exists: str = "reuse") -> str:
-        op = AEPCreateZohoCRMBaseConnectionOperator(task_id="b", name="Zoho CRM base connection", if_exists=if_exists)
-        return op.execute(ctx())
 
     rows: list[Row] = []
     converge = "the look-up after the POST that converges concurrent duplicates"
-    quiet_logs()
     with Emulator(run_duration=0.3) as emu:
         connect_to(emu.url)
         counted = Counter(emu)
-        _, created = counted(base)
-        _, reused = counted(base)
-        _, updated = counted(lambda: base("update"))
+        base = task(BASE, name="Zoho CRM base connection")
+        _, created = counted(*base)
+        _, reused = counted(*base)
+        _, updated = counted(*task(BASE, name="Zoho CRM base connection", if_exists="update"))
         rows += [
             _row("requests: create (first run)", created, 3, 1, converge),
             _row("requests: reuse (second run)", reused, 2, 0, ""),
@@ -109,27 +98,26 @@ def run() -> list[Row]:
         ]
 
         emu.reset()
-        connect_to(emu.url)
-        ids: dict[str, str] = {}
+        ids: dict[str, Any] = {}
         steps: dict[str, dict[str, Any]] = {}
 
-        def step(name: str, operation: Any) -> None:
-            ids[name], steps[name] = counted(operation)
+        def step(name: str, *argv: str) -> None:
+            ids[name], steps[name] = counted(*argv)
 
-        step("base", base)
-        step("explore", lambda: AEPListTablesOperator(
-            task_id="t", base_connection_id=ids["base"], required_table="Leads").execute(ctx()))
-        step("source", lambda: AEPCreateSourceConnectionOperator(
-            task_id="s", name="Zoho CRM Leads", base_connection_id=ids["base"], table_name="Leads").execute(ctx()))
-        step("target", lambda: AEPCreateTargetConnectionOperator(
-            task_id="g", name="Leads dataset", dataset_id=DATASET_ID, schema_id=SCHEMA_ID).execute(ctx()))
-        step("flow", lambda: AEPCreateDataflowOperator(
-            task_id="f", name="Zoho CRM Leads to AEP", source_connection_id=ids["source"],
-            target_connection_id=ids["target"], delta_column="Modified_Time").execute(ctx()))
+        step("base", *base)
+        step("explore", *task("operators.list_tables.AEPListTablesOperator", base_connection_id=ids["base"],
+                              required_table="Leads"))
+        step("source", *task("operators.source_connection.AEPCreateSourceConnectionOperator", name="Zoho CRM Leads",
+                             base_connection_id=ids["base"], table_name="Leads"))
+        step("target", *task("operators.target_connection.AEPCreateTargetConnectionOperator", name="Leads dataset",
+                             dataset_id=DATASET_ID, schema_id=SCHEMA_ID))
+        step("flow", *task("operators.dataflow.AEPCreateDataflowOperator", name="Zoho CRM Leads to AEP",
+                           source_connection_id=ids["source"], target_connection_id=ids["target"],
+                           delta_column="Modified_Time"))
         time.sleep(emu.run_duration + 0.2)  # the run is over before the sensor's first look
-        sensor = AEPDataflowRunSensor(task_id="w", flow_id=ids["flow"], deferrable=False)
-        step("run", lambda: sensor.poke(ctx()))
-        assert ids["run"].is_done, ids["run"]
+        step("run", *task("sensors.dataflow_run.AEPDataflowRunSensor", flow_id=ids["flow"], deferrable=False),
+             "poke")
+        assert ids["run"]["is_done"], ids["run"]
         total = {
             "flow": sum(s["flow"] for s in steps.values()),
             "ims": sum(s["ims"] for s in steps.values()),
@@ -143,14 +131,10 @@ def run() -> list[Row]:
             "task is a new process and the cache is per process",
         ))
 
-        # N hooks in one process share one IMS token.
-        emu.clear_requests()
-        clear_token_caches()
         hooks = 10
-        for _ in range(hooks):
-            AdobeExperiencePlatformHook().find_base_connections("Zoho CRM base connection")
-        tokens = sum(r.path.startswith("/ims/") for r in emu.requests)
+        _, shared = counted("hooks", str(hooks))
         rows.append(Row(
-            f"IMS token requests: {hooks} hooks, one process", f"{tokens}", "1", tokens / 1, "= 1", tokens == 1,
+            f"IMS token requests: {hooks} hooks, one process", f"{shared['ims']}", "1", shared["ims"] / 1, "= 1",
+            shared["ims"] == 1,
         ))
     return rows

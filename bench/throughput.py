@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from _common import FLOW_PREFIX, Row, clear_token_caches, connect_to
+from _common import FLOW_PREFIX, Row, connect_to
 
 REQUESTS_PER_CREATE = 3
 
@@ -29,13 +29,11 @@ def _auth_params() -> dict[str, str]:
             "clientSecret": creds.zoho_client_secret, "accessToken": "bench", "refreshToken": creds.zoho_refresh_token}
 
 
-def _worker(
-    names: list[str], lock: threading.Lock, results: list[Any], params: dict[str, str], policy: Any = None
-) -> None:
+def _worker(names: list[str], lock: threading.Lock, results: list[Any], params: dict[str, str]) -> None:
     from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
     from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 
-    hook = AdobeExperiencePlatformHook(retry_policy=policy)
+    hook = AdobeExperiencePlatformHook()
     while True:
         with lock:
             if not names:
@@ -57,9 +55,7 @@ def _why(err: Exception) -> str:
     return f"{found[1]} {found[2].removeprefix(FLOW_PREFIX)} gave up: {found[3].strip()} (HTTP {status})"
 
 
-def run(
-    threads: int, creates: int, rate: float, burst: int | None = None, policy: Any = None, informational: bool = False
-) -> list[Row]:
+def run(threads: int, creates: int, rate: float, burst: int | None = None, informational: bool = False) -> list[Row]:
     from emulator import Emulator
 
     burst = burst or max(1, int(rate))
@@ -67,12 +63,11 @@ def run(
         connect_to(emu.url)
         params = _auth_params()
         params.update(endpoint=emu.url, accountsUrl=emu.url)
-        clear_token_caches()
         emu.set_rate_limit(rate, burst)
         names = [f"bench throughput {i:04d}" for i in range(creates)]
         lock = threading.Lock()
         results: list[Any] = []
-        args = (names, lock, results, params, policy)
+        args = (names, lock, results, params)
         workers = [threading.Thread(target=_worker, args=args) for _ in range(threads)]
         start = time.monotonic()
         for w in workers:
@@ -104,7 +99,7 @@ def run(
             f"{elapsed:.1f} s (best possible {t_min:.1f} s; sustained ceiling {rate / REQUESTS_PER_CREATE:.2f} "
             f"creates/s, plus the initial burst); failures {len(failures)}, duplicates "
             f"{duplicates}; Flow Service requests {len(flow)} of which {throttled} answered 429",
-            f"IMS token requests with {threads} threads starting together on an empty cache: {tokens}",
+            f"IMS token requests with {threads} threads starting together: {tokens}",
             *(f"{n} failed: {why}" for why, n in Counter(_why(e) for e in failures).most_common()),
         ],
     )]

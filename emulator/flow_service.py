@@ -10,7 +10,8 @@ from . import explore, gateway, json_patch, ondemand, specs, validation
 from .config import MASK, EmulatorCredentials
 from .listing import list_page
 from .messages import ApiError, Request, Response, bad_request, empty_response, flow_error, json_response
-from .state import IssuedToken, Store, last_run_details, now_ms, run_view
+from .runs import last_run_details, run_view, start_run
+from .state import IssuedToken, Store, now_ms
 
 PREFIX = "/data/foundation/flowservice"
 MAX_PREVIEW_ROWS = 100
@@ -132,7 +133,7 @@ def _route(call: Call, segments: list[str]) -> Response:
             return json_response(200, {"items": [run_view(_record(call, "runs", run_id))]})
         case "POST", ["runs"]:
             flow, params = validation.run_request(_object_body(call), call.store, call.sandbox)
-            run = call.store.add_run(flow, params, ondemand.run_records(call.store, flow, params))
+            run = start_run(call.store, flow, params, ondemand.run_records(call.store, flow, params))
             return _created("runs", run)
         case "GET", [segment] if segment in COLLECTIONS:
             return _list(call, COLLECTIONS[segment])
@@ -222,7 +223,7 @@ def _create(call: Call, collection: Collection) -> Response:
         client_id=call.token.client_id,
     )
     if collection.segment == "flows":
-        call.store.add_run(record, records=ondemand.run_records(call.store, record, None))  # a new flow runs at once
+        start_run(call.store, record, records=ondemand.run_records(call.store, record, None))  # a new flow runs at once
     return _created(collection.segment, record)
 
 

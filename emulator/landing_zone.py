@@ -21,36 +21,18 @@ import io
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from . import gateway
-from .blob_store import ACCOUNT, BlobStore
+from .blob_store import ACCOUNT
 from .config import EmulatorCredentials
 from .messages import ApiError, Request, Response, bad_request, json_response
-from .state import Store, now_ms
+from .state import LandingZoneState, Store, now_ms
 
 LANDING_ZONE_PREFIX = "/data/foundation/connectors/landingzone"
 CONVERSION_PREFIX = "/data/foundation/conversion"
-CLOUD_STORAGE_FLOW_SPEC_ID = "9753525b-82c7-4dce-8a9b-5ccfce2b9876"
 _MAX_EPOCH_SECONDS = 10**11
-
-
-@dataclass
-class LandingZoneState:
-    """What the landing zone side remembers; lives on the Store (``store.dlz``)."""
-
-    blobs: BlobStore = field(default_factory=BlobStore)
-    #: A fixed credentials answer (a test pointing uploads at Azurite), or None for the own blob endpoint.
-    credentials_override: dict[str, Any] | None = None
-    provider: str = "Azure"
-    mapping_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: dataset ID -> batches, in landing order
-    datasets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    #: the next N file runs fail with a mapping error
-    mapping_errors: int = 0
-    credential_calls: list[str] = field(default_factory=list)  # "get" / "refresh", in order
 
 
 def handles(path: str) -> bool:

@@ -2,7 +2,7 @@
 
 An on-demand run (``POST /runs`` with ``params.windowStartTime`` / ``windowEndTime``) counts the records of the
 emulated CRM data set modified in ``[start, end)``; a scheduled run (no window) counts every record modified
-before it started. Flows of other sources keep the fixed count of :data:`~.state.RUN_RECORDS`.
+before it started. Flows of other sources keep the fixed count of :data:`~.runs.RUN_RECORDS`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .crm_data import MODULES
-from .state import RUN_RECORDS, Store
+from .runs import RUN_RECORDS
+from .state import Store
 from .validation import epoch_seconds
 
 

@@ -1,4 +1,4 @@
-"""HTTP plumbing: read a request, apply faults and the rate limit, route it, record it, write the answer.
+"""HTTP plumbing: read a request, hand it to the emulator, write the answer.
 
 Keep-alive HTTP/1.1; every answer is written in one ``send`` with its Content-Length (204 has none).
 """
@@ -8,96 +8,18 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import sys
 import threading
-import time
-import traceback
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import blob_store, control, flow_service, ims, landing_zone, zoho, zoho_crm
-from .faults import retry_after_headers
-from .messages import Request, Response, flow_error, injected_error, json_response, too_many_requests
-from .request_log import RecordedRequest
+from .messages import Request, Response, json_response
 
-if TYPE_CHECKING:
-    from .app import Emulator
-    from .faults import Fault
-
-
-def dispatch(app: Emulator, req: Request) -> Response | None:
-    """The answer to ``req``, or None when the connection must close without one."""
-    if req.path.startswith(control.PREFIX):
-        return control.handle(app, req)  # never faulted, limited or recorded
-
-    received = time.time()
-    fault = app.faults.fire(req.method, req.path, urlencode(req.query, doseq=True))
-    if fault is not None and fault.delay > 0:
-        time.sleep(fault.delay)
-
-    response: Response | None
-    if fault is not None and fault.kind == "reset":
-        response = None
-    elif fault is not None and fault.kind == "status":
-        headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-        if req.path.startswith("/crm/"):
-            response = zoho_crm.injected_error(fault.status, headers)
-        else:
-            response = injected_error(fault.status, headers).response(req.request_id)
-    else:
-        wait = app.rate_limiter.wait_needed(req.path)
-        response = too_many_requests(retry_after_headers(wait)).response() if wait > 0 else _route(app, req, fault)
-        if fault is not None and fault.kind == "commit_then_drop":
-            response = None  # applied, but the answer never leaves
-
-    if response is not None and _is_flow_service(req.path):
-        response.headers.setdefault("x-request-id", req.request_id)
-    app.log.append(
-        RecordedRequest(
-            req.method,
-            req.path,
-            req.query,
-            req.headers,
-            req.body,
-            response.status if response is not None else 0,
-            received,
-        )
-    )
-    return response
-
-
-def _is_flow_service(path: str) -> bool:
-    return path == flow_service.PREFIX or path.startswith(flow_service.PREFIX + "/")
-
-
-def _route(app: Emulator, req: Request, fault: Fault | None = None) -> Response:
-    """Run the handler that owns ``req.path``, holding the store lock."""
-    store, creds = app.store, app.credentials
-    with store.lock:
-        try:
-            if _is_flow_service(req.path):
-                return flow_service.handle(store, creds, req)
-            if req.path.startswith(blob_store.PREFIX):
-                return blob_store.handle(store.dlz.blobs, req)
-            if landing_zone.handles(req.path):
-                return landing_zone.handle(store, creds, req)
-            if req.path.startswith("/ims/"):
-                return ims.handle(store, creds, req)
-            if req.path.rstrip("/") == zoho.TOKEN_PATH:
-                return zoho.handle_token(store, creds, req)
-            if zoho_crm.owns(req.path):
-                return app.crm.handle(store, req, fault)
-            if req.path.startswith("/crm/"):
-                return zoho.handle_crm(store, creds, req)
-            return json_response(404, {"error": "not_found", "message": f"No emulated endpoint at {req.path}"})
-        except Exception:
-            traceback.print_exc(file=sys.stderr)  # an emulator bug: always visible
-            return flow_error("1102-500", "Internal error", "The emulator failed; see its stderr.").response(
-                req.request_id
-            )
+#: What answers a request: a response, or None to close the connection without one.
+Answer = Callable[[Request], Response | None]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -108,15 +30,14 @@ class _Handler(BaseHTTPRequestHandler):
     server: EmulatorHTTPServer
 
     def _serve(self) -> None:
-        app = self.server.app
         try:
             req = self._read_request()
         except ValueError:
             self._write(json_response(400, {"error": "bad_request", "message": "Unreadable request body."}))
             self.close_connection = True
             return
-        response = dispatch(app, req)
-        if app.verbose:  # path without the query string: a misbehaving client may put secrets there
+        response = self.server.answer(req)
+        if self.server.verbose:  # path without the query string: a misbehaving client may put secrets there
             self.log_message('"%s %s" %s', req.method, req.path, response.status if response else "dropped")
         if response is None:
             self.close_connection = True
@@ -142,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _read_chunked(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -196,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
 
     def log_message(self, format: str, *args: Any) -> None:
-        if self.server.app.verbose:
+        if self.server.verbose:
             super().log_message(format, *args)
 
 
@@ -208,8 +129,9 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     #: opening a hundred at once), which then wait a second for the kernel to resend their SYN: a gateway does not.
     request_queue_size = 256
 
-    def __init__(self, host: str, port: int, app: Emulator):
-        self.app = app
+    def __init__(self, host: str, port: int, answer: Answer, verbose: bool = False):
+        self.answer = answer
+        self.verbose = verbose
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
@@ -237,5 +159,5 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
                 sock.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        if self.app.verbose:
+        if self.verbose:
             super().handle_error(request, client_address)

@@ -1,8 +1,9 @@
-"""The in-memory store: resources, tokens, switches, and how a run progresses over time.
+"""The in-memory store: resources, tokens, switches, the landing zone's blobs and datasets.
 
 One ``RLock`` guards everything; the server holds it while a handler runs, so handlers need no locking.
 Stored records hold exactly the public item fields, except runs, whose timing and outcome live in
-private keys starting with ``_`` (``run_view`` turns them into the status Adobe shows).
+private keys starting with ``_`` (:mod:`emulator.runs` starts them and turns those keys into the status Adobe
+shows).
 """
 
 from __future__ import annotations
@@ -11,17 +12,12 @@ import json
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .blob_store import BlobStore
 from .crm_data import CrmDataSet
-
-#: Record counts of a finished run (deterministic, so tests can assert them).
-RUN_RECORDS = 120
-RUN_BYTES_PER_RECORD = 256
-#: The CloudStorageToAEP flow spec: its runs read files from the landing zone (emulator/landing_zone.py).
-CLOUD_STORAGE_FLOW_SPEC_ID = "9753525b-82c7-4dce-8a9b-5ccfce2b9876"
 
 
 def now_ms() -> int:
@@ -48,6 +44,22 @@ def check_token_format(value: object) -> str:
     if value not in TOKEN_FORMATS:
         raise ValueError(f"token_format must be one of {', '.join(TOKEN_FORMATS)}, not {value!r}")
     return str(value)
+
+
+@dataclass
+class LandingZoneState:
+    """What the Data Landing Zone remembers (``store.dlz``); :mod:`emulator.landing_zone` serves it."""
+
+    blobs: BlobStore = field(default_factory=BlobStore)
+    #: A fixed credentials answer (a test pointing uploads at Azurite), or None for the own blob endpoint.
+    credentials_override: dict[str, Any] | None = None
+    provider: str = "Azure"
+    mapping_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: dataset ID -> batches, in landing order
+    datasets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: the next N file runs fail with a mapping error
+    mapping_errors: int = 0
+    credential_calls: list[str] = field(default_factory=list)  # "get" / "refresh", in order
 
 
 @dataclass
@@ -105,8 +117,6 @@ class Store:
             self._own_crm_data = CrmDataSet()
             self.zoho_throttled = False
             self.token_format = self._initial_token_format
-            from .landing_zone import LandingZoneState  # the landing zone module builds on this one
-
             self.dlz = LandingZoneState()
             self._last_stamp = 0
 
@@ -163,112 +173,7 @@ class Store:
         record["etag"] = record["version"] = new_etag()
         record["updatedAt"] = now_ms()
 
-    # ---- runs ------------------------------------------------------------------------------------
-
-    def add_run(
-        self, flow: dict[str, Any], params: dict[str, Any] | None = None, records: int = RUN_RECORDS
-    ) -> dict[str, Any]:
-        """Start a run of ``flow`` that reads ``records`` records. Its outcome and duration are fixed now, from
-        the current switches."""
-        run = self.add(
-            self.runs,
-            {"flowId": flow["id"], "params": params or {}},
-            sandbox=flow["sandboxName"],
-            org_id=flow["imsOrgId"],
-            client_id=flow["createdClient"],
-        )
-        run["_started"] = time.monotonic()
-        run["_duration"] = self.run_duration
-        run["_fails"] = self.fail_runs
-        run["_records"] = records
-        if flow["flowSpec"]["id"] == CLOUD_STORAGE_FLOW_SPEC_ID:
-            from .landing_zone import land, run_files
-
-            run["_files"] = run_files(self, flow, params or {}, run["createdAt"])
-            run["_fails"] = run["_fails"] or bool(run["_files"]["errors"])
-            land(self, run, run["_started"] + run["_duration"])
-        self.last_run_ids[flow["id"]] = run["id"]
-        return run
+    # ---- runs (started and shown by emulator/runs.py) --------------------------------------------
 
     def latest_run(self, flow_id: str) -> dict[str, Any] | None:
         return self.runs.get(self.last_run_ids.get(flow_id, ""))
-
-
-def run_view(run: dict[str, Any]) -> dict[str, Any]:
-    """The run as GET shows it now: queued for the first third, inProgress, then success or Failed."""
-    elapsed = time.monotonic() - run["_started"]
-    duration = run["_duration"]
-    started_at = run["createdAt"] + int(duration * 1000 / 3)
-    completed_at = run["createdAt"] + int(duration * 1000)
-    done = elapsed >= duration
-    durations: dict[str, int] = {}
-    if elapsed >= duration / 3:
-        durations["startedAtUTC"] = started_at
-    if done:
-        durations["completedAtUTC"] = completed_at
-
-    records: dict[str, Any] = {"inputRecordCount": 0, "outputRecordCount": 0, "failedRecordCount": 0}
-    sizes = {"inputBytes": 0, "outputBytes": 0}
-    count = run.get("_records", RUN_RECORDS)
-    status_summary: dict[str, Any]
-    if not done:
-        status_summary = {"status": "queued" if elapsed < duration / 3 else "inProgress"}
-    elif run["_fails"]:
-        # Where Adobe's run object puts a failed run's errors: statusSummary.extensions and
-        # recordSummary.failedInfo (not statusSummary.errors, which flow operations use).
-        error = {"code": "CONNECTOR-2001-500", "message": "Error reading records from the source (emulated)."}
-        records = {"inputRecordCount": count, "outputRecordCount": 0, "failedRecordCount": count,
-                   "failedInfo": [{**error, "count": count}]}
-        sizes = {"inputBytes": count * RUN_BYTES_PER_RECORD, "outputBytes": 0}
-        status_summary = {"status": "Failed", "extensions": {"errors": [error]}}
-    else:
-        records = {"inputRecordCount": count, "outputRecordCount": count, "failedRecordCount": 0}
-        sizes = {"inputBytes": count * RUN_BYTES_PER_RECORD, "outputBytes": count * RUN_BYTES_PER_RECORD}
-        status_summary = {"status": "success"}
-
-    files = None
-    if "_files" in run:  # a file run reports what it really read and wrote
-        from .landing_zone import metrics
-
-        measured = metrics(run, done=done, fails=run["_fails"])
-        records, sizes, files = measured["records"], measured["sizes"], measured["files"]
-        if done and run["_fails"] and measured["errors"]:
-            status_summary = {"status": "Failed", "extensions": {"errors": measured["errors"]}}
-    view = {k: v for k, v in run.items() if not k.startswith("_")}
-    if done:
-        view["updatedAt"] = completed_at
-    view["metrics"] = {
-        "durationSummary": durations,
-        "sizeSummary": sizes,
-        "recordSummary": records,
-        "statusSummary": status_summary,
-    }
-    if files is not None:
-        view["metrics"]["fileSummary"] = files
-    view["activities"] = [
-        {
-            "id": "copyActivity",
-            "name": "Copy Activity",
-            "durationSummary": dict(durations),
-            "sizeSummary": dict(sizes),
-            "recordSummary": dict(records),
-            "statusSummary": dict(status_summary),
-        }
-    ]
-    if files is not None:
-        window = run["_files"]["window"]
-        view["activities"][0]["durationSummary"]["extensions"] = {"windowStart": window[0], "windowEnd": window[1]}
-        batch = run["_files"]["batch_id"]
-        if done and batch and not run["_fails"]:
-            view["activities"].append({"id": "promotionActivity", "name": "Promotion Activity",
-                                       "recordSummary": dict(records), "statusSummary": dict(status_summary),
-                                       "targetInfo": [{"reference": {"type": "Batch", "ids": [batch]}}]})
-    return view
-
-
-def last_run_details(run: dict[str, Any] | None) -> dict[str, Any]:
-    """The ``lastRunDetails`` block of a flow item."""
-    if run is None:
-        return {}
-    view = run_view(run)
-    return {"id": run["id"], "state": view["metrics"]["statusSummary"]["status"], **view["metrics"]["durationSummary"]}

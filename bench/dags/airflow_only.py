@@ -1,7 +1,8 @@
 """The baseline for the DAG-parse benchmark: the shape of ``dags/zoho_crm_to_aep.py`` from Airflow's own operators.
 
-Same DAG arguments and Params, six tasks, the same dependencies (four of them through ``.output`` XComArgs and
-templated arguments, two explicit), but only ``PythonOperator`` from the standard provider, which ships with Airflow.
+Same DAG arguments, timetable and Params, six tasks, the same dependencies (four of them through ``.output``
+XComArgs and templated arguments, two explicit), but only ``PythonOperator`` from the standard provider, which ships
+with Airflow.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import pendulum
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Param
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 
 def _noop(**_: object) -> None:
@@ -18,8 +20,8 @@ def _noop(**_: object) -> None:
 with DAG(
     dag_id="airflow_only_baseline",
     description="Ingest a Zoho CRM module into an AEP dataset through a Flow Service dataflow",
-    schedule="@daily",
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
     tags=["aep", "zoho", "example"],
@@ -37,8 +39,8 @@ with DAG(
         ),
         "mapping_id": Param(None, type=["null", "string"], title="Mapping set ID"),
         "delta_column": Param("Modified_Time", type="string", minLength=1, title="Delta column"),
-        "frequency": Param("hour", type="string", enum=["once", "minute", "hour", "day", "week"], title="Frequency"),
-        "interval": Param(1, type=["null", "integer"], minimum=1, title="Dataflow interval"),
+        "window_start": Param(None, type=["null", "string"], format="date-time", title="Window start"),
+        "window_end": Param(None, type=["null", "string"], format="date-time", title="Window end"),
     },
 ) as dag:
     create_base_connection = PythonOperator(
@@ -67,11 +69,14 @@ with DAG(
             "source_connection_id": create_source_connection.output,
             "target_connection_id": create_target_connection.output,
             "delta_column": "{{ params.delta_column }}",
+            "mapping_id": "{{ params.mapping_id or '' }}",
         },
     )
-    wait_for_run = PythonOperator(
-        task_id="wait_for_run", python_callable=_noop, op_kwargs={"flow_id": create_dataflow.output},
+    ingest_window = PythonOperator(
+        task_id="ingest_window", python_callable=_noop,
+        op_kwargs={"flow_id": create_dataflow.output, "window_start": "{{ params.window_start or '' }}",
+                   "window_end": "{{ params.window_end or '' }}"},
     )
 
     list_tables >> create_source_connection
-    create_dataflow >> wait_for_run
+    create_dataflow >> ingest_window
