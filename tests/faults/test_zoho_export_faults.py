@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_zoho_aep.client import zoho_bulk_read
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.client.zoho_bulk_read import BulkReadJobFailedError, ZohoCreditsExhaustedError
-from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+from airflow_provider_zoho_aep.hooks import zoho_crm
+from airflow_provider_zoho_aep.hooks.zoho_crm import BulkReadJobFailedError, ZohoCreditsExhaustedError, ZohoCRMHook
 from emulator import Emulator, Fault
 from tests.integration.zoho_export_helpers import DAY, HOUR, T0, assert_exact, expected
 
@@ -146,16 +145,17 @@ def test_a_reset_mid_download_is_retried_into_an_exact_file(
 
     monkeypatch.setattr(tempfile, "TemporaryFile", spy)
     offsets = []  # where the member starts in each zip written out: after a stale prefix, it would not be 0
-    write_page = zoho_bulk_read.write_page
+    write_page = zoho_crm.write_page
 
     def check_then_write(zip_file: Any, *args: Any) -> Any:
         with zipfile.ZipFile(zip_file) as archive:
             offsets.extend(info.header_offset for info in archive.infolist())
+        zip_file.seek(0)
         return write_page(zip_file, *args)
 
-    monkeypatch.setattr(zoho_bulk_read, "write_page", check_then_write)
+    monkeypatch.setattr(zoho_crm, "write_page", check_then_write)
     if home == "disk":  # the zip outgrows memory before the connection breaks, half way through the body
-        monkeypatch.setattr(zoho_bulk_read, "ZIP_IN_MEMORY", 1024)
+        monkeypatch.setattr(zoho_crm, "ZIP_IN_MEMORY", 1024)
     emulator.add_fault(Fault(method="GET", path=RESULT, kind="reset_mid_body", count=resets))
     # Small chunks: the first half of the body is written before the reset, as with a large page.
     manifest = export(tmp_path, window=(T0, T0 + 3 * DAY), chunk_size=256)
