@@ -1,24 +1,21 @@
 """Hook for the ``zoho_crm`` connection type: Zoho OAuth credentials and the Zoho CRM calls this provider makes.
 
-Read top to bottom: the Connection as settings; access tokens (minted from the refresh token, cached per
-process); :meth:`ZohoCRMHook.call`, the one function every CRM request goes through; Bulk Read jobs; and
+Top to bottom: the Connection as settings; access tokens (minted from the refresh token, cached per process);
+:meth:`ZohoCRMHook.call`, the one function every CRM request goes through; Bulk Read jobs; and
 :meth:`ZohoCRMHook.export_modified_records` with its page writer :func:`write_page`.
 
-The export of a window ``[start, end)`` of a module, with the Bulk Read API v8:
+The export of a window ``[start, end)``: ``POST /crm/bulk/v8/read`` adds a job; ``GET /crm/bulk/v8/read/{id}``
+until it is ``COMPLETED``; ``GET {download_url}`` gives a zip holding one CSV of up to 200,000 records;
+``more_records`` means a new job with ``page_token = next_page_token`` reads the next page.
 
-* ``POST /crm/bulk/v8/read`` adds a job, ``GET /crm/bulk/v8/read/{id}`` until it is ``COMPLETED``, then
-  ``GET {download_url}`` gives a zip holding one CSV of up to 200,000 records; ``more_records`` means a new job
-  with ``page_token = next_page_token`` reads the next page.
 * **Exact windows.** Zoho does not document whether its comparators include their bound, so the criteria ask
-  for one second more on each side (``greater_equal start - 1 s``, ``less_equal ceil(end)``): read either way,
-  every record of the window is in the answer. Each row's ``Modified_Time`` (written in the user's offset) is
-  then compared as an instant with the exact half-open window, and the extra rows are dropped: a record on a
-  boundary lands in exactly one window. The same check drops a row that a job selected but rendered after the
-  record was modified into another window, whose own export has it.
+  for one second more on each side: read either way, every record of the window is in the answer. Each row's
+  ``Modified_Time`` is then compared, as an instant, with the exact window, and the extra rows are dropped: a
+  record on a boundary lands in one window, and a record that a job selected but rendered after it was edited
+  into another window lands in that window's export only.
 * **Flat memory, whole files.** The zip is downloaded in chunks into a spooled temporary file (in memory up to
-  :data:`ZIP_IN_MEMORY`, on disk beyond); ``zipfile`` streams its CSV member (checking its CRC) into ``csv``,
-  row by row. A page is written to ``<name>.partial`` and renamed once whole; a broken download or a damaged
-  zip is downloaded again from scratch.
+  :data:`ZIP_IN_MEMORY`); ``zipfile`` streams its CSV member (checking its CRC) into ``csv``, row by row. A page
+  is written to ``<name>.partial``, renamed once whole; a broken download or a damaged zip is fetched again.
 """
 
 from __future__ import annotations
@@ -28,7 +25,6 @@ import csv
 import hashlib
 import io
 import itertools
-import logging
 import math
 import os
 import random
@@ -51,8 +47,6 @@ from airflow_provider_zoho_aep.client.settings import ZohoSettings
 from airflow_provider_zoho_aep.client.windows import Window
 from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
 from airflow_provider_zoho_aep.version_compat import BaseHook, mask_secret
-
-log = logging.getLogger(__name__)
 
 CRM_API_VERSION = "v8"
 BULK_READ_PATH = f"/crm/bulk/{CRM_API_VERSION}/read"
@@ -188,21 +182,15 @@ class ZohoCRMHook(BaseHook):
     def settings(self) -> ZohoSettings:
         """The Connection's fields, validated: URLs https and of one data centre, refresh token present."""
         conn = self.get_connection(self.zoho_conn_id)
-        settings = ZohoSettings.from_connection_fields(
-            login=conn.login,
-            password=conn.password,
-            host=conn.host,
-            extra=conn.extra,
-            source=f"Airflow Connection '{self.zoho_conn_id}' (Zoho CRM)",
-        )
+        settings = ZohoSettings.from_connection_fields(login=conn.login, password=conn.password, host=conn.host,
+                                                       extra=conn.extra,
+                                                       source=f"Airflow Connection '{self.zoho_conn_id}' (Zoho CRM)")
         for secret in (settings.client_secret, settings.refresh_token, settings.access_token):
             if secret:
                 _mask(secret)
         if settings.outside_adobe_list:
-            self.log.warning(
-                "Zoho data centre '%s' is not among the five Adobe's Zoho CRM tutorial lists (us, eu, in, au, "
-                "cn); AEP may not accept it", settings.region,
-            )
+            self.log.warning("Zoho data centre '%s' is not among the five Adobe's Zoho CRM tutorial lists (us, eu, "
+                             "in, au, cn); AEP may not accept it", settings.region)
         return settings
 
     def validate_connection(self) -> ZohoSettings:
@@ -237,26 +225,18 @@ class ZohoCRMHook(BaseHook):
         is present, whatever the status. "Access Denied" is never retried: the window is up to ten minutes.
         """
         s = self.settings
-        response = self.transport.request(
-            "POST",
-            f"{s.accounts_url}/oauth/v2/token",
-            service="Zoho accounts",
-            data={"grant_type": "refresh_token", "client_id": s.client_id, "client_secret": s.client_secret,
-                  "refresh_token": s.refresh_token},
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            ok=(200, 400, 401),
-        )
+        form = {"grant_type": "refresh_token", "client_id": s.client_id, "client_secret": s.client_secret,
+                "refresh_token": s.refresh_token}  # a form body: a query string would end up in proxies' logs
+        response = self.transport.request("POST", f"{s.accounts_url}/oauth/v2/token", service="Zoho accounts",
+                                          data=form, headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                          ok=(200, 400, 401))
         body = _json(response)
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
             code = str(body["error"]) if body.get("error") else None
-            raise AEPAPIError(
-                "Zoho token refresh failed",
-                status=response.status_code,
-                code=code,
-                detail=_TOKEN_ERRORS.get(code or "", "the answer carried no access_token"),
-                service="Zoho accounts",
-            )
+            raise AEPAPIError("Zoho token refresh failed", status=response.status_code, code=code,
+                              detail=_TOKEN_ERRORS.get(code or "", "the answer carried no access_token"),
+                              service="Zoho accounts")
         _mask(token)
         self.transport.add_secret(token)
         api_domain = body.get("api_domain")
@@ -328,14 +308,9 @@ class ZohoCRMHook(BaseHook):
         throttles = 0
         while True:
             self._token = self._token or self.get_access_token(refresh_access_token=False)
-            response = self.transport.request(
-                method,
-                f"{self.settings.endpoint}{path}",
-                service=_SERVICE,
-                headers={"Authorization": f"Zoho-oauthtoken {self._token}"},
-                ok=(200, 201, 202, 204, 400, 401, 404, 410, 429),
-                **kwargs,
-            )
+            response = self.transport.request(method, f"{self.settings.endpoint}{path}", service=_SERVICE,
+                                              headers={"Authorization": f"Zoho-oauthtoken {self._token}"},
+                                              ok=(200, 201, 202, 204, 400, 401, 404, 410, 429), **kwargs)
             if response.status_code < 400:
                 return response
             body = _json(response)
@@ -350,17 +325,14 @@ class ZohoCRMHook(BaseHook):
             if response.status_code != 429:
                 raise error
             throttles += 1
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            wait = random.uniform(0.5, 1.0) * min(60.0, 2.0**throttles) if wait is None else wait + random.uniform(
-                0, min(wait, 1.0))  # jitter: parallel tasks do not come back together
+            wait = parse_retry_after(response.headers.get("Retry-After"))  # with jitter: parallel tasks throttled
+            wait = (random.uniform(0.5, 1.0) * min(60.0, 2.0**throttles) if wait is None  # together come back apart
+                    else wait + random.uniform(0, min(wait, 1.0)))
             spent, budget = time.monotonic() - started, self.bulk_read_options["throttle_budget"]
             if spent + wait > budget:
-                raise error.restated(
-                    f"Zoho CRM {method} {shown} was still throttled after {spent:.0f} s (429 "
-                    f"{code or 'Too Many Requests'}; next wait {wait:.0f} s, budget {budget:.0f} s); Zoho limits "
-                    "concurrent calls and bulk downloads",
-                    attempts=throttles,
-                )
+                raise error.restated(f"Zoho CRM {method} {shown} was still throttled after {spent:.0f} s (429 "
+                                     f"{code or 'Too Many Requests'}; next wait {wait:.0f} s, budget {budget:.0f} s); "
+                                     "Zoho limits concurrent calls and bulk downloads", attempts=throttles)
             self.log.info("%s %s: throttled by Zoho (429), waiting %.1f s", method, shown, wait)
             time.sleep(wait)
 
@@ -371,13 +343,9 @@ class ZohoCRMHook(BaseHook):
         when = f"they reset at {reset}" if reset else "they come back over a rolling 24 hours"
         return ZohoCreditsExhaustedError(
             f"Zoho CRM {method} {path}: the org's API credits are exhausted; {when}. Not retried: every retry "
-            "would spend credits other integrations need",
-            reset_time=str(reset) if reset else None,
-            status=response.status_code,
-            code="LIMIT_EXCEEDED",
-            detail=redact(str(body.get("message") or ""), self.transport.secrets) or None,
-            service=_SERVICE,
-        )
+            "would spend credits other integrations need", reset_time=str(reset) if reset else None,
+            status=response.status_code, code="LIMIT_EXCEEDED", service=_SERVICE,
+            detail=redact(str(body.get("message") or ""), self.transport.secrets) or None)
 
     # ---- fields and Bulk Read jobs ----------------------------------------------------------------------
 
@@ -389,9 +357,8 @@ class ZohoCRMHook(BaseHook):
             response = self.call("GET", FIELDS_PATH, params={"module": module})
         except AEPAPIError as err:
             if err.code in ("INVALID_MODULE", "INVALID_DATA") or (err.status == 400 and err.code is None):
-                raise ConfigurationError(
-                    "module", f"Zoho CRM has no module {module!r}", "pass a module's api_name, e.g. 'Leads'"
-                ) from None
+                raise ConfigurationError("module", f"Zoho CRM has no module {module!r}",
+                                         "pass a module's api_name, e.g. 'Leads'") from None
             raise
         listed = _json(response).get("fields")
         if response.status_code == 204 or not isinstance(listed, list):
@@ -437,8 +404,7 @@ class ZohoCRMHook(BaseHook):
                 raise BulkReadJobFailedError(
                     f"Zoho CRM Bulk Read jobs {failed[0]} and {job_id} both ended in FAILURE; Zoho gives no reason "
                     "in the job. Check the module's fields and the org's Bulk Read limits, then re-run",
-                    service=_SERVICE,
-                )
+                    service=_SERVICE)
             self.log.warning("Bulk Read job %s ended in FAILURE; adding one new job", job_id)
 
     # ---- the export -------------------------------------------------------------------------------------
@@ -499,15 +465,9 @@ class ZohoCRMHook(BaseHook):
                 raise AEPAPIError(f"Bulk Read job {job['id']} has more records but no next_page_token",
                                   service=_SERVICE)
             query = {**query, "page_token": result["next_page_token"]}
-        manifest = {
-            "module": module,
-            "window_start": window.start.isoformat(),
-            "window_end": window.end.isoformat(),
-            "fields": columns,
-            "records": sum(f["records"] for f in files),
-            "bytes": sum(f["bytes"] for f in files),
-            "files": files,
-        }
+        manifest = {"module": module, "window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
+                    "fields": columns, "records": sum(f["records"] for f in files),
+                    "bytes": sum(f["bytes"] for f in files), "files": files}
         self.log.info("Exported %d %s record(s) modified in [%s, %s) into %d file(s), %d bytes", manifest["records"],
                       module, manifest["window_start"], manifest["window_end"], len(files), manifest["bytes"])
         return manifest
