@@ -583,9 +583,9 @@ def in_window(value: str, window: Window) -> bool:
     except ValueError:
         raise AEPAPIError("Zoho CRM returned a Modified_Time that is not ISO 8601", detail=value[:40],
                           service=_SERVICE) from None
-    if when.utcoffset() is None:
+    if when.tzinfo is None:
         raise AEPAPIError("Zoho CRM returned a Modified_Time without an offset", detail=value[:40], service=_SERVICE)
-    return window.start <= when.astimezone(timezone.utc) < window.end
+    return window.start <= when < window.end  # aware datetimes compare as instants: in UTC, whatever the offset
 
 
 def zoho_datetime(when: datetime) -> str:

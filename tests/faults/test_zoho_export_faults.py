@@ -166,6 +166,36 @@ def test_a_reset_mid_download_is_retried_into_an_exact_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == [Path(f["path"]).name for f in manifest["files"]]
 
 
+@pytest.mark.parametrize("damage", ["truncated", "flipped"])
+def test_a_damaged_zip_is_downloaded_again_into_an_exact_file(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    """A zip that arrived whole by its length but fails zipfile's checks (no central directory, a bad CRC or
+    deflate stream) is fetched again: never a file from it."""
+    write_page = zoho_crm.write_page
+    damaged = []
+
+    def damage_once(zip_file: Any, *args: Any) -> Any:
+        if not damaged:
+            data = bytearray(zip_file.read())
+            if damage == "truncated":
+                data = data[: len(data) - 30]
+            else:
+                data[len(data) // 3] ^= 0xFF
+            zip_file.seek(0)
+            zip_file.truncate()
+            zip_file.write(bytes(data))
+            zip_file.seek(0)
+            damaged.append(1)
+        return write_page(zip_file, *args)
+
+    monkeypatch.setattr(zoho_crm, "write_page", damage_once)
+    manifest = export(tmp_path, window=(T0, T0 + DAY))
+    assert_exact(manifest, expected(emulator, "Leads", T0, T0 + DAY))
+    assert calls(emulator, "GET", RESULT) == [200, 200]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [Path(f["path"]).name for f in manifest["files"]]
+
+
 def test_resets_without_end_leave_no_file(emulator: Emulator, tmp_path: Path) -> None:
     emulator.add_fault(Fault(method="GET", path=RESULT, kind="reset_mid_body", count=-1))
     with pytest.raises(AEPAPIError, match="could not be downloaded whole in 3 attempts"):
