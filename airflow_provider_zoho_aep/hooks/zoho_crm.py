@@ -553,17 +553,15 @@ def write_page(zip_file: IO[bytes], columns: list[str], window: Window, out_path
                     if in_window(row[at], window):
                         writer.writerow([row[i] for i in pick])
                         records += 1
-    except _DAMAGED_ZIP as err:
+    except BaseException as err:
         _remove(partial)
-        raise _DownloadBroken(f"the Bulk Read result is not a whole zip ({err})") from None
-    except (csv.Error, UnicodeDecodeError) as err:
-        _remove(partial)
-        if not _intact(zip_file):  # a damaged member can fail to parse before its CRC is checked at its end
-            raise _DownloadBroken("the Bulk Read result's CRC does not match") from None
-        raise AEPAPIError("a Bulk Read result is not well-formed UTF-8 CSV", detail=str(err)[:200],
-                          service=_SERVICE) from None
-    except BaseException:
-        _remove(partial)
+        if isinstance(err, _DAMAGED_ZIP):
+            raise _DownloadBroken(f"the Bulk Read result is not a whole zip ({err})") from None
+        if isinstance(err, (csv.Error, UnicodeDecodeError)):
+            if not _intact(zip_file):  # a damaged member can fail to parse before its CRC is checked at its end
+                raise _DownloadBroken("the Bulk Read result's CRC does not match") from None
+            raise AEPAPIError("a Bulk Read result is not well-formed UTF-8 CSV", detail=str(err)[:200],
+                              service=_SERVICE) from None
         raise
     if records == 0:
         _remove(partial)
