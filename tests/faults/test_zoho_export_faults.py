@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_zoho_aep.client import zoho_bulk_read
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.client.zoho_bulk_read import BulkReadJobFailedError, ZohoCreditsExhaustedError
-from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+from airflow_provider_zoho_aep.hooks import zoho_crm
+from airflow_provider_zoho_aep.hooks.zoho_crm import BulkReadJobFailedError, ZohoCreditsExhaustedError, ZohoCRMHook
 from emulator import Emulator, Fault
 from tests.integration.zoho_export_helpers import DAY, HOUR, T0, assert_exact, expected
 
@@ -146,16 +145,17 @@ def test_a_reset_mid_download_is_retried_into_an_exact_file(
 
     monkeypatch.setattr(tempfile, "TemporaryFile", spy)
     offsets = []  # where the member starts in each zip written out: after a stale prefix, it would not be 0
-    write_page = zoho_bulk_read.write_page
+    write_page = zoho_crm.write_page
 
     def check_then_write(zip_file: Any, *args: Any) -> Any:
         with zipfile.ZipFile(zip_file) as archive:
             offsets.extend(info.header_offset for info in archive.infolist())
+        zip_file.seek(0)
         return write_page(zip_file, *args)
 
-    monkeypatch.setattr(zoho_bulk_read, "write_page", check_then_write)
+    monkeypatch.setattr(zoho_crm, "write_page", check_then_write)
     if home == "disk":  # the zip outgrows memory before the connection breaks, half way through the body
-        monkeypatch.setattr(zoho_bulk_read, "ZIP_IN_MEMORY", 1024)
+        monkeypatch.setattr(zoho_crm, "ZIP_IN_MEMORY", 1024)
     emulator.add_fault(Fault(method="GET", path=RESULT, kind="reset_mid_body", count=resets))
     # Small chunks: the first half of the body is written before the reset, as with a large page.
     manifest = export(tmp_path, window=(T0, T0 + 3 * DAY), chunk_size=256)
@@ -163,6 +163,36 @@ def test_a_reset_mid_download_is_retried_into_an_exact_file(
     assert len(calls(emulator, "GET", RESULT)) == resets + 1
     assert len(on_disk) == (1 if home == "disk" else 0)  # one page, one temporary file however many attempts
     assert offsets == [0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [Path(f["path"]).name for f in manifest["files"]]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped"])
+def test_a_damaged_zip_is_downloaded_again_into_an_exact_file(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    """A zip that arrived whole by its length but fails zipfile's checks (no central directory, a bad CRC or
+    deflate stream) is fetched again: never a file from it."""
+    write_page = zoho_crm.write_page
+    damaged = []
+
+    def damage_once(zip_file: Any, *args: Any) -> Any:
+        if not damaged:
+            data = bytearray(zip_file.read())
+            if damage == "truncated":
+                data = data[: len(data) - 30]
+            else:
+                data[len(data) // 3] ^= 0xFF
+            zip_file.seek(0)
+            zip_file.truncate()
+            zip_file.write(bytes(data))
+            zip_file.seek(0)
+            damaged.append(1)
+        return write_page(zip_file, *args)
+
+    monkeypatch.setattr(zoho_crm, "write_page", damage_once)
+    manifest = export(tmp_path, window=(T0, T0 + DAY))
+    assert_exact(manifest, expected(emulator, "Leads", T0, T0 + DAY))
+    assert calls(emulator, "GET", RESULT) == [200, 200]
     assert sorted(p.name for p in tmp_path.iterdir()) == [Path(f["path"]).name for f in manifest["files"]]
 
 

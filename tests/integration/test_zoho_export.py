@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 import threading
 import time
 import zipfile
@@ -40,8 +43,7 @@ def test_export_is_exactly_the_records_modified_in_the_window(
     assert manifest["module"] == module
     assert manifest["window_start"] == start.isoformat()
     assert manifest["window_end"] == end.isoformat()
-    names = emulator.crm.data.field_names(module)
-    assert manifest["fields"] == ["Modified_Time", "id", *(n for n in names if n not in ("id", "Modified_Time"))]
+    assert manifest["fields"] == emulator.crm.data.field_names(module)  # every field, in Zoho's order
 
 
 @pytest.mark.parametrize("comparators", ["as_named", "strict", "inclusive"])
@@ -65,10 +67,24 @@ def test_empty_window_is_a_success_with_no_file(emulator: Emulator, tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_chosen_fields_keep_their_order_with_id_and_modified_time(emulator: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("fields", "columns"), [
+    (["Company", "Email"], ["id", "Modified_Time", "Company", "Email"]),
+    (["Email", "Modified_Time", "Company"], ["id", "Email", "Modified_Time", "Company"]),
+    (["Company", "id", "Email", "Modified_Time", "Company"], ["Company", "id", "Email", "Modified_Time"]),
+])  # fmt: skip
+def test_chosen_fields_keep_their_order(
+    emulator: Emulator, tmp_path: Path, fields: list[str], columns: list[str]
+) -> None:
+    """The user's order; id and Modified_Time put first when missing; a field named twice exported once."""
+    start, end = T0 + 2 * HOUR, T0 + 8 * HOUR
+    manifest = export("Leads", start, end, tmp_path, fields=fields)
+    assert manifest["fields"] == columns
+    assert_exact(manifest, expected(emulator, "Leads", start, end))
+
+
+def test_awkward_values_are_written_in_rfc4180(emulator: Emulator, tmp_path: Path) -> None:
     start, end = T0 + 2 * HOUR, T0 + 8 * HOUR
     manifest = export("Leads", start, end, tmp_path, fields=["Company", "Email"])
-    assert manifest["fields"] == ["Modified_Time", "id", "Company", "Email"]
     assert_exact(manifest, expected(emulator, "Leads", start, end))
     text = Path(manifest["files"][0]["path"]).read_text(encoding="utf-8")
     for awkward in ('"Acme, Inc."', '"The ""Best"" Widgets"', "Müller & Söhne GmbH", '"Line one\nLine two Ltd"'):
@@ -120,8 +136,9 @@ def test_record_modified_while_its_export_runs_lands_in_its_new_window_once(
     job = next(iter(emulator.crm.jobs.values()))
     assert job.result is not None
     with zipfile.ZipFile(job.result.path) as archive:
-        text = archive.read(archive.namelist()[0]).decode()
-    assert f"{modified['Modified_Time']},{moved['id']}," in text, "Zoho's file has the edit"
+        zoho_rows = list(csv.DictReader(io.StringIO(archive.read(archive.namelist()[0]).decode(), newline="")))
+    assert [r["Modified_Time"] for r in zoho_rows if r["id"] == moved["id"]] == [modified["Modified_Time"]], (
+        "Zoho's file has the edit")
     manifest_a = result["a"]
     assert_exact(manifest_a, [r for r in before_a if r["id"] != moved["id"]])
     manifest_b = export("Leads", *window_b, tmp_path / "b")
@@ -181,3 +198,19 @@ def test_small_pages_chain_jobs_with_next_page_token(emulator: Emulator, tmp_pat
     assert len(manifest["files"]) >= len(queries) - 1
     assert "page_token" not in queries[0]
     assert len({q["page_token"] for q in queries[1:]}) == len(queries) - 1
+
+
+def test_an_export_changes_no_environment_variable(emulator: Emulator, tmp_path: Path) -> None:
+    before = dict(os.environ)
+    export("Leads", T0, T0 + DAY, tmp_path)
+    assert dict(os.environ) == before
+
+
+def test_importing_the_hook_starts_no_thread_and_sets_no_environment_variable() -> None:
+    import subprocess
+    import sys
+
+    code = ("import os, threading\nbefore = dict(os.environ)\nimport airflow_provider_zoho_aep.hooks.zoho_crm\n"
+            "print(threading.active_count(), dict(os.environ) == before)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split()[-2:] == ["1", "True"]

@@ -56,27 +56,27 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="zoho-token-never-masked",
         file=f"{PKG}/hooks/zoho_crm.py",
-        original="ZohoClient(self.settings, transport, on_token=_mask)",
-        replacement="ZohoClient(self.settings, transport, on_token=None)",
+        original="        _mask(token)\n",
+        replacement="",
         promise="every Zoho access token minted goes through mask_secret",
         tests=(f"{TOKEN_SECRETS}::test_every_token_minted_is_masked",),
         fast=True,
     ),
     Break(
         name="zoho-token-logged",
-        file=f"{PKG}/client/zoho.py",
-        original="        if self._on_token:\n            self._on_token(token)\n",
-        replacement=("        log.info('Minted Zoho access token %s', token)\n"
-                     "        if self._on_token:\n            self._on_token(token)\n"),
+        file=f"{PKG}/hooks/zoho_crm.py",
+        original="        _mask(token)\n",
+        replacement="        self.log.info('Minted Zoho access token %s', token)\n        _mask(token)\n",
         promise="no secret (a Zoho access token) in the output and files of `airflow dags test`",
         tests=(E2E + "::test_runs_to_success_twice_reusing_the_base_connection_with_no_secret_anywhere",),
     ),
     Break(
         name="zoho-token-logged-in-process",
-        file=f"{PKG}/client/zoho.py",
-        original="        if self._on_token:\n            self._on_token(token)\n",
-        replacement=("        log.debug('Minted Zoho access token %s', token)\n"
-                     "        if self._on_token:\n            self._on_token(token)\n"),
+        file=f"{PKG}/hooks/zoho_crm.py",
+        original="        _mask(token)\n",
+        replacement=("        import logging\n"
+                     "        logging.getLogger(__name__).debug('Minted Zoho access token %s', token)\n"
+                     "        _mask(token)\n"),
         promise="no secret (a Zoho access token) in any log record, at DEBUG too",
         tests=(f"{TOKEN_SECRETS}::test_no_token_in_any_log_record_at_debug",),
         fast=True,
@@ -267,7 +267,7 @@ BREAKS: tuple[Break, ...] = (
     ),
     Break(
         name="zoho-token-error-without-its-cause",
-        file=f"{PKG}/client/zoho.py",
+        file=f"{PKG}/hooks/zoho_crm.py",
         original='detail=_TOKEN_ERRORS.get(code or "", "the answer carried no access_token"),',
         replacement='detail="the answer carried no access_token",',
         promise="Zoho's token errors are clear errors naming the likely cause",
@@ -363,9 +363,9 @@ BREAKS: tuple[Break, ...] = (
     ),
     Break(
         name="zoho-credits-exhausted-retried-as-429",
-        file=f"{PKG}/client/zoho_bulk_read.py",
+        file=f"{PKG}/hooks/zoho_crm.py",
         original=('            if code == "LIMIT_EXCEEDED":\n'
-                  "                raise self._credits_error(response, body, method, path)\n"),
+                  "                raise self._credits_error(response, body, method, shown)\n"),
         replacement="",
         promise="exhausted Zoho credits fail at once, saying when they reset; no retry loop",
         tests=("tests/faults/test_zoho_export_faults.py::test_exhausted_credits_fail_at_once_saying_when_they_reset",),
@@ -380,19 +380,19 @@ BREAKS: tuple[Break, ...] = (
     ),
     Break(
         name="export-window-end-included",
-        file=f"{PKG}/client/zoho_csv.py",
-        original="            return lo <= head < hi if hi_excluded else lo <= head <= hi",
-        replacement="            return lo <= head <= hi",
+        file=f"{PKG}/hooks/zoho_crm.py",
+        original="    return window.start <= when < window.end  #",
+        replacement="    return window.start <= when <= window.end  #",
         promise="a Zoho export holds exactly the records modified in its half-open window; windows partition time",
         tests=("tests/integration/test_zoho_export.py",),
     ),
     Break(
-        name="export-byte-copy-ignores-the-offset",
-        file=f"{PKG}/client/zoho_csv.py",
-        original=" and (tails == tails[0]).all():",
-        replacement=":",
-        promise="a Zoho export's byte copy judges every record's time in its own offset, never by its digits alone",
-        tests=("tests/unit/client/test_zoho_csv.py",),
+        name="export-row-time-ignores-its-offset",
+        file=f"{PKG}/hooks/zoho_crm.py",
+        original="    return window.start <= when < window.end  #",
+        replacement="    return window.start <= when.replace(tzinfo=window.start.tzinfo) < window.end  #",
+        promise="a Zoho export judges every record's time as an instant in its own offset, never by its digits alone",
+        tests=("tests/unit/hooks/test_zoho_crm.py",),
     ),
     Break(
         name="landed-window-exported-and-uploaded-again",
