@@ -192,6 +192,11 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger's event: the run's result and what the try before the deferral uploaded."""
+        from airflow_provider_zoho_aep.triggers.dataflow_run import event_run_id
+
+        if run_id := event_run_id(event):
+            self.aep_ui_links = run_links(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id), self.flow_id,
+                                          run_id)
         result = complete_run(self, self.flow_id, self.window(context), event)
         ti = context["ti"]
         pushed = ti.xcom_pull(task_ids=self.task_id, key=UPLOAD_KEY, map_indexes=getattr(ti, "map_index", None))

@@ -412,6 +412,16 @@ BREAKS: tuple[Break, ...] = (
         tests=("tests/integration/test_zoho_crm_to_aep_dlz.py::test_files_of_another_upload_in_the_run_window_stop_the_run",),
     ),
     Break(
+        name="if-run-exists-fail-message-not-formatted",
+        file=f"{PKG}/transfers/zoho_crm_to_aep_dlz.py",
+        original="""f"{landed['id']} of dataflow {flow_id} and if_run_exists='fail'")""",
+        replacement=""""{landed['id']} of dataflow {flow_id} and if_run_exists='fail'")""",
+        promise="an error names the resources it is about (here the window's run and its dataflow)",
+        tests=("tests/unit/transfers/test_zoho_crm_to_aep_dlz.py::"
+               "test_if_run_exists_fail_names_the_window_the_flow_and_the_run",),
+        fast=True,
+    ),
+    Break(
         name="expired-sas-reused-instead-of-fresh-credentials",
         file=f"{PKG}/client/azure_blob_upload.py",
         original=('                            "credentials and resuming", blob_name)\n'
