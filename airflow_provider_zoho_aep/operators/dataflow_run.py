@@ -248,13 +248,6 @@ class AEPRunDataflowOperator(BaseOperator):
         Reads the dataflow's source and target connections (and the base connection's CRM endpoint) to name
         them; see :mod:`airflow_provider_zoho_aep.lineage` for the naming.
         """
-        from airflow_provider_zoho_aep.lineage import dataflow_lineage, operator_lineage
+        from airflow_provider_zoho_aep.lineage import dataflow_task_lineage
 
-        try:
-            hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-            inputs, outputs = dataflow_lineage(hook, str(self.flow_id))
-        except Exception:  # lineage is best effort: never fail (or slow down) the ingestion for it
-            self.log.warning("Could not read the dataflow's connections for OpenLineage", exc_info=True)
-            return None
-        return operator_lineage(inputs, outputs)
-
+        return dataflow_task_lineage(self.log, self.aep_conn_id, str(self.flow_id))

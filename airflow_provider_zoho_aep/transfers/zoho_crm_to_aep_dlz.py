@@ -18,6 +18,7 @@ from airflow_provider_zoho_aep.operators.dataflow_run import (
     AEPDataflowRunLink,
     complete_run,
     run_links,
+    run_result,
     seconds,
     wait_for_run,
 )
@@ -31,7 +32,7 @@ from airflow_provider_zoho_aep.validation import (
 from airflow_provider_zoho_aep.version_compat import AirflowException, BaseOperator, conf
 
 if TYPE_CHECKING:
-    from airflow_provider_zoho_aep.client.landing_zone import StoredFile
+    from airflow_provider_zoho_aep.client.landing_zone import LandingZoneUploader, StoredFile
     from airflow_provider_zoho_aep.version_compat import Context
 
 #: XCom key of what this try exported and uploaded (read again after a deferral, in another process).
@@ -139,7 +140,7 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
                                context.get("data_interval_end"), check_future=check_future)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_zoho_aep.client.landing_zone import blob_name, module_folder
+        from airflow_provider_zoho_aep.client.landing_zone import module_folder
 
         # The landing zone is read before any hook is given these arguments: they are checked here, first.
         flow_id = check_required(self.flow_id, "flow_id", "pass the CloudStorageToAEP dataflow's ID")
@@ -151,39 +152,27 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
         zoho.validate_connection()
         uploader = aep.landing_zone_uploader()
 
-        if if_run_exists != "rerun":
-            prefix = blob_name(module, flow_id, window.start, window.end, 1).rsplit("_part-", 1)[0]
-            stored = uploader.list_files(prefix + "_part-")
-            landed = self._landed_run(aep, flow_id, stored)
-            if landed is not None:
-                if if_run_exists == "fail":
-                    raise AirflowException(f"Window {window} of {module} was already ingested by run "
-                                           f"{landed['id']} of dataflow {flow_id} and if_run_exists='fail'")
-                self.log.info("Window %s of %s is already in the landing zone and run %s of dataflow %s is %s: "
-                              "nothing is exported or uploaded again", window, module, landed["id"], flow_id,
-                              runs.run_status(landed) or "running")
-                self._remember(context, files=sorted(f.blob_name for f in stored), records_exported=None)
-                return self._wait(context, aep, flow_id, window, str(landed["id"]))
+        if if_run_exists != "rerun" and (landed := self._landed_run(aep, uploader, module, flow_id, window)):
+            run, files = landed
+            if if_run_exists == "fail":
+                raise AirflowException(f"Window {window} of {module} was already ingested by run {run['id']} "
+                                       f"of dataflow {flow_id} and if_run_exists='fail'")
+            self.log.info("Window %s of %s is already in the landing zone and run %s of dataflow %s is %s: nothing "
+                          "is exported or uploaded again", window, module, run["id"], flow_id,
+                          runs.run_status(run) or "running")
+            self._remember(context, files=files, records_exported=None)
+            return self._wait(context, aep, flow_id, window, str(run["id"]))
 
-        folder = empty_folder(run_folder(optional_text(self.base_dir), context))
-        try:
-            manifest = zoho.export_modified_records(module, window.start, window.end, fields=self.fields,
-                                                    out_dir=folder)
-            uploaded = aep.upload_export_to_landing_zone(manifest, flow_id)["files"]
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        uploaded, records = self._export_and_upload(context, zoho, aep, module, flow_id, window)
         if not uploaded:
             self.log.info("No %s record was modified in %s: nothing uploaded, no run started", module, window)
-            start, end = window.iso()
-            return {"run_id": None, "status": None, "window_start": start, "window_end": end, "files": [],
-                    "records_exported": 0, "input_record_count": 0, "output_record_count": 0,
-                    "failed_record_count": 0}
-
+            no_records = {"input_record_count": 0, "output_record_count": 0, "failed_record_count": 0}
+            return {**run_result(window, no_records), "files": [], "records_exported": 0}
         files = [f["blob_name"] for f in uploaded]
         run_window = self._run_window(datetime.fromisoformat(f["last_modified"]) for f in uploaded)
         self._wait_for_the_clock(run_window.end)
         self._check_no_foreign_files(uploader.list_files(module_folder(module)), files, run_window)
-        self._remember(context, files=files, records_exported=manifest["records"])
+        self._remember(context, files=files, records_exported=records)
         started = aep.start_dataflow_run(flow_id, run_window.start, run_window.end, if_run_exists=if_run_exists,
                                          time_unit=time_unit)
         self.log.info("Dataflow %s: run %s %s for the uploads of window %s (run window %s)", flow_id,
@@ -224,14 +213,34 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
         return Window(min(whole), max(whole) + timedelta(seconds=1))
 
     def _landed_run(
-        self, aep: AdobeExperiencePlatformHook, flow_id: str, stored: Sequence[StoredFile]
-    ) -> dict[str, Any] | None:
-        """The succeeded or running run over this window's files already in the landing zone, if any."""
+        self, aep: AdobeExperiencePlatformHook, uploader: LandingZoneUploader, module: str, flow_id: str,
+        window: Window,
+    ) -> tuple[dict[str, Any], list[str]] | None:
+        """The succeeded or running run over this window's files already in the landing zone, and those files."""
+        from airflow_provider_zoho_aep.client.landing_zone import blob_name
+
+        prefix = blob_name(module, flow_id, window.start, window.end, 1).rsplit("_part-", 1)[0] + "_part-"
+        stored = uploader.list_files(prefix)
         if not stored:
             return None
         run_window = self._run_window(f.last_modified for f in stored)
-        found = aep.find_runs_for_window(flow_id, run_window.start, run_window.end)
-        return next((run for run in found if runs.outcome(run) in ("success", "running")), None)
+        for run in aep.find_runs_for_window(flow_id, run_window.start, run_window.end):
+            if runs.outcome(run) in ("success", "running"):
+                return run, sorted(f.blob_name for f in stored)
+        return None
+
+    def _export_and_upload(
+        self, context: Context, zoho: ZohoCRMHook, aep: AdobeExperiencePlatformHook, module: str, flow_id: str,
+        window: Window,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Export into this task instance's emptied folder, upload what was written, remove the folder again."""
+        folder = empty_folder(run_folder(optional_text(self.base_dir), context))
+        try:
+            manifest = zoho.export_modified_records(module, window.start, window.end, fields=self.fields,
+                                                    out_dir=folder)
+            return aep.upload_export_to_landing_zone(manifest, flow_id)["files"], manifest["records"]
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     @staticmethod
     def _wait_for_the_clock(run_end: datetime) -> None:
@@ -258,13 +267,7 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage: the Zoho CRM module read, the AEP dataset written (None without the OpenLineage provider)."""
-        from airflow_provider_zoho_aep.lineage import dataflow_lineage, operator_lineage, zoho_module_dataset
+        from airflow_provider_zoho_aep.lineage import dataflow_task_lineage
 
-        try:
-            endpoint = ZohoCRMHook(zoho_conn_id=self.zoho_conn_id).validate_connection().endpoint
-            _inputs, outputs = dataflow_lineage(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id),
-                                                str(self.flow_id))
-        except Exception:  # lineage is best effort: never fail (or slow down) the ingestion for it
-            self.log.warning("Could not read the dataflow's connections for OpenLineage", exc_info=True)
-            return None
-        return operator_lineage([zoho_module_dataset(endpoint, str(self.module))], outputs)
+        return dataflow_task_lineage(self.log, self.aep_conn_id, str(self.flow_id), zoho_conn_id=self.zoho_conn_id,
+                                     module=self.module)
