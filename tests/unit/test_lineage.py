@@ -47,25 +47,3 @@ def test_without_the_provider_it_is_none(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(builtins, "__import__", blocked)
     assert lineage.operator_lineage([], []) is None
-
-
-def test_a_task_exporting_the_module_itself_names_it_and_an_unreadable_flow_gives_none(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from airflow_provider_zoho_aep.hooks import aep, zoho_crm
-
-    fake = hook()
-    zoho = mock.MagicMock()
-    zoho.validate_connection.return_value.endpoint = "https://www.zohoapis.com"
-    monkeypatch.setattr(aep, "AdobeExperiencePlatformHook", lambda **kwargs: fake)
-    monkeypatch.setattr(zoho_crm, "ZohoCRMHook", lambda **kwargs: zoho)
-    monkeypatch.setattr(lineage, "operator_lineage", lambda inputs, outputs: (inputs, outputs))
-    log = mock.MagicMock()
-    inputs, outputs = lineage.dataflow_task_lineage(log, "aep_default", "f1")
-    assert inputs == [lineage.LineageDataset("zohocrm://www.zohoapis.eu", "Deals")]
-    assert outputs == [lineage.LineageDataset("aep://ORG@AdobeOrg", "dev.ds1")]
-    inputs, _ = lineage.dataflow_task_lineage(log, "aep_default", "f1", zoho_conn_id="zoho", module="Leads")
-    assert inputs == [lineage.LineageDataset("zohocrm://www.zohoapis.com", "Leads")]
-    fake.get_dataflow.side_effect = RuntimeError("no")
-    assert lineage.dataflow_task_lineage(log, "aep_default", "f1") is None
-    log.warning.assert_called_once()

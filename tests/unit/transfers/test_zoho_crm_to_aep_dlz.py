@@ -263,3 +263,25 @@ def test_a_clock_far_ahead_fails_the_task(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(transfer.time, "sleep", lambda seconds: None)
     with pytest.raises(AirflowException, match=r"clock is \d+ s ahead"):
         ZohoCRMToAEPDataLandingZoneOperator._wait_for_the_clock(datetime.now(UTC) + timedelta(hours=1))
+
+
+def test_lineage_names_the_exported_module_and_never_fails_the_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_zoho_aep import lineage
+    from airflow_provider_zoho_aep.hooks import aep, zoho_crm
+
+    fake = mock.MagicMock()
+    fake.settings = AEPSettings("c", "s", "ORG@AdobeOrg", sandbox_name="dev")
+    fake.get_dataflow.return_value = {"sourceConnectionIds": ["s1"], "targetConnectionIds": ["t1"]}
+    fake.get_source_connection.return_value = {"params": {"path": "dlz-user-container/zoho/Leads/"}}
+    fake.get_target_connection.return_value = {"params": {"dataSetId": "ds1"}}
+    zoho = mock.MagicMock()
+    zoho.validate_connection.return_value.endpoint = "https://www.zohoapis.eu"
+    monkeypatch.setattr(aep, "AdobeExperiencePlatformHook", lambda **kwargs: fake)
+    monkeypatch.setattr(zoho_crm, "ZohoCRMHook", lambda **kwargs: zoho)
+    monkeypatch.setattr(lineage, "operator_lineage", lambda inputs, outputs: (inputs, outputs))
+    assert operator().get_openlineage_facets_on_complete(None) == (
+        [lineage.LineageDataset("zohocrm://www.zohoapis.eu", "Leads")],
+        [lineage.LineageDataset("aep://ORG@AdobeOrg", "dev.ds1")],
+    )
+    fake.get_dataflow.side_effect = RuntimeError("unreachable")
+    assert operator().get_openlineage_facets_on_complete(None) is None
