@@ -92,24 +92,23 @@ def wait_for_run(
     """
     context["ti"].xcom_push(key="run_id", value=run_id)
     run = hook.get_run(run_id)
-    if wait_for_completion and runs.outcome(run) == "running" and deferrable:
+    if not wait_for_completion:
+        return run_result(window, runs.summary(run))
+    if deferrable and runs.outcome(run) == "running":
         from airflow_provider_zoho_aep.triggers.dataflow_run import defer_until_finished
 
         defer_until_finished(task, flow_id=flow_id, aep_conn_id=hook.aep_conn_id, poll_interval=poll_interval,
                              timeout=timeout, run_id=run_id)
     deadline = time.monotonic() + timeout
-    while wait_for_completion and runs.outcome(run) == "running":
+    while runs.outcome(run) == "running":
         if time.monotonic() >= deadline:
             raise AirflowException(f"Dataflow {flow_id}: run {run_id} of window {window} has not finished "
                                    f"within {timeout:.0f} s")
         time.sleep(poll_interval)
         run = hook.get_run(run_id)
-    outcome = runs.outcome(run)
-    if outcome == "failed" and wait_for_completion:
+    if runs.outcome(run) == "failed":
         raise AirflowException(runs.failure_message(flow_id, run))
-    if outcome == "success":
-        return _succeeded(task, flow_id, window, runs.summary(run))
-    return run_result(window, runs.summary(run))
+    return _succeeded(task, flow_id, window, runs.summary(run))
 
 
 def complete_run(task: BaseOperator, flow_id: str, window: Window, event: Any) -> dict[str, Any]:
