@@ -37,10 +37,7 @@ class AEPCreateBaseConnectionOperator(AEPCreateResourceOperator):
     """
 
     template_fields: Sequence[str] = (
-        *AEPCreateResourceOperator.template_fields,
-        "connection_spec_id",
-        "auth_spec_name",
-        "connection_spec_version",
+        *AEPCreateResourceOperator.template_fields, "connection_spec_id", "auth_spec_name", "connection_spec_version",
     )
     noun = "base connection"
 

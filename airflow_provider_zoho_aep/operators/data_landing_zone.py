@@ -30,11 +30,7 @@ class AEPCreateDataLandingZoneSourceConnectionOperator(AEPCreateResourceOperator
     """
 
     template_fields: Sequence[str] = (
-        *AEPCreateResourceOperator.template_fields,
-        "path",
-        "data_format",
-        "column_delimiter",
-        "compression_type",
+        *AEPCreateResourceOperator.template_fields, "path", "data_format", "column_delimiter", "compression_type",
     )
     noun = "source connection"
 

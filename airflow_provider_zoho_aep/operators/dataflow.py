@@ -45,17 +45,8 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
 
     noun = "dataflow"
     template_fields: Sequence[str] = (
-        *AEPCreateResourceOperator.template_fields,
-        "source_connection_id",
-        "target_connection_id",
-        "delta_column",
-        "mapping_id",
-        "mapping_version",
-        "flow_spec_name",
-        "start_time",
-        "frequency",
-        "interval",
-        "backfill",
+        *AEPCreateResourceOperator.template_fields, "source_connection_id", "target_connection_id", "delta_column",
+        "mapping_id", "mapping_version", "flow_spec_name", "start_time", "frequency", "interval", "backfill",
     )
 
     def __init__(

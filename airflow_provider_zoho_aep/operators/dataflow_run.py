@@ -169,13 +169,7 @@ class AEPRunDataflowOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
-        "flow_id",
-        "window_start",
-        "window_end",
-        "delta_column",
-        "if_run_exists",
-        "time_unit",
-        "aep_conn_id",
+        "flow_id", "window_start", "window_end", "delta_column", "if_run_exists", "time_unit", "aep_conn_id",
     )
     ui_color = "#fa0f00"
     operator_extra_links = (AEPDataflowLink(), AEPDataflowRunLink())

@@ -27,10 +27,7 @@ class AEPCreateSourceConnectionOperator(AEPCreateResourceOperator):
     """
 
     template_fields: Sequence[str] = (
-        *AEPCreateResourceOperator.template_fields,
-        "base_connection_id",
-        "table_name",
-        "connection_spec_id",
+        *AEPCreateResourceOperator.template_fields, "base_connection_id", "table_name", "connection_spec_id",
         "connection_spec_version",
     )
     noun = "source connection"

@@ -27,10 +27,7 @@ class AEPCreateTargetConnectionOperator(AEPCreateResourceOperator):
     """
 
     template_fields: Sequence[str] = (
-        *AEPCreateResourceOperator.template_fields,
-        "dataset_id",
-        "schema_id",
-        "schema_version",
+        *AEPCreateResourceOperator.template_fields, "dataset_id", "schema_id", "schema_version",
     )
     noun = "target connection"
 

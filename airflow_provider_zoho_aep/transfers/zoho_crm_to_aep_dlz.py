@@ -83,16 +83,8 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
-        "flow_id",
-        "window_start",
-        "window_end",
-        "if_run_exists",
-        "time_unit",
-        "aep_conn_id",
-        "module",
-        "fields",
-        "zoho_conn_id",
-        "base_dir",
+        "module", "flow_id", "fields", "window_start", "window_end", "zoho_conn_id", "base_dir", "if_run_exists",
+        "time_unit", "aep_conn_id",
     )
     ui_color = "#e42527"
     operator_extra_links = (AEPDataflowLink(), AEPDataflowRunLink())
