@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from logging import Logger
+
     from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 
 
@@ -72,3 +74,27 @@ def operator_lineage(inputs: list[LineageDataset], outputs: list[LineageDataset]
         inputs=[Dataset(namespace=d.namespace, name=d.name) for d in inputs],
         outputs=[Dataset(namespace=d.namespace, name=d.name) for d in outputs],
     )
+
+
+def dataflow_task_lineage(
+    log: Logger | Any, aep_conn_id: str, flow_id: str, *, zoho_conn_id: str | None = None, module: str | None = None
+) -> Any:
+    """The ``OperatorLineage`` of a task that runs ``flow_id``: what the dataflow reads, or the Zoho CRM ``module``
+    of ``zoho_conn_id`` when the task exported it itself, and the dataset the dataflow writes.
+
+    Best effort: when anything cannot be read it logs a warning and returns None, so lineage never fails (or
+    slows down) the ingestion.
+    """
+    from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
+
+    try:
+        inputs, outputs = dataflow_lineage(AdobeExperiencePlatformHook(aep_conn_id=aep_conn_id), flow_id)
+        if zoho_conn_id is not None:
+            from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
+
+            endpoint = ZohoCRMHook(zoho_conn_id=zoho_conn_id).validate_connection().endpoint
+            inputs = [zoho_module_dataset(endpoint, str(module))]
+    except Exception:
+        log.warning("Could not read the dataflow's connections for OpenLineage", exc_info=True)
+        return None
+    return operator_lineage(inputs, outputs)

@@ -37,31 +37,21 @@ class AEPCreateBaseConnectionOperator(AEPCreateResourceOperator):
     """
 
     template_fields: Sequence[str] = (
-        "name",
-        "description",
-        "connection_spec_id",
-        "auth_spec_name",
-        "connection_spec_version",
-        "if_exists",
-        "aep_conn_id",
+        *AEPCreateResourceOperator.template_fields, "connection_spec_id", "auth_spec_name", "connection_spec_version",
     )
     noun = "base connection"
 
     def __init__(
         self,
         *,
-        name: str,
         connection_spec_id: str,
         auth_params: Mapping[str, Any] | None = None,
         auth_spec_name: str = "Basic Authentication",
         connection_spec_version: str = "1.0",
-        description: str | None = None,
-        if_exists: str = "reuse",
         check_connection_spec: bool = True,
-        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(name=name, description=description, if_exists=if_exists, aep_conn_id=aep_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.connection_spec_id = connection_spec_id
         self.auth_params = auth_params
         self.auth_spec_name = auth_spec_name
@@ -79,9 +69,8 @@ class AEPCreateBaseConnectionOperator(AEPCreateResourceOperator):
             self.auth_params_source(),
             auth_spec_name=self.auth_spec_name,
             connection_spec_version=self.connection_spec_version,
-            description=self.description or None,
-            if_exists=self.if_exists,  # type: ignore[arg-type]
             check_connection_spec=self.check_connection_spec,
+            **self.create_options(),
         )
 
 
@@ -109,24 +98,11 @@ class AEPCreateZohoCRMBaseConnectionOperator(AEPCreateBaseConnectionOperator):
     def __init__(
         self,
         *,
-        name: str,
-        description: str | None = None,
         zoho_conn_id: str = "zoho_crm_default",
-        if_exists: str = "reuse",
         refresh_access_token: bool = True,
-        check_connection_spec: bool = True,
-        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            name=name,
-            connection_spec_id=ZOHO_CRM_CONNECTION_SPEC_ID,
-            description=description,
-            if_exists=if_exists,
-            check_connection_spec=check_connection_spec,
-            aep_conn_id=aep_conn_id,
-            **kwargs,
-        )
+        super().__init__(connection_spec_id=ZOHO_CRM_CONNECTION_SPEC_ID, **kwargs)
         self.zoho_conn_id = zoho_conn_id
         self.refresh_access_token = refresh_access_token
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 class AEPCreateResourceOperator(BaseOperator):
     """Base of the create operators: idempotent by name, ID to ``return_value``, ``etag`` and ``created`` pushed.
 
-    Subclasses set :attr:`noun` and implement :meth:`create` with one hook call; the hook checks the arguments it
-    takes before any network call. A subclass with arguments of its own (a schedule, a second Airflow
-    Connection) checks them in :meth:`validate`.
+    Subclasses set :attr:`noun`, add their own arguments to :attr:`template_fields` and implement :meth:`create`
+    with one hook call, passing :meth:`create_options`; the hook checks the arguments it takes before any network
+    call. A subclass with arguments of its own (a schedule, a second Airflow Connection) checks them in
+    :meth:`validate`.
 
     :param name: the resource's name; re-runs find it by this name (templated)
     :param description: optional description (templated)
@@ -25,6 +26,7 @@ class AEPCreateResourceOperator(BaseOperator):
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
     """
 
+    template_fields: Sequence[str] = ("name", "description", "if_exists", "aep_conn_id")
     noun = "resource"
     ui_color = "#fa0f00"
 
@@ -45,6 +47,10 @@ class AEPCreateResourceOperator(BaseOperator):
 
     def validate(self) -> None:
         """Check what exists on the operator alone (not what the hook checks); no network call."""
+
+    def create_options(self) -> dict[str, Any]:
+        """The keyword arguments every hook create method takes from this base: description and if_exists."""
+        return {"description": self.description or None, "if_exists": self.if_exists}
 
     def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
         """Create or reuse the resource; returns the hook's ``{"id", "etag", "created", "updated"}``."""

@@ -30,31 +30,20 @@ class AEPCreateDataLandingZoneSourceConnectionOperator(AEPCreateResourceOperator
     """
 
     template_fields: Sequence[str] = (
-        "name",
-        "description",
-        "path",
-        "data_format",
-        "column_delimiter",
-        "compression_type",
-        "if_exists",
-        "aep_conn_id",
+        *AEPCreateResourceOperator.template_fields, "path", "data_format", "column_delimiter", "compression_type",
     )
     noun = "source connection"
 
     def __init__(
         self,
         *,
-        name: str,
         path: str,
         data_format: str = "delimited",
         column_delimiter: str = ",",
         compression_type: str | None = None,
-        description: str | None = None,
-        if_exists: str = "reuse",
-        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(name=name, description=description, if_exists=if_exists, aep_conn_id=aep_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.path = path
         self.data_format = data_format
         self.column_delimiter = column_delimiter
@@ -68,6 +57,5 @@ class AEPCreateDataLandingZoneSourceConnectionOperator(AEPCreateResourceOperator
             data_format=self.data_format,
             column_delimiter=self.column_delimiter,
             compression_type=compression,
-            description=self.description or None,
-            if_exists=self.if_exists,  # type: ignore[arg-type]
+            **self.create_options(),
         )

@@ -45,27 +45,13 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
 
     noun = "dataflow"
     template_fields: Sequence[str] = (
-        "name",
-        "description",
-        "source_connection_id",
-        "target_connection_id",
-        "delta_column",
-        "mapping_id",
-        "mapping_version",
-        "flow_spec_name",
-        "start_time",
-        "frequency",
-        "interval",
-        "backfill",
-        "if_exists",
-        "aep_conn_id",
+        *AEPCreateResourceOperator.template_fields, "source_connection_id", "target_connection_id", "delta_column",
+        "mapping_id", "mapping_version", "flow_spec_name", "start_time", "frequency", "interval", "backfill",
     )
-    ui_color = "#fa0f00"
 
     def __init__(
         self,
         *,
-        name: str,
         source_connection_id: str,
         target_connection_id: str,
         delta_column: str | None = None,
@@ -76,12 +62,9 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
         frequency: str | None = None,
         interval: int | str | None = None,
         backfill: bool | str | None = None,
-        description: str | None = None,
-        if_exists: str = "reuse",
-        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(name=name, description=description, if_exists=if_exists, aep_conn_id=aep_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.source_connection_id = source_connection_id
         self.target_connection_id = target_connection_id
         self.delta_column = delta_column
@@ -126,7 +109,6 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
             mapping_id=optional_text(self.mapping_id) if isinstance(self.mapping_id, str) else self.mapping_id,
             mapping_version=self.mapping_version_int(),
             flow_spec_name=self.flow_spec_name,
-            description=self.description or None,
-            if_exists=self.if_exists,  # type: ignore[arg-type]
+            **self.create_options(),
         )
 

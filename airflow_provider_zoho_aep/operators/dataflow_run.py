@@ -1,25 +1,35 @@
-"""Operator that ingests one window through a dataflow: an on-demand run per Airflow data interval."""
+"""Operator that ingests one window through a dataflow: an on-demand run per Airflow data interval.
+
+It also holds the waiting that :class:`AEPRunDataflowOperator` and the Data Landing Zone transfer share:
+:func:`wait_for_run` (push the run ID, then wait in the worker or in the triggerer) and :func:`complete_run`
+(read the trigger's event back).
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow_provider_zoho_aep.client import runs
-from airflow_provider_zoho_aep.client.windows import Window, check_time_unit
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
-from airflow_provider_zoho_aep.validation import check_if_run_exists, check_required, operator_window, optional_text
+from airflow_provider_zoho_aep.validation import operator_window, optional_text
 from airflow_provider_zoho_aep.version_compat import AirflowException, BaseOperator, BaseOperatorLink, conf
 
 if TYPE_CHECKING:
+    from airflow_provider_zoho_aep.client.windows import Window
     from airflow_provider_zoho_aep.version_compat import Context
 
 DEFAULT_TIMEOUT_SECONDS = 6 * 60 * 60
 #: The Experience Cloud shell; the AEP UI lives under it.
 EXPERIENCE_CLOUD_URL = "https://experience.adobe.com/"
+
+
+def seconds(value: timedelta | float) -> float:
+    """A duration argument (a timedelta or seconds) in seconds."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def aep_ui_url(sandbox: str, tenant: str | None, path: str) -> str:
@@ -29,6 +39,83 @@ def aep_ui_url(sandbox: str, tenant: str | None, path: str) -> str:
     """
     org = f"@{quote(tenant, safe='')}/" if tenant else ""
     return f"{EXPERIENCE_CLOUD_URL}#/{org}sname:{quote(sandbox, safe='')}/platform/{path}"
+
+
+def run_links(hook: AdobeExperiencePlatformHook, flow_id: str, run_id: str) -> dict[str, str]:
+    """The dataflow's and the run's pages in the AEP UI, for :class:`AEPDataflowLink` and
+    :class:`AEPDataflowRunLink`."""
+    settings = hook.settings
+    dataflow = aep_ui_url(settings.sandbox_name, settings.ui_tenant, f"source/dataflows/{quote(flow_id, safe='')}")
+    return {"dataflow": dataflow, "run": f"{dataflow}/runs/{quote(run_id, safe='')}"}
+
+
+def run_result(window: Window, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The task's return value: the run's ID, status and record counts, with the window it ingested."""
+    start, end = window.iso()
+    return {
+        "run_id": summary.get("run_id"),
+        "status": summary.get("status"),
+        "window_start": start,
+        "window_end": end,
+        "input_record_count": summary.get("input_record_count"),
+        "output_record_count": summary.get("output_record_count"),
+        "failed_record_count": summary.get("failed_record_count"),
+    }
+
+
+def _succeeded(task: BaseOperator, flow_id: str, window: Window, summary: Mapping[str, Any]) -> dict[str, Any]:
+    result = run_result(window, summary)
+    task.log.info("Dataflow %s: run %s of window %s succeeded: %s records in, %s out, %s failed", flow_id,
+                  result["run_id"], window, result["input_record_count"], result["output_record_count"],
+                  result["failed_record_count"])
+    return result
+
+
+def wait_for_run(
+    task: BaseOperator,
+    context: Context,
+    hook: AdobeExperiencePlatformHook,
+    flow_id: str,
+    window: Window,
+    run_id: str,
+    *,
+    wait_for_completion: bool,
+    deferrable: bool,
+    poll_interval: float,
+    timeout: float,
+) -> dict[str, Any]:
+    """Push ``run_id`` to XCom, then wait for that run and return :func:`run_result`.
+
+    A run that does not succeed fails the task with Adobe's errors. ``deferrable`` hands the wait to the
+    triggerer; the task then resumes in its ``execute_complete``, which calls :func:`complete_run`. Without
+    ``wait_for_completion`` the run is returned as it is now.
+    """
+    context["ti"].xcom_push(key="run_id", value=run_id)
+    run = hook.get_run(run_id)
+    if not wait_for_completion:
+        return run_result(window, runs.summary(run))
+    if deferrable and runs.outcome(run) == "running":
+        from airflow_provider_zoho_aep.triggers.dataflow_run import defer_until_finished
+
+        defer_until_finished(task, flow_id=flow_id, aep_conn_id=hook.aep_conn_id, poll_interval=poll_interval,
+                             timeout=timeout, run_id=run_id)
+    deadline = time.monotonic() + timeout
+    while runs.outcome(run) == "running":
+        if time.monotonic() >= deadline:
+            raise AirflowException(f"Dataflow {flow_id}: run {run_id} of window {window} has not finished "
+                                   f"within {timeout:.0f} s")
+        time.sleep(poll_interval)
+        run = hook.get_run(run_id)
+    if runs.outcome(run) == "failed":
+        raise AirflowException(runs.failure_message(flow_id, run))
+    return _succeeded(task, flow_id, window, runs.summary(run))
+
+
+def complete_run(task: BaseOperator, flow_id: str, window: Window, event: Any) -> dict[str, Any]:
+    """:func:`run_result` from the trigger's single event; anything but an explicit success fails the task."""
+    from airflow_provider_zoho_aep.triggers.dataflow_run import finished_run
+
+    return _succeeded(task, flow_id, window, finished_run(flow_id, event))
 
 
 class AEPDataflowLink(BaseOperatorLink):
@@ -82,13 +169,7 @@ class AEPRunDataflowOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
-        "flow_id",
-        "window_start",
-        "window_end",
-        "delta_column",
-        "if_run_exists",
-        "time_unit",
-        "aep_conn_id",
+        "flow_id", "window_start", "window_end", "delta_column", "if_run_exists", "time_unit", "aep_conn_id",
     )
     ui_color = "#fa0f00"
     operator_extra_links = (AEPDataflowLink(), AEPDataflowRunLink())
@@ -117,117 +198,40 @@ class AEPRunDataflowOperator(BaseOperator):
         self.if_run_exists = if_run_exists
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = poll_interval.total_seconds() if isinstance(poll_interval, timedelta) else poll_interval
-        self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+        self.poll_interval = seconds(poll_interval)
+        self.timeout = seconds(timeout)
         self.time_unit = time_unit
         self.aep_conn_id = aep_conn_id
         self.aep_ui_links: dict[str, str] = {}
-        self._lineage_run: dict[str, Any] | None = None
 
-    # -- the window ------------------------------------------------------------------------------------------
-
-    def window(self, context: Context, *, check_future: bool = True) -> Window:
-        """The window to ingest: the arguments, else the DAG run's data interval; checked before any call."""
+    def window(self, context: Context) -> Window:
+        """The arguments, else the DAG run's data interval (the hook checks the window it is given)."""
         return operator_window(self.window_start, self.window_end, context.get("data_interval_start"),
-                               context.get("data_interval_end"), check_future=check_future)
-
-    # -- execution -------------------------------------------------------------------------------------------
+                               context.get("data_interval_end"), check_future=False)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        flow_id = check_required(self.flow_id, "flow_id", "pass the dataflow ID, e.g. create_dataflow.output")
         window = self.window(context)
-        if_run_exists = check_if_run_exists(self.if_run_exists)
-        unit = check_time_unit(self.time_unit)
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        hook.validate_connection()
-        started = hook.start_dataflow_run(
-            flow_id, window.start, window.end, delta_column=optional_text(self.delta_column),
-            if_run_exists=if_run_exists, time_unit=unit,
-        )
+        # The hook checks the window, flow_id, if_run_exists, time_unit and delta_column before any call.
+        started = hook.start_dataflow_run(self.flow_id, window.start, window.end,
+                                          delta_column=optional_text(self.delta_column),
+                                          if_run_exists=self.if_run_exists, time_unit=self.time_unit)
         run_id = started["run_id"]
-        self.log.info("Dataflow %s: run %s %s window %s", flow_id, run_id,
+        self.log.info("Dataflow %s: run %s %s window %s", self.flow_id, run_id,
                       "started for" if started["created"] else "reused for", window)
-        return self.wait_for_run(context, hook, flow_id, window, run_id)
-
-    def wait_for_run(
-        self, context: Context, hook: AdobeExperiencePlatformHook, flow_id: str, window: Window, run_id: str
-    ) -> dict[str, Any]:
-        """Push ``run_id`` to XCom, then wait for that run (deferring when asked) and return its summary."""
-        context["ti"].xcom_push(key="run_id", value=run_id)
-        self._set_links(hook, flow_id, run_id)
-        run = hook.get_run(run_id)
-        if not self.wait_for_completion or runs.outcome(run) != "running":
-            return self._finish(flow_id, window, run, require_success=self.wait_for_completion)
-        if self.deferrable:
-            from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
-
-            self.defer(
-                trigger=AEPDataflowRunTrigger(
-                    flow_id=flow_id, aep_conn_id=self.aep_conn_id, poll_interval=float(self.poll_interval),
-                    end_time=time.time() + float(self.timeout), run_id=run_id,
-                ),
-                method_name="execute_complete",
-                timeout=None,
-            )
-        deadline = time.monotonic() + float(self.timeout)
-        while runs.outcome(run) == "running":
-            if time.monotonic() >= deadline:
-                raise AirflowException(f"Dataflow {flow_id}: run {run_id} of window {window} has not finished "
-                                       f"within {self.timeout:.0f} s")
-            time.sleep(float(self.poll_interval))
-            run = hook.get_run(run_id)
-        return self._finish(flow_id, window, run)
+        self.aep_ui_links = run_links(hook, self.flow_id, run_id)
+        return wait_for_run(self, context, hook, self.flow_id, window, run_id,
+                            wait_for_completion=self.wait_for_completion, deferrable=self.deferrable,
+                            poll_interval=self.poll_interval, timeout=self.timeout)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger's single event; anything but an explicit success fails the task."""
-        flow_id = str(self.flow_id)
-        window = self.window(context, check_future=False)
-        if not isinstance(event, dict):
-            raise AirflowException(f"Dataflow {flow_id}: the trigger sent no usable event ({event!r})")
-        run: dict[str, Any] = event["run"] if isinstance(event.get("run"), dict) else {}
-        run_id = run.get("run_id") or event.get("run_id")
-        if run_id:
-            self._set_links(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id), flow_id, str(run_id))
-        if event.get("status") == "success" and run.get("run_id"):
-            result = self._result(window, run)
-            self._lineage_run = result
-            self.log.info("Dataflow %s: run %s of window %s succeeded: %s records in, %s out, %s failed",
-                          flow_id, run_id, window, result["input_record_count"], result["output_record_count"],
-                          result["failed_record_count"])
-            return result
-        raise AirflowException(event.get("message") or f"Dataflow {flow_id}: unexpected trigger event {event!r}")
+        from airflow_provider_zoho_aep.triggers.dataflow_run import event_run_id
 
-    def _finish(self, flow_id: str, window: Window, run: dict[str, Any], *, require_success: bool = True
-                ) -> dict[str, Any]:
-        outcome = runs.outcome(run)
-        if outcome == "failed" and require_success:
-            raise AirflowException(runs.failure_message(flow_id, run))
-        result = self._result(window, runs.summary(run))
-        if outcome == "success":
-            self._lineage_run = result
-            self.log.info("Dataflow %s: run %s of window %s succeeded: %s records in, %s out, %s failed", flow_id,
-                          result["run_id"], window, result["input_record_count"], result["output_record_count"],
-                          result["failed_record_count"])
-        return result
-
-    @staticmethod
-    def _result(window: Window, summary: dict[str, Any]) -> dict[str, Any]:
-        start, end = window.iso()
-        return {
-            "run_id": summary.get("run_id"),
-            "status": summary.get("status"),
-            "window_start": start,
-            "window_end": end,
-            "input_record_count": summary.get("input_record_count"),
-            "output_record_count": summary.get("output_record_count"),
-            "failed_record_count": summary.get("failed_record_count"),
-        }
-
-    def _set_links(self, hook: AdobeExperiencePlatformHook, flow_id: str, run_id: str) -> None:
-        settings = hook.settings
-        dataflow = aep_ui_url(settings.sandbox_name, settings.ui_tenant,
-                              f"source/dataflows/{quote(flow_id, safe='')}")
-        self.aep_ui_links = {"dataflow": dataflow, "run": f"{dataflow}/runs/{quote(run_id, safe='')}"}
+        if run_id := event_run_id(event):
+            self.aep_ui_links = run_links(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id), self.flow_id,
+                                          run_id)
+        return complete_run(self, self.flow_id, self.window(context), event)
 
     # -- lineage ---------------------------------------------------------------------------------------------
 
@@ -237,13 +241,6 @@ class AEPRunDataflowOperator(BaseOperator):
         Reads the dataflow's source and target connections (and the base connection's CRM endpoint) to name
         them; see :mod:`airflow_provider_zoho_aep.lineage` for the naming.
         """
-        from airflow_provider_zoho_aep.lineage import dataflow_lineage, operator_lineage
+        from airflow_provider_zoho_aep.lineage import dataflow_task_lineage
 
-        try:
-            hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-            inputs, outputs = dataflow_lineage(hook, str(self.flow_id))
-        except Exception:  # lineage is best effort: never fail (or slow down) the ingestion for it
-            self.log.warning("Could not read the dataflow's connections for OpenLineage", exc_info=True)
-            return None
-        return operator_lineage(inputs, outputs)
-
+        return dataflow_task_lineage(self.log, self.aep_conn_id, str(self.flow_id))

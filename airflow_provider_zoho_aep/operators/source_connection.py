@@ -27,31 +27,21 @@ class AEPCreateSourceConnectionOperator(AEPCreateResourceOperator):
     """
 
     template_fields: Sequence[str] = (
-        "name",
-        "description",
-        "base_connection_id",
-        "table_name",
-        "connection_spec_id",
+        *AEPCreateResourceOperator.template_fields, "base_connection_id", "table_name", "connection_spec_id",
         "connection_spec_version",
-        "if_exists",
-        "aep_conn_id",
     )
     noun = "source connection"
 
     def __init__(
         self,
         *,
-        name: str,
         base_connection_id: str,
         table_name: str,
         connection_spec_id: str = ZOHO_CRM_CONNECTION_SPEC_ID,
         connection_spec_version: str = "1.0",
-        description: str | None = None,
-        if_exists: str = "reuse",
-        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(name=name, description=description, if_exists=if_exists, aep_conn_id=aep_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.base_connection_id = base_connection_id
         self.table_name = table_name
         self.connection_spec_id = connection_spec_id
@@ -64,6 +54,5 @@ class AEPCreateSourceConnectionOperator(AEPCreateResourceOperator):
             self.table_name,
             connection_spec_id=self.connection_spec_id,
             connection_spec_version=self.connection_spec_version,
-            description=self.description or None,
-            if_exists=self.if_exists,  # type: ignore[arg-type]
+            **self.create_options(),
         )

@@ -27,29 +27,19 @@ class AEPCreateTargetConnectionOperator(AEPCreateResourceOperator):
     """
 
     template_fields: Sequence[str] = (
-        "name",
-        "description",
-        "dataset_id",
-        "schema_id",
-        "schema_version",
-        "if_exists",
-        "aep_conn_id",
+        *AEPCreateResourceOperator.template_fields, "dataset_id", "schema_id", "schema_version",
     )
     noun = "target connection"
 
     def __init__(
         self,
         *,
-        name: str,
         dataset_id: str,
         schema_id: str,
         schema_version: str = DEFAULT_SCHEMA_VERSION,
-        description: str | None = None,
-        if_exists: str = "reuse",
-        aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(name=name, description=description, if_exists=if_exists, aep_conn_id=aep_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.dataset_id = dataset_id
         self.schema_id = schema_id
         self.schema_version = schema_version
@@ -60,6 +50,5 @@ class AEPCreateTargetConnectionOperator(AEPCreateResourceOperator):
             self.dataset_id,
             self.schema_id,
             schema_version=self.schema_version,
-            description=self.description or None,
-            if_exists=self.if_exists,  # type: ignore[arg-type]
+            **self.create_options(),
         )

@@ -82,27 +82,22 @@ class ZohoCRMExportOperator(BaseOperator):
         self.zoho_conn_id = zoho_conn_id
         self.base_dir = base_dir
 
-    def export(self, context: Context, hook: ZohoCRMHook | None = None) -> dict[str, Any]:
-        """The export itself: window, folder, hook call. A task that also uploads calls this, then uploads."""
+    def execute(self, context: Context) -> dict[str, Any]:
         # Which window (arguments or data interval); check_export_arguments below checks it, with the rest.
         window = operator_window(self.window_start, self.window_end, context.get("data_interval_start"),
                                  context.get("data_interval_end"), check_future=False)
-        hook = hook or ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
         folder = run_folder(optional_text(self.base_dir), context)
         # The hook checks the arguments too, before any call; here they are checked before the folder is emptied.
         check_export_arguments(self.module, window.start, window.end, self.fields, folder)
-        empty_folder(folder)
-        return hook.export_modified_records(self.module, window.start, window.end, fields=self.fields, out_dir=folder)
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        manifest = self.export(context)
+        hook = ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
+        manifest = hook.export_modified_records(self.module, window.start, window.end, fields=self.fields,
+                                                out_dir=empty_folder(folder))
         if manifest["records"] == 0:
             self.log.info(
                 "No %s record was modified in [%s, %s): nothing to export, no file written",
                 manifest["module"], manifest["window_start"], manifest["window_end"],
             )
-        else:
-            for item in manifest["files"]:
-                self.log.info("Wrote %s: %d record(s), %d bytes, sha256 %s",
-                              item["path"], item["records"], item["bytes"], item["sha256"])
+        for item in manifest["files"]:
+            self.log.info("Wrote %s: %d record(s), %d bytes, sha256 %s",
+                          item["path"], item["records"], item["bytes"], item["sha256"])
         return manifest

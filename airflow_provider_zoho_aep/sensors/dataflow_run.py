@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -101,33 +100,17 @@ class AEPDataflowRunSensor(BaseSensorOperator):
         if isinstance(done, PokeReturnValue):
             return done.xcom_value
         # Imported here, not at module level: the trigger's HTTP stack would slow every parse of the DAG file.
-        from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
+        from airflow_provider_zoho_aep.triggers.dataflow_run import defer_until_finished
 
-        # The trigger keeps its own deadline (it survives triggerer restarts); defer's own timeout would skip
-        # execute_complete, so none is given here.
-        self.defer(
-            trigger=AEPDataflowRunTrigger(
-                flow_id=self.flow_id,
-                aep_conn_id=self.aep_conn_id,
-                poll_interval=float(self.poke_interval),
-                end_time=time.time() + float(self.timeout),
-                run_id=optional_text(self.run_id),
-            ),
-            method_name="execute_complete",
-            timeout=None,
-        )
+        defer_until_finished(self, flow_id=self.flow_id, aep_conn_id=self.aep_conn_id,
+                             poll_interval=float(self.poke_interval), timeout=float(self.timeout),
+                             run_id=optional_text(self.run_id))
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger's single event; anything but an explicit success fails the task."""
-        if not isinstance(event, dict):
-            raise AirflowException(f"Dataflow {self.flow_id}: the trigger sent no usable event ({event!r})")
-        status = event.get("status")
-        run: dict[str, Any] = event["run"] if isinstance(event.get("run"), dict) else {}
-        self._push_run_id(context, run.get("run_id") or event.get("run_id"))
-        if status == "success" and run.get("run_id"):
-            self.log.info("Dataflow %s: run %s succeeded", self.flow_id, run["run_id"])
-            return run
-        message = event.get("message") or f"Dataflow {self.flow_id}: unexpected trigger event status {status!r}"
-        if status == "timeout":
-            raise AirflowSensorTimeout(message)
-        raise AirflowException(message)
+        from airflow_provider_zoho_aep.triggers.dataflow_run import event_run_id, finished_run
+
+        self._push_run_id(context, event_run_id(event))
+        run = finished_run(self.flow_id, event, timeout_error=AirflowSensorTimeout)
+        self.log.info("Dataflow %s: run %s succeeded", self.flow_id, run["run_id"])
+        return run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -12,13 +12,27 @@ from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.client.windows import Window, check_time_unit
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
-from airflow_provider_zoho_aep.operators.dataflow_run import DEFAULT_TIMEOUT_SECONDS, AEPRunDataflowOperator
+from airflow_provider_zoho_aep.operators.dataflow_run import (
+    DEFAULT_TIMEOUT_SECONDS,
+    AEPDataflowLink,
+    AEPDataflowRunLink,
+    complete_run,
+    run_links,
+    run_result,
+    seconds,
+    wait_for_run,
+)
 from airflow_provider_zoho_aep.operators.zoho_export import empty_folder, run_folder
-from airflow_provider_zoho_aep.validation import check_if_run_exists, check_required, optional_text
-from airflow_provider_zoho_aep.version_compat import AirflowException, conf
+from airflow_provider_zoho_aep.validation import (
+    check_if_run_exists,
+    check_required,
+    operator_window,
+    optional_text,
+)
+from airflow_provider_zoho_aep.version_compat import AirflowException, BaseOperator, conf
 
 if TYPE_CHECKING:
-    from airflow_provider_zoho_aep.client.landing_zone import StoredFile
+    from airflow_provider_zoho_aep.client.landing_zone import LandingZoneUploader, StoredFile
     from airflow_provider_zoho_aep.version_compat import Context
 
 #: XCom key of what this try exported and uploaded (read again after a deferral, in another process).
@@ -27,7 +41,7 @@ UPLOAD_KEY = "landing_zone_upload"
 MAX_CLOCK_WAIT_SECONDS = 120.0
 
 
-class ZohoCRMToAEPDataLandingZoneOperator(AEPRunDataflowOperator):
+class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
     """Export one window of a Zoho CRM module, upload its files to the Data Landing Zone, and ingest exactly them.
 
     The path Adobe names in place of its retired Zoho CRM source: records whose ``Modified_Time`` is in the window
@@ -69,13 +83,11 @@ class ZohoCRMToAEPDataLandingZoneOperator(AEPRunDataflowOperator):
     """
 
     template_fields: Sequence[str] = (
-        *(f for f in AEPRunDataflowOperator.template_fields if f != "delta_column"),
-        "module",
-        "fields",
-        "zoho_conn_id",
-        "base_dir",
+        "module", "flow_id", "fields", "window_start", "window_end", "zoho_conn_id", "base_dir", "if_run_exists",
+        "time_unit", "aep_conn_id",
     )
     ui_color = "#e42527"
+    operator_extra_links = (AEPDataflowLink(), AEPDataflowRunLink())
 
     def __init__(
         self,
@@ -96,110 +108,131 @@ class ZohoCRMToAEPDataLandingZoneOperator(AEPRunDataflowOperator):
         aep_conn_id: str = AdobeExperiencePlatformHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            flow_id=flow_id, window_start=window_start, window_end=window_end, if_run_exists=if_run_exists,
-            wait_for_completion=wait_for_completion, deferrable=deferrable, poll_interval=poll_interval,
-            timeout=timeout, time_unit=time_unit, aep_conn_id=aep_conn_id, **kwargs,
-        )
+        super().__init__(**kwargs)
         self.module = module
+        self.flow_id = flow_id
         self.fields = fields
+        self.window_start = window_start
+        self.window_end = window_end
         self.zoho_conn_id = zoho_conn_id
         self.base_dir = base_dir
+        self.if_run_exists = if_run_exists
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = seconds(poll_interval)
+        self.timeout = seconds(timeout)
+        self.time_unit = time_unit
+        self.aep_conn_id = aep_conn_id
+        self.aep_ui_links: dict[str, str] = {}
         self._upload: dict[str, Any] = {}
 
-    # -- execution -------------------------------------------------------------------------------------------
+    def window(self, context: Context, *, check_future: bool = False) -> Window:
+        """The arguments, else the DAG run's data interval."""
+        return operator_window(self.window_start, self.window_end, context.get("data_interval_start"),
+                               context.get("data_interval_end"), check_future=check_future)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_zoho_aep.client.landing_zone import blob_name, module_folder
+        from airflow_provider_zoho_aep.client.landing_zone import module_folder
 
+        # The landing zone is read before any hook is given these arguments: they are checked here, first.
         flow_id = check_required(self.flow_id, "flow_id", "pass the CloudStorageToAEP dataflow's ID")
         module = check_required(self.module, "module", "pass the Zoho CRM module's API name, e.g. 'Leads'")
-        window = self.window(context)
-        if_run_exists = check_if_run_exists(self.if_run_exists)
-        unit = check_time_unit(self.time_unit)
+        window = self.window(context, check_future=True)
+        if_run_exists, time_unit = check_if_run_exists(self.if_run_exists), check_time_unit(self.time_unit)
         aep = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        aep.validate_connection()
         zoho = ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
         zoho.validate_connection()
-
         uploader = aep.landing_zone_uploader()
-        prefix = blob_name(module, flow_id, window.start, window.end, 1).rsplit("_part-", 1)[0] + "_part-"
-        if if_run_exists != "rerun":
-            landed = self._landed_run(aep, uploader.list_files(prefix), flow_id)
-            if landed is not None:
-                run, files = landed
-                if if_run_exists == "fail":
-                    raise AirflowException(f"Window {window} of {module} was already ingested by run {run['id']} "
-                                           "of dataflow {flow_id} and if_run_exists='fail'")
-                self.log.info("Window %s of %s is already in the landing zone and run %s of dataflow %s is %s: "
-                              "nothing is exported or uploaded again", window, module, run["id"], flow_id,
-                              runs.run_status(run) or "running")
-                self._remember(context, files=files, records_exported=None)
-                return self.wait_for_run(context, aep, flow_id, window, str(run["id"]))
 
-        manifest, uploaded = self._export_and_upload(context, zoho, aep, module, flow_id, window)
-        if not uploaded["files"]:
+        if if_run_exists != "rerun" and (landed := self._landed_run(aep, uploader, module, flow_id, window)):
+            run, files = landed
+            if if_run_exists == "fail":
+                raise AirflowException(f"Window {window} of {module} was already ingested by run {run['id']} "
+                                       f"of dataflow {flow_id} and if_run_exists='fail'")
+            self.log.info("Window %s of %s is already in the landing zone and run %s of dataflow %s is %s: nothing "
+                          "is exported or uploaded again", window, module, run["id"], flow_id,
+                          runs.run_status(run) or "running")
+            self._remember(context, files=files, records_exported=None)
+            return self._wait(context, aep, flow_id, window, str(run["id"]))
+
+        uploaded, records = self._export_and_upload(context, zoho, aep, module, flow_id, window)
+        if not uploaded:
             self.log.info("No %s record was modified in %s: nothing uploaded, no run started", module, window)
-            return {"run_id": None, "status": None, "window_start": window.iso()[0], "window_end": window.iso()[1],
-                    "files": [], "records_exported": 0, "input_record_count": 0, "output_record_count": 0,
-                    "failed_record_count": 0}
-        files = [f["blob_name"] for f in uploaded["files"]]
-        run_start, run_end = self._run_window(uploaded["files"])
-        self._wait_for_the_clock(run_end)
-        self._check_no_foreign_files(uploader.list_files(module_folder(module)), files, run_start, run_end)
-        self._remember(context, files=files, records_exported=manifest["records"])
-        started = aep.start_dataflow_run(flow_id, run_start, run_end, if_run_exists=if_run_exists, time_unit=unit)
-        self.log.info("Dataflow %s: run %s %s for the uploads of window %s (run window [%s, %s))", flow_id,
-                      started["run_id"], "started" if started["created"] else "reused", window,
-                      run_start.isoformat(), run_end.isoformat())
-        return self.wait_for_run(context, aep, flow_id, window, started["run_id"])
-
-    def wait_for_run(
-        self, context: Context, hook: AdobeExperiencePlatformHook, flow_id: str, window: Window, run_id: str
-    ) -> dict[str, Any]:
-        return {**super().wait_for_run(context, hook, flow_id, window, run_id), **self._upload}
+            no_records = {"input_record_count": 0, "output_record_count": 0, "failed_record_count": 0}
+            return {**run_result(window, no_records), "files": [], "records_exported": 0}
+        files = [f["blob_name"] for f in uploaded]
+        run_window = self._run_window(datetime.fromisoformat(f["last_modified"]) for f in uploaded)
+        self._wait_for_the_clock(run_window.end)
+        self._check_no_foreign_files(uploader.list_files(module_folder(module)), files, run_window)
+        self._remember(context, files=files, records_exported=records)
+        started = aep.start_dataflow_run(flow_id, run_window.start, run_window.end, if_run_exists=if_run_exists,
+                                         time_unit=time_unit)
+        self.log.info("Dataflow %s: run %s %s for the uploads of window %s (run window %s)", flow_id,
+                      started["run_id"], "started" if started["created"] else "reused", window, run_window)
+        return self._wait(context, aep, flow_id, window, started["run_id"])
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        result = super().execute_complete(context, event)
-        pushed = context["ti"].xcom_pull(task_ids=self.task_id, key=UPLOAD_KEY,
-                                         map_indexes=getattr(context["ti"], "map_index", None))
+        """Resume after the trigger's event: the run's result and what the try before the deferral uploaded."""
+        from airflow_provider_zoho_aep.triggers.dataflow_run import event_run_id
+
+        if run_id := event_run_id(event):
+            self.aep_ui_links = run_links(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id), self.flow_id,
+                                          run_id)
+        result = complete_run(self, self.flow_id, self.window(context), event)
+        ti = context["ti"]
+        pushed = ti.xcom_pull(task_ids=self.task_id, key=UPLOAD_KEY, map_indexes=getattr(ti, "map_index", None))
         return {**result, **(pushed if isinstance(pushed, dict) else {})}
 
     # -- steps -----------------------------------------------------------------------------------------------
 
+    def _wait(
+        self, context: Context, aep: AdobeExperiencePlatformHook, flow_id: str, window: Window, run_id: str
+    ) -> dict[str, Any]:
+        self.aep_ui_links = run_links(aep, flow_id, run_id)
+        result = wait_for_run(self, context, aep, flow_id, window, run_id,
+                              wait_for_completion=self.wait_for_completion, deferrable=self.deferrable,
+                              poll_interval=self.poll_interval, timeout=self.timeout)
+        return {**result, **self._upload}
+
+    def _remember(self, context: Context, *, files: list[str], records_exported: int | None) -> None:
+        self._upload = {"files": files, "records_exported": records_exported}
+        context["ti"].xcom_push(key=UPLOAD_KEY, value=self._upload)
+
+    @staticmethod
+    def _run_window(stamps: Iterable[datetime]) -> Window:
+        """``[oldest stamp, newest stamp + 1 s)``: every uploaded file and nothing from another second."""
+        whole = [stamp.replace(microsecond=0) for stamp in stamps]
+        return Window(min(whole), max(whole) + timedelta(seconds=1))
+
+    def _landed_run(
+        self, aep: AdobeExperiencePlatformHook, uploader: LandingZoneUploader, module: str, flow_id: str,
+        window: Window,
+    ) -> tuple[dict[str, Any], list[str]] | None:
+        """The succeeded or running run over this window's files already in the landing zone, and those files."""
+        from airflow_provider_zoho_aep.client.landing_zone import blob_name
+
+        prefix = blob_name(module, flow_id, window.start, window.end, 1).rsplit("_part-", 1)[0] + "_part-"
+        stored = uploader.list_files(prefix)
+        if not stored:
+            return None
+        run_window = self._run_window(f.last_modified for f in stored)
+        for run in aep.find_runs_for_window(flow_id, run_window.start, run_window.end):
+            if runs.outcome(run) in ("success", "running"):
+                return run, sorted(f.blob_name for f in stored)
+        return None
+
     def _export_and_upload(
         self, context: Context, zoho: ZohoCRMHook, aep: AdobeExperiencePlatformHook, module: str, flow_id: str,
         window: Window,
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Export into this task instance's folder, upload what was written, and remove the folder again."""
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Export into this task instance's emptied folder, upload what was written, remove the folder again."""
         folder = empty_folder(run_folder(optional_text(self.base_dir), context))
         try:
             manifest = zoho.export_modified_records(module, window.start, window.end, fields=self.fields,
                                                     out_dir=folder)
-            self.log.info("Exported %d %s record(s) modified in %s into %d file(s)", manifest["records"], module,
-                          window, len(manifest["files"]))
-            uploaded = aep.upload_export_to_landing_zone(manifest, flow_id)
+            return aep.upload_export_to_landing_zone(manifest, flow_id)["files"], manifest["records"]
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        return manifest, uploaded
-
-    @staticmethod
-    def _run_window(files: Sequence[dict[str, Any]]) -> tuple[datetime, datetime]:
-        """``[oldest stamp, newest stamp + 1 s)``: every uploaded file and nothing from another second."""
-        stamps = [datetime.fromisoformat(f["last_modified"]) for f in files]
-        return min(stamps).replace(microsecond=0), max(stamps).replace(microsecond=0) + timedelta(seconds=1)
-
-    def _landed_run(
-        self, aep: AdobeExperiencePlatformHook, stored: Sequence[StoredFile], flow_id: str
-    ) -> tuple[dict[str, Any], list[str]] | None:
-        """The succeeded or running run over this window's files already in the landing zone, if any."""
-        if not stored:
-            return None
-        run_start, run_end = self._run_window([{"last_modified": f.last_modified.isoformat()} for f in stored])
-        for run in aep.find_runs_for_window(flow_id, run_start, run_end):
-            if runs.outcome(run) in ("success", "running"):
-                return run, sorted(f.blob_name for f in stored)
-        return None
 
     @staticmethod
     def _wait_for_the_clock(run_end: datetime) -> None:
@@ -211,34 +244,22 @@ class ZohoCRMToAEPDataLandingZoneOperator(AEPRunDataflowOperator):
             time.sleep(min(ahead + 0.05, 5.0))
 
     @staticmethod
-    def _check_no_foreign_files(
-        stored: Sequence[StoredFile], ours: Sequence[str], run_start: datetime, run_end: datetime
-    ) -> None:
+    def _check_no_foreign_files(stored: Sequence[StoredFile], ours: Sequence[str], run_window: Window) -> None:
         """The run would ingest every file of the folder stamped in its window: they must all be this task's."""
         foreign = sorted(f.blob_name for f in stored
-                         if run_start <= f.last_modified < run_end and f.blob_name not in set(ours))
+                         if run_window.contains(f.last_modified) and f.blob_name not in ours)
         if foreign:
             raise AirflowException(
-                f"Files of another upload share this run's window [{run_start.isoformat()}, {run_end.isoformat()}) "
-                f"({', '.join(foreign[:5])}): a run now would ingest them twice. No run was started; let one "
-                "window of a module upload at a time (max_active_runs=1 or max_active_tis_per_dag=1)"
+                f"Files of another upload share this run's window {run_window} ({', '.join(foreign[:5])}): a run "
+                "now would ingest them twice. No run was started; let one window of a module upload at a time "
+                "(max_active_runs=1 or max_active_tis_per_dag=1)"
             )
-
-    def _remember(self, context: Context, *, files: list[str], records_exported: int | None) -> None:
-        self._upload = {"files": files, "records_exported": records_exported}
-        context["ti"].xcom_push(key=UPLOAD_KEY, value=self._upload)
 
     # -- lineage ---------------------------------------------------------------------------------------------
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage: the Zoho CRM module read, the AEP dataset written (None without the OpenLineage provider)."""
-        from airflow_provider_zoho_aep.lineage import dataflow_lineage, operator_lineage, zoho_module_dataset
+        from airflow_provider_zoho_aep.lineage import dataflow_task_lineage
 
-        try:
-            endpoint = ZohoCRMHook(zoho_conn_id=self.zoho_conn_id).validate_connection().endpoint
-            _inputs, outputs = dataflow_lineage(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id),
-                                                str(self.flow_id))
-        except Exception:  # lineage is best effort: never fail (or slow down) the ingestion for it
-            self.log.warning("Could not read the dataflow's connections for OpenLineage", exc_info=True)
-            return None
-        return operator_lineage([zoho_module_dataset(endpoint, str(self.module))], outputs)
+        return dataflow_task_lineage(self.log, self.aep_conn_id, str(self.flow_id), zoho_conn_id=self.zoho_conn_id,
+                                     module=self.module)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow_provider_zoho_aep.client import runs
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.http import _retryable
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
-from airflow_provider_zoho_aep.version_compat import BaseTrigger, TriggerEvent
+from airflow_provider_zoho_aep.version_compat import AirflowException, BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from airflow_provider_zoho_aep.version_compat import BaseOperator
 
 
 def transient(err: AEPAPIError) -> bool:
@@ -116,3 +119,49 @@ class AEPDataflowRunTrigger(BaseTrigger):
                 return {"status": "timeout", "flow_id": self.flow_id, "run_id": seen,
                         "message": f"Dataflow {self.flow_id}: {what} before the timeout"}
             await asyncio.sleep(min(self.poll_interval, remaining))
+
+
+# -- the task's side: defer to the trigger, read its event back -------------------------------------------------
+
+
+def defer_until_finished(
+    task: BaseOperator, *, flow_id: str, aep_conn_id: str, poll_interval: float, timeout: float,
+    run_id: str | None = None,
+) -> NoReturn:
+    """Hand the wait to :class:`AEPDataflowRunTrigger`; the task resumes in its ``execute_complete``.
+
+    The trigger keeps its own deadline (it survives triggerer restarts); defer's own timeout would skip
+    ``execute_complete``, so none is given.
+    """
+    task.defer(
+        trigger=AEPDataflowRunTrigger(flow_id=flow_id, aep_conn_id=aep_conn_id, poll_interval=poll_interval,
+                                      end_time=time.time() + timeout, run_id=run_id),
+        method_name="execute_complete",
+        timeout=None,
+    )
+
+
+def event_run_id(event: Any) -> str | None:
+    """The run an event is about, if it names one (a timeout before any run started names none)."""
+    if not isinstance(event, Mapping):
+        return None
+    run = event.get("run")
+    found = (run.get("run_id") if isinstance(run, Mapping) else None) or event.get("run_id")
+    return str(found) if found else None
+
+
+def finished_run(
+    flow_id: str, event: Any, *, timeout_error: type[AirflowException] = AirflowException
+) -> dict[str, Any]:
+    """The succeeded run's summary from the trigger's event; anything but an explicit success raises.
+
+    :param timeout_error: what a ``timeout`` event raises (a sensor's timeout is not retried)
+    """
+    if not isinstance(event, Mapping):
+        raise AirflowException(f"Dataflow {flow_id}: the trigger sent no usable event ({event!r})")
+    status = event.get("status")
+    run = event.get("run")
+    if status == "success" and isinstance(run, Mapping) and run.get("run_id"):
+        return dict(run)
+    message = event.get("message") or f"Dataflow {flow_id}: unexpected trigger event status {status!r}"
+    raise (timeout_error if status == "timeout" else AirflowException)(message)

@@ -397,8 +397,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="landed-window-exported-and-uploaded-again",
         file=f"{PKG}/transfers/zoho_crm_to_aep_dlz.py",
-        original='        if if_run_exists != "rerun":',
-        replacement="        if False:",
+        original='        if if_run_exists != "rerun" and (landed := ',
+        replacement='        if False and (landed := ',
         promise="a window that landed through the Data Landing Zone is never exported, uploaded or ingested again",
         tests=("tests/integration/test_zoho_crm_to_aep_dlz.py::test_rerunning_a_succeeded_window_lands_nothing_more",),
         fast=True,
@@ -410,6 +410,16 @@ BREAKS: tuple[Break, ...] = (
         replacement="        if False:",
         promise="a landing-zone run never ingests files another window uploaded",
         tests=("tests/integration/test_zoho_crm_to_aep_dlz.py::test_files_of_another_upload_in_the_run_window_stop_the_run",),
+    ),
+    Break(
+        name="if-run-exists-fail-message-not-formatted",
+        file=f"{PKG}/transfers/zoho_crm_to_aep_dlz.py",
+        original="""f"of dataflow {flow_id} and if_run_exists='fail'")""",
+        replacement=""""of dataflow {flow_id} and if_run_exists='fail'")""",
+        promise="an error names the resources it is about (here the window's run and its dataflow)",
+        tests=("tests/unit/transfers/test_zoho_crm_to_aep_dlz.py::"
+               "test_if_run_exists_fail_names_the_window_the_flow_and_the_run",),
+        fast=True,
     ),
     Break(
         name="expired-sas-reused-instead-of-fresh-credentials",
