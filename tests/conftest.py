@@ -24,7 +24,7 @@ OPENAPI_FILE = SHARED / "reference" / "flow-service.openapi.yaml"
 @pytest.fixture(autouse=True)
 def _fresh_token_caches() -> Iterator[None]:
     from airflow_provider_zoho_aep.client import ims, zoho
-    from airflow_provider_zoho_aep.hooks.aep_base import forget_masked
+    from airflow_provider_zoho_aep.hooks.aep import forget_masked
 
     ims.clear_token_cache()
     zoho.clear_token_cache()

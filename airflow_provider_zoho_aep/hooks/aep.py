@@ -1,14 +1,23 @@
-"""Hook for the ``adobe_experience_platform`` connection type: the Flow Service resources of a pipeline.
+"""Hook for the ``adobe_experience_platform`` connection type: one class, read top to bottom.
 
-Base connection → source connection → target connection → dataflow → runs, each created idempotently by name
-(:mod:`airflow_provider_zoho_aep.client.idempotent`). Each public method checks its own arguments before any
-call (:mod:`airflow_provider_zoho_aep.validation`).
+The Airflow Connection turned into validated settings and a Flow Service client (IMS token cached and masked);
+the base, source and target connections and dataflows, each created idempotently by name
+(:mod:`airflow_provider_zoho_aep.client.idempotent`); on-demand runs per window, from a worker or (``a…``
+methods) from the triggerer; Data Prep mapping sets; the Data Landing Zone's container, SAS credentials and
+uploads. Each public method checks its own arguments before any call
+(:mod:`airflow_provider_zoho_aep.validation`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import asyncio
+import time
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho_aep import (
     BASE_CONNECTIONS,
@@ -16,26 +25,45 @@ from airflow_provider_zoho_aep import (
     DATA_LANDING_ZONE_CONNECTION_SPEC_ID,
     DEFAULT_SCHEMA_VERSION,
     FLOWS,
+    RUNS,
     SOURCE_CONNECTIONS,
     TARGET_CONNECTIONS,
     ZOHO_CRM_CONNECTION_SPEC_ID,
 )
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep_base import ZOHO_CRM_RETIREMENT
-from airflow_provider_zoho_aep.hooks.dataflow_runs import DataflowRunsMixin
-from airflow_provider_zoho_aep.hooks.landing_zone import LandingZoneMixin
+from airflow_provider_zoho_aep.client.settings import AEPSettings
+from airflow_provider_zoho_aep.client.windows import check_time_unit, check_window, run_params, same_window
+from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
 from airflow_provider_zoho_aep.validation import (
     IfExists,
     check_description,
     check_file_format,
     check_flow_spec_arguments,
     check_if_exists,
+    check_if_run_exists,
     check_landing_zone_path,
     check_name,
     check_required,
     check_row_count,
     check_schema_id,
 )
+from airflow_provider_zoho_aep.version_compat import BaseHook, aget_connection, mask_secret
+
+# The HTTP stack (client.http, client.flow_service, client.ims) imports ``requests``, which takes ~0.3 s to
+# import: DAG files import the operators, which import the hooks, and the DAG processor parses them again and
+# again. So it is imported where a hook first talks to AEP, never at module level (bench/parse_overhead.py
+# measures it).
+if TYPE_CHECKING:
+    from airflow_provider_zoho_aep.client.async_flow_service import AsyncFlowServiceClient
+    from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+    from airflow_provider_zoho_aep.client.http import RetryPolicy
+    from airflow_provider_zoho_aep.client.landing_zone import (
+        LandingZone,
+        LandingZoneClient,
+        LandingZoneCredentials,
+        LandingZoneUploader,
+        UploadedFile,
+    )
 
 #: ``auth.params`` as a dict, or a callable returning them: it is called only when they will be sent, so a
 #: reused base connection costs no Zoho token.
@@ -44,34 +72,226 @@ AuthParams = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 _NOUNS = {BASE_CONNECTIONS: "base connection", SOURCE_CONNECTIONS: "source connection",
           TARGET_CONNECTIONS: "target connection", FLOWS: "dataflow"}
 
+#: Why a missing Zoho CRM connection spec is expected, and what replaces it.
+ZOHO_CRM_RETIREMENT = (
+    "Adobe deprecated the Zoho CRM source at the end of June 2025; its connection spec may be gone from your "
+    "organization. Adobe names the Data Landing Zone source as the replacement (export from Zoho to files)."
+)
 
-class AdobeExperiencePlatformHook(DataflowRunsMixin, LandingZoneMixin):
-    """Creates, reads and deletes the Flow Service resources of a pipeline, idempotently by name.
 
-    This module holds the base, source and target connections, dataflows and deletes; on-demand runs come from
-    :class:`~airflow_provider_zoho_aep.hooks.dataflow_runs.DataflowRunsMixin`, mapping sets and the landing zone's
-    container and uploads from :class:`~airflow_provider_zoho_aep.hooks.landing_zone.LandingZoneMixin`, and the
-    Connection, clients and form from
-    :class:`~airflow_provider_zoho_aep.hooks.aep_base.AdobeExperiencePlatformBaseHook`.
+#: Values already handed to Airflow's masker in this process. Its cost grows with every secret it holds (it
+#: recompiles one pattern over all of them), so a thousand triggers must not mask the same token a thousand times.
+_masked: set[str] = set()
+
+
+def mask(value: str) -> None:
+    """Hide ``value`` in every log line Airflow writes from now on (once per process)."""
+    if value in _masked:
+        return
+    mask_secret(value)
+    _masked.add(value)
+
+
+async def amask(value: str) -> None:
+    """:func:`mask` for coroutines (Airflow's ``amask_secret``), sharing its once-per-process memory."""
+    if value in _masked:
+        return
+    from airflow_provider_zoho_aep.version_compat import amask_secret
+
+    _masked.add(value)
+    await amask_secret(value)
+
+
+def forget_masked() -> None:
+    """Forget which values were masked and which Connections were read (tests that count them)."""
+    _masked.clear()
+    _async_settings.clear()
+
+
+#: How long coroutines of one process reuse a Connection they read (a rotated secret is seen within this time).
+ASYNC_SETTINGS_TTL_SECONDS = 300.0
+#: conn_id -> (settings, monotonic expiry). Airflow masks a Connection's password and extra on every read, and a
+#: triggerer's thousand triggers all read the same Connection: one read per process and TTL keeps that O(1).
+_async_settings: dict[str, tuple[AEPSettings, float]] = {}
+_async_settings_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+
+class AdobeExperiencePlatformHook(BaseHook):
+    """Creates, reads and deletes the Flow Service resources of a pipeline, idempotently by name; starts and
+    reads runs; mapping sets; the Data Landing Zone.
 
     Creates look the resource up by name first: ``if_exists="reuse"`` returns the existing one untouched,
     ``"update"`` PATCHes it with ``If-Match``, ``"fail"`` raises. After an ambiguous failure the resource is
-    looked up again before any new POST.
+    looked up again before any new POST. The IMS token is cached per process until five minutes before it
+    expires and is masked in logs as soon as it arrives. Every request has a timeout; 429/5xx/network errors
+    are retried with backoff.
 
     :param aep_conn_id: the Airflow Connection ID (type ``adobe_experience_platform``)
     :param timeout: seconds per HTTP request; overrides the Connection's ``timeout`` extra
     :param retry_policy: retry bounds; the default retries up to 6 times within 120 s
     """
 
-    # Airflow 3.0/3.1 read the connection form only from the registered hook class's own ``__dict__``, never
-    # from a base class: without these two the AEP form loses its extra fields there.
+    conn_name_attr = "aep_conn_id"
+    default_conn_name = "aep_default"
+    conn_type = "adobe_experience_platform"
+    hook_name = "Adobe Experience Platform"
+
+    def __init__(
+        self,
+        aep_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.aep_conn_id = aep_conn_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy
+        self._async_client: AsyncFlowServiceClient | None = None
+
+    # -- connection form (Airflow 3.0/3.1; 3.2+ reads get_provider_info) -----------------------------------
+
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        return super().get_connection_form_widgets()
+        from airflow_provider_zoho_aep.get_provider_info import AEP_CONN_FIELDS
+
+        return form_widgets(AEP_CONN_FIELDS)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return super().get_ui_field_behaviour()
+        from airflow_provider_zoho_aep.get_provider_info import AEP_UI_FIELD_BEHAVIOUR
+
+        return field_behaviour(AEP_UI_FIELD_BEHAVIOUR)
+
+    # -- configuration ---------------------------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> AEPSettings:
+        """The Connection's fields, validated (raises :class:`ConfigurationError` naming the field)."""
+        conn = self.get_connection(self.aep_conn_id)
+        return AEPSettings.from_connection_fields(
+            login=conn.login,
+            password=conn.password,
+            host=conn.host,
+            extra=conn.extra,
+            source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",
+        )
+
+    async def asettings(self) -> AEPSettings:
+        """:attr:`settings` for coroutines: the Connection is read with Airflow's async API (a sync read inside
+        the triggerer's event loop would block it)."""
+        if "settings" not in self.__dict__:
+            self.__dict__["settings"] = await self._aread_settings()
+        return self.settings
+
+    async def _aread_settings(self) -> AEPSettings:
+        cached = _async_settings.get(self.aep_conn_id)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        locks = _async_settings_locks.setdefault(asyncio.get_running_loop(), {})
+        async with locks.setdefault(self.aep_conn_id, asyncio.Lock()):
+            cached = _async_settings.get(self.aep_conn_id)
+            if cached and cached[1] > time.monotonic():
+                return cached[0]
+            conn = await aget_connection(self.aep_conn_id)
+            settings = AEPSettings.from_connection_fields(
+                login=conn.login,
+                password=conn.password,
+                host=conn.host,
+                extra=conn.extra,
+                source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",
+            )
+            _async_settings[self.aep_conn_id] = (settings, time.monotonic() + ASYNC_SETTINGS_TTL_SECONDS)
+            return settings
+
+    async def aget_async_client(self) -> AsyncFlowServiceClient:
+        """The async Flow Service client (built once per hook): the same token cache as :attr:`client`, and the
+        event loop's shared HTTP client."""
+        if self._async_client is None:
+            from airflow_provider_zoho_aep.client.async_flow_service import AsyncFlowServiceClient
+            from airflow_provider_zoho_aep.client.async_http import AsyncHttpTransport
+            from airflow_provider_zoho_aep.client.http import RetryPolicy
+            from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
+
+            settings = await self.asettings()
+            await amask(settings.client_secret)
+            transport = AsyncHttpTransport(timeout=self.timeout or settings.timeout,
+                                           retry=self.retry_policy or RetryPolicy())
+            tokens = IMSTokenProvider(
+                token_url=settings.ims_token_url,
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                ims_org_id=settings.ims_org_id,
+                scopes=settings.scopes,
+                async_transport=transport,
+                on_token_async=amask,
+            )
+            self._async_client = AsyncFlowServiceClient(settings, transport, tokens)
+        return self._async_client
+
+    def validate_connection(self) -> AEPSettings:
+        """Read and validate the Airflow Connection without any network call; operators call it first."""
+        return self.settings
+
+    def get_conn(self) -> FlowServiceClient:
+        """The Flow Service client for this Connection (built once per hook)."""
+        return self.client
+
+    @cached_property
+    def client(self) -> FlowServiceClient:
+        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+        from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
+        from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
+
+        settings = self.settings
+        mask(settings.client_secret)
+        transport = HttpTransport(
+            timeout=self.timeout or settings.timeout,
+            retry=self.retry_policy or RetryPolicy(),
+        )
+        tokens = IMSTokenProvider(
+            token_url=settings.ims_token_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            ims_org_id=settings.ims_org_id,
+            scopes=settings.scopes,
+            transport=transport,
+            on_token=mask,
+        )
+        return FlowServiceClient(settings, transport, tokens)
+
+    # -- Airflow's "Test" button ----------------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Get an IMS token and read the Zoho CRM connection spec: proves credentials, org and sandbox."""
+        if self.retry_policy is None:
+            from airflow_provider_zoho_aep.client.http import RetryPolicy
+
+            # A person is waiting on the Test button: fail within seconds, not minutes.
+            self.retry_policy = RetryPolicy(max_attempts=2, max_total_seconds=10)
+        try:
+            settings = self.settings
+            self.client.tokens.get_token()
+            self.client.get_connection_spec(ZOHO_CRM_CONNECTION_SPEC_ID)
+        except ConfigurationError as err:
+            return False, str(err)
+        except AEPAPIError as err:
+            if err.status == 404 and err.service == "Flow Service":
+                return True, (
+                    f"Authenticated with IMS and reached Flow Service (sandbox '{settings.sandbox_name}'), but "
+                    f"the Zoho CRM connection spec is not available. {ZOHO_CRM_RETIREMENT}"
+                )
+            return False, str(err)
+        return True, (
+            f"Authenticated with IMS and reached Flow Service in sandbox '{settings.sandbox_name}' of "
+            f"{settings.ims_org_id}; the Zoho CRM connection spec is available."
+        )
+
+    # -- Flow Service resources ----------------------------------------------------------------------------
 
     def _ensure(
         self,
@@ -503,6 +723,195 @@ class AdobeExperiencePlatformHook(DataflowRunsMixin, LandingZoneMixin):
         self.log.info("%s %s %s", "Deleted" if deleted else "Already gone:", noun, resource_id)
         return deleted
 
+    # -- on-demand runs, one per window ----------------------------------------------------------------------
+
+    def list_runs(self, flow_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The dataflow's runs, newest first (all of them, or the newest ``limit``)."""
+        check_required(flow_id, "flow_id")
+        items = self.client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit, max_items=limit)
+        return [item for item in items if item.get("flowId") in (None, flow_id)]
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """One run (``GET /runs/{id}``): status, record counts and errors in ``metrics``."""
+        return self.client.get(RUNS, check_required(run_id, "run_id"))
+
+    def find_runs_for_window(self, flow_id: str, window_start: Any, window_end: Any) -> list[dict[str, Any]]:
+        """The dataflow's runs started for exactly the window ``[window_start, window_end)``, newest first."""
+        from airflow_provider_zoho_aep.client.ondemand import runs_for_window
+
+        check_required(flow_id, "flow_id")
+        window = check_window(window_start, window_end)
+        return runs_for_window(self.client, flow_id, window)
+
+    def start_dataflow_run(
+        self,
+        flow_id: str,
+        window_start: Any,
+        window_end: Any,
+        *,
+        delta_column: str | None = None,
+        if_run_exists: str = "reuse",
+        time_unit: str = "seconds",
+    ) -> dict[str, Any]:
+        """Start an on-demand run of a dataflow scheduled ``once`` for one window, at most once per window.
+
+        :param flow_id: the dataflow (its schedule must be ``once``)
+        :param window_start: start of the window, timezone-aware (datetime or ISO 8601 with offset), inclusive
+        :param window_end: end of the window, exclusive; not in the future
+        :param delta_column: ``params.deltaColumn.name``; Adobe accepts it only on the flow's first run
+        :param if_run_exists: ``reuse`` (default: adopt a running or succeeded run of the same window), ``rerun``
+            (always post a new one) or ``fail``
+        :param time_unit: unit of the run's epoch params, ``seconds`` (Adobe's tutorial) or ``milliseconds``
+            (Adobe's OpenAPI file); Adobe's documents disagree, so confirm it against your sandbox
+        :return: ``{"run_id", "created"}`` (``created`` False when a run of the window was adopted)
+        """
+        from airflow_provider_zoho_aep.client.ondemand import start_run
+
+        check_required(flow_id, "flow_id")
+        window = check_window(window_start, window_end)
+        choice = check_if_run_exists(if_run_exists)
+        unit = check_time_unit(time_unit)
+        if delta_column is not None:
+            check_required(delta_column, "delta_column", "pass the flow's delta column, e.g. 'Modified_Time'")
+        self.validate_connection()
+        started = start_run(self.client, flow_id, window,
+                            run_params(window, unit=unit, delta_column=delta_column), choice)  # type: ignore[arg-type]
+        return {"run_id": started.id, "created": started.created}
+
+    async def aget_run(self, run_id: str) -> dict[str, Any]:
+        """:meth:`get_run` for coroutines (the triggerer)."""
+        client = await self.aget_async_client()
+        return await client.get(RUNS, check_required(run_id, "run_id"))
+
+    async def alist_runs(self, flow_id: str, limit: int = 5) -> list[dict[str, Any]]:
+        """The dataflow's newest ``limit`` runs, newest first, for coroutines (one page)."""
+        check_required(flow_id, "flow_id")
+        client = await self.aget_async_client()
+        items = await client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit)
+        return [item for item in items if item.get("flowId") in (None, flow_id)]
+
+    async def afind_runs_for_window(
+        self, flow_id: str, window_start: Any, window_end: Any, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """:meth:`find_runs_for_window` for coroutines, over the newest ``limit`` runs."""
+        window = check_window(window_start, window_end)
+        found = [item for item in await self.alist_runs(flow_id, limit) if same_window(item, window)]
+        return sorted(found, key=lambda item: item.get("createdAt") or 0, reverse=True)
+
+    # -- mapping sets and the Data Landing Zone --------------------------------------------------------------
+
+    def create_mapping_set(
+        self, schema_id: str, mappings: Mapping[str, str], *, schema_version: str = DEFAULT_SCHEMA_VERSION
+    ) -> dict[str, Any]:
+        """The Data Prep mapping set for ``{source column: XDM path}`` into ``schema_id``, reused when it exists.
+
+        Mapping sets have no name: an existing set with the same output schema and the same mappings (order
+        ignored) is the one reused, before a create and after an ambiguous failure of one.
+
+        :param schema_id: the target dataset's XDM schema ``$id``
+        :param mappings: ``{CSV header column: XDM path}``, e.g. ``{"Email": "personalEmail.address"}``
+        :param schema_version: the schema reference's content type
+        :return: ``{"id", "version", "created"}``
+        """
+        from airflow_provider_zoho_aep.client.mapping_sets import MappingSetClient, mapping_entries
+
+        check_schema_id(schema_id)
+        check_required(schema_version, "schema_version", f"use {DEFAULT_SCHEMA_VERSION!r}")
+        entries = mapping_entries(mappings)
+        self.validate_connection()
+        return MappingSetClient(self.client).ensure(schema_id, entries, schema_content_type=schema_version)
+
+    def get_mapping_set(self, mapping_set_id: str, version: int | None = None) -> dict[str, Any]:
+        """One mapping set (``GET /data/foundation/conversion/mappingSets/{id}``), optionally one version."""
+        from airflow_provider_zoho_aep.client.mapping_sets import MappingSetClient
+
+        return MappingSetClient(self.client).get(check_required(mapping_set_id, "mapping_set_id"), version)
+
+    @cached_property
+    def landing_zone(self) -> LandingZoneClient:
+        """The landing zone's container and SAS credentials; every SAS token is masked when it arrives."""
+        from airflow_provider_zoho_aep.client.landing_zone import LandingZoneClient
+
+        return LandingZoneClient(self.client, on_secret=mask)
+
+    def get_landing_zone(self) -> LandingZone:
+        """``GET …/landingzone?type=user_drop_zone``: container (or bucket), retention and provider."""
+        self.validate_connection()
+        return self.landing_zone.get_landing_zone()
+
+    def get_landing_zone_credentials(self, refresh: bool = False) -> LandingZoneCredentials:
+        """The SAS credentials (``GET …/landingzone/credentials``). ``refresh=True`` makes Adobe issue a new token,
+        which likely revokes the one other tools hold: uploads refresh only after the store refused a token."""
+        self.validate_connection()
+        return self.landing_zone.get_credentials(refresh=refresh)
+
+    def landing_zone_uploader(self, *, max_concurrency: int = 4, **options: Any) -> LandingZoneUploader:
+        """The uploader for this organization's landing zone (Azure today; an AWS-hosted one is refused clearly).
+
+        :param max_concurrency: blocks in flight at once
+        :param options: more :class:`~airflow_provider_zoho_aep.client.azure_blob_upload.AzureBlobUploader`
+            options (``block_size``, ``block_attempts``, ``timeout``)
+        """
+        from airflow_provider_zoho_aep.client.landing_zone import AMAZON_S3, not_supported
+
+        if self.get_landing_zone().provider == AMAZON_S3:
+            raise not_supported()
+        from airflow_provider_zoho_aep.client.azure_blob_upload import AzureBlobUploader
+
+        return AzureBlobUploader(self.landing_zone.credentials, max_concurrency=max_concurrency, **options)
+
+    def upload_files_to_landing_zone(
+        self,
+        files: Sequence[str | Path],
+        *,
+        module: str,
+        flow_id: str,
+        window_start: datetime,
+        window_end: datetime,
+        uploader: LandingZoneUploader | None = None,
+    ) -> list[UploadedFile]:
+        """Upload one window's files under deterministic names and verify each (size and MD5).
+
+        File *n* (from 1) becomes ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-000n.csv``. A file already there
+        with the same content is not sent again (its last-modified stamp stays); see
+        :mod:`~airflow_provider_zoho_aep.client.azure_blob_upload` for replacement, resume and retries. The run
+        window that covers the results is :func:`~airflow_provider_zoho_aep.client.landing_zone.window_covering`.
+
+        :param files: local CSV files, in order (never empty files)
+        :param module: the Zoho CRM module, e.g. ``Leads``
+        :param flow_id: the CloudStorageToAEP dataflow that will ingest them
+        :param window_start: the window's start (timezone-aware)
+        :param window_end: the window's end, exclusive (timezone-aware)
+        :param uploader: an uploader to reuse (default: :meth:`landing_zone_uploader`)
+        """
+        from airflow_provider_zoho_aep.client.landing_zone import blob_name
+
+        check_required(module, "module", "pass the Zoho CRM module, e.g. 'Leads'")
+        check_required(flow_id, "flow_id")
+        names = [blob_name(module, flow_id, window_start, window_end, part) for part in range(1, len(files) + 1)]
+        if not files:
+            return []
+        uploader = uploader or self.landing_zone_uploader()
+        return [uploader.upload(path, name) for path, name in zip(files, names, strict=True)]
+
+    def upload_export_to_landing_zone(self, manifest: Mapping[str, Any], flow_id: str) -> dict[str, Any]:
+        """Upload the files of a Zoho export manifest (``ZohoCRMHook.export_modified_records``) for ``flow_id``.
+
+        :return: JSON-only: ``files`` (each ``blob_name, size, md5, last_modified, uploaded, replaced``) and the run
+            window covering them, ``run_window_start`` / ``run_window_end`` (ISO 8601), or None for both when the
+            manifest has no records (nothing uploaded; an empty window starts no run)
+        """
+        from airflow_provider_zoho_aep.client.landing_zone import window_covering
+
+        start, end = (_aware(manifest.get(key), f"manifest.{key}") for key in ("window_start", "window_end"))
+        paths = [f["path"] for f in manifest.get("files") or [] if f.get("records", 1) and f.get("bytes", 1)]
+        uploaded = self.upload_files_to_landing_zone(paths, module=str(manifest.get("module") or ""),
+                                                     flow_id=flow_id, window_start=start, window_end=end)
+        run_window = window_covering(uploaded) if uploaded else (None, None)
+        return {"files": [u.as_dict() for u in uploaded],
+                "run_window_start": run_window[0].isoformat() if run_window[0] else None,
+                "run_window_end": run_window[1].isoformat() if run_window[1] else None}
+
 
 def _refuse_update_of_flow_part(if_exists: str, noun: str) -> None:
     """Adobe: a source or target connection changed on its own does not reach the dataflows that use it."""
@@ -533,3 +942,9 @@ def _check_auth_params(
             "auth_params", f"lacks {', '.join(missing)}, required by {auth_spec_name!r}", "add the missing keys",
         )
 
+def _aware(value: Any, field: str) -> datetime:
+    """An ISO 8601 string or datetime with an offset."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise ConfigurationError(field, f"{value!r} is not a timezone-aware time", "use ISO 8601 with an offset")
+    return moment
