@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_zoho_aep.client.async_http import AsyncHttpTransport
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.flow_service import SERVICE, flow_service_headers, property_filters, segment
+from airflow_provider_zoho_aep.client.http import AsyncHttpTransport
 from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
 from airflow_provider_zoho_aep.client.settings import AEPSettings
 

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 
 if TYPE_CHECKING:
-    from airflow_provider_zoho_aep.client.async_http import AsyncHttpTransport
-    from airflow_provider_zoho_aep.client.http import HttpTransport
+    from airflow_provider_zoho_aep.client.http import AsyncHttpTransport, HttpTransport
 
 #: Refresh this many seconds before expiry (IMS tokens live ~24 h; 5 min is Adobe's own advice).
 REFRESH_MARGIN_SECONDS = 300.0

@@ -213,8 +213,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         event loop's shared HTTP client."""
         if self._async_client is None:
             from airflow_provider_zoho_aep.client.async_flow_service import AsyncFlowServiceClient
-            from airflow_provider_zoho_aep.client.async_http import AsyncHttpTransport
-            from airflow_provider_zoho_aep.client.http import RetryPolicy
+            from airflow_provider_zoho_aep.client.http import AsyncHttpTransport, RetryPolicy
             from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
 
             settings = await self.asettings()
