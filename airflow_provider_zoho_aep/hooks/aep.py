@@ -49,13 +49,12 @@ from airflow_provider_zoho_aep.validation import (
 )
 from airflow_provider_zoho_aep.version_compat import BaseHook, aget_connection, mask_secret
 
-# The HTTP stack (client.http, client.flow_service, client.ims) imports ``requests``, which takes ~0.3 s to
+# The HTTP stack (client.http, client.flow_service) imports ``requests``, which takes ~0.3 s to
 # import: DAG files import the operators, which import the hooks, and the DAG processor parses them again and
 # again. So it is imported where a hook first talks to AEP, never at module level (bench/parse_overhead.py
 # measures it).
 if TYPE_CHECKING:
-    from airflow_provider_zoho_aep.client.async_flow_service import AsyncFlowServiceClient
-    from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+    from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, FlowServiceClient
     from airflow_provider_zoho_aep.client.http import RetryPolicy
     from airflow_provider_zoho_aep.client.landing_zone import (
         LandingZone,
@@ -212,9 +211,8 @@ class AdobeExperiencePlatformHook(BaseHook):
         """The async Flow Service client (built once per hook): the same token cache as :attr:`client`, and the
         event loop's shared HTTP client."""
         if self._async_client is None:
-            from airflow_provider_zoho_aep.client.async_flow_service import AsyncFlowServiceClient
+            from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, IMSTokenProvider
             from airflow_provider_zoho_aep.client.http import AsyncHttpTransport, RetryPolicy
-            from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
 
             settings = await self.asettings()
             await amask(settings.client_secret)
@@ -242,9 +240,8 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     @cached_property
     def client(self) -> FlowServiceClient:
-        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, IMSTokenProvider
         from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
-        from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
 
         settings = self.settings
         mask(settings.client_secret)

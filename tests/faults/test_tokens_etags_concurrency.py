@@ -138,13 +138,13 @@ def _execute_operator_in_a_worker_process(args: tuple[str, str, str]) -> str:
     """One 'worker': its own process, token caches and HTTP session, running the operator."""
     import os
 
-    from airflow_provider_zoho_aep.client import ims, zoho
+    from airflow_provider_zoho_aep.client import flow_service, zoho
     from airflow_provider_zoho_aep.operators.base_connection import AEPCreateZohoCRMBaseConnectionOperator
 
     aep_json, zoho_json, name = args
     os.environ["AIRFLOW_CONN_AEP_DEFAULT"] = aep_json
     os.environ["AIRFLOW_CONN_ZOHO_CRM_DEFAULT"] = zoho_json
-    ims.clear_token_cache()
+    flow_service.clear_token_cache()
     zoho.clear_token_cache()
 
     class TI:

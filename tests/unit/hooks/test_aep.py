@@ -90,7 +90,7 @@ class TestClient:
     def test_is_built_from_the_settings_without_a_network_call(self, aep_conn: str) -> None:
         hook = AdobeExperiencePlatformHook(aep_conn_id=aep_conn)
         with mock.patch("airflow_provider_zoho_aep.hooks.aep.mask") as mask, \
-                mock.patch("airflow_provider_zoho_aep.client.ims.IMSTokenProvider", autospec=True) as tokens, \
+                mock.patch("airflow_provider_zoho_aep.client.flow_service.IMSTokenProvider", autospec=True) as tokens, \
                 mock.patch("requests.Session.request") as request:
             client = hook.client
         request.assert_not_called()
@@ -163,7 +163,7 @@ class TestTestConnection:
     def test_a_person_waiting_gets_a_short_retry_policy(self, aep_conn: str) -> None:
         hook = AdobeExperiencePlatformHook(aep_conn_id=aep_conn)
         with mock.patch("airflow_provider_zoho_aep.client.flow_service.FlowServiceClient.get_connection_spec"), \
-                mock.patch("airflow_provider_zoho_aep.client.ims.IMSTokenProvider.get_token"):
+                mock.patch("airflow_provider_zoho_aep.client.flow_service.IMSTokenProvider.get_token"):
             assert hook.test_connection()[0] is True
         assert hook.retry_policy == RetryPolicy(max_attempts=2, max_total_seconds=10)
         assert hook.client.transport.retry == RetryPolicy(max_attempts=2, max_total_seconds=10)
