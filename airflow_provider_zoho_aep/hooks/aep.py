@@ -1,23 +1,29 @@
 """Hook for the ``adobe_experience_platform`` connection type: one class, read top to bottom.
 
-The Airflow Connection turned into validated settings and a Flow Service client (IMS token cached and masked);
-the base, source and target connections and dataflows, each created idempotently by name
-(:mod:`airflow_provider_zoho_aep.client.idempotent`); on-demand runs per window, from a worker or (``a…``
-methods) from the triggerer; Data Prep mapping sets; the Data Landing Zone's container, SAS credentials and
-uploads. Each public method checks its own arguments before any call
-(:mod:`airflow_provider_zoho_aep.validation`).
+1. the Airflow Connection as validated settings, and the Flow Service clients built from it (the IMS token
+   cached per process and masked once per mint);
+2. the Flow Service resources of a pipeline, each created idempotently by name (:meth:`~AdobeExperiencePlatformHook.
+   _ensure`): base connection, source connection, target connection, dataflow, and their deletes;
+3. on-demand runs, at most one per window, read from a worker or (the ``a…`` methods) from the triggerer;
+4. Data Prep mapping sets, reused by content;
+5. the Data Landing Zone: its container, SAS credentials and verified uploads.
+
+Each public method checks its own arguments before any call (:mod:`airflow_provider_zoho_aep.validation`). A POST
+is never retried blindly: after an ambiguous failure (timeout, reset, 5xx) the resource is looked up first and
+what the server made is adopted (:meth:`~AdobeExperiencePlatformHook._create_once`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_zoho_aep import (
     BASE_CONNECTIONS,
@@ -30,12 +36,20 @@ from airflow_provider_zoho_aep import (
     TARGET_CONNECTIONS,
     ZOHO_CRM_CONNECTION_SPEC_ID,
 )
-from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
+from airflow_provider_zoho_aep.client import runs
+from airflow_provider_zoho_aep.client.errors import (
+    AEPAPIError,
+    AmbiguousWriteError,
+    ConfigurationError,
+    DuplicateResourcesError,
+    ResourceExistsError,
+)
 from airflow_provider_zoho_aep.client.settings import AEPSettings
-from airflow_provider_zoho_aep.client.windows import check_time_unit, check_window, run_params, same_window
+from airflow_provider_zoho_aep.client.windows import Window, check_time_unit, check_window, run_params, same_window
 from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
 from airflow_provider_zoho_aep.validation import (
     IfExists,
+    IfRunExists,
     check_description,
     check_file_format,
     check_flow_spec_arguments,
@@ -49,10 +63,10 @@ from airflow_provider_zoho_aep.validation import (
 )
 from airflow_provider_zoho_aep.version_compat import BaseHook, aget_connection, mask_secret
 
-# The HTTP stack (client.http, client.flow_service) imports ``requests``, which takes ~0.3 s to
-# import: DAG files import the operators, which import the hooks, and the DAG processor parses them again and
-# again. So it is imported where a hook first talks to AEP, never at module level (bench/parse_overhead.py
-# measures it).
+# The HTTP stack (client.http, client.flow_service) imports ``requests`` and ``httpx``, which take a few tenths
+# of a second to import: DAG files import the operators, which import the hooks, and the DAG processor parses
+# them again and again. So it is imported where a hook first talks to AEP, never at module level
+# (bench/parse_overhead.py measures it).
 if TYPE_CHECKING:
     from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, FlowServiceClient
     from airflow_provider_zoho_aep.client.http import RetryPolicy
@@ -63,6 +77,9 @@ if TYPE_CHECKING:
         LandingZoneUploader,
         UploadedFile,
     )
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: ``auth.params`` as a dict, or a callable returning them: it is called only when they will be sent, so a
 #: reused base connection costs no Zoho token.
@@ -77,6 +94,14 @@ ZOHO_CRM_RETIREMENT = (
     "organization. Adobe names the Data Landing Zone source as the replacement (export from Zoho to files)."
 )
 
+#: POSTs of one create (a resource, a mapping set, a run) when each answer is lost and nothing was made.
+MAX_CREATE_ATTEMPTS = 3
+#: Pauses before looking again when a name is taken several times (a race that is still converging).
+DUPLICATE_RECHECK_PAUSES = (0.2, 0.5, 1.0)
+#: Data Prep's mapping sets: where they live, and how many per page when listing them.
+CONVERSION_PATH = "/data/foundation/conversion"
+MAPPING_SETS_PAGE_SIZE = 100
+MAPPING_SETS_MAX_PAGES = 100
 
 #: Values already handed to Airflow's masker in this process. Its cost grows with every secret it holds (it
 #: recompiles one pattern over all of them), so a thousand triggers must not mask the same token a thousand times.
@@ -117,16 +142,14 @@ _async_settings_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict
 )
 
 
-
 class AdobeExperiencePlatformHook(BaseHook):
-    """Creates, reads and deletes the Flow Service resources of a pipeline, idempotently by name; starts and
-    reads runs; mapping sets; the Data Landing Zone.
+    """The Flow Service resources of a pipeline, idempotent by name; its runs per window; mapping sets; the Data
+    Landing Zone.
 
     Creates look the resource up by name first: ``if_exists="reuse"`` returns the existing one untouched,
-    ``"update"`` PATCHes it with ``If-Match``, ``"fail"`` raises. After an ambiguous failure the resource is
-    looked up again before any new POST. The IMS token is cached per process until five minutes before it
-    expires and is masked in logs as soon as it arrives. Every request has a timeout; 429/5xx/network errors
-    are retried with backoff.
+    ``"update"`` PATCHes it with ``If-Match``, ``"fail"`` raises. The IMS token is cached per process until five
+    minutes before it expires and is masked in logs as soon as it arrives. Every request has a timeout;
+    429/5xx/network errors are retried with backoff (:mod:`airflow_provider_zoho_aep.client.http`).
 
     :param aep_conn_id: the Airflow Connection ID (type ``adobe_experience_platform``)
     :param timeout: seconds per HTTP request; overrides the Connection's ``timeout`` extra
@@ -152,10 +175,11 @@ class AdobeExperiencePlatformHook(BaseHook):
         self.retry_policy = retry_policy
         self._async_client: AsyncFlowServiceClient | None = None
 
-    # -- connection form (Airflow 3.0/3.1; 3.2+ reads get_provider_info) -----------------------------------
+    # -- 1. the Connection, the form, the clients, the Test button ---------------------------------------------
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The form's extra fields (Airflow 3.0/3.1; 3.2+ reads them from get_provider_info)."""
         from airflow_provider_zoho_aep.get_provider_info import AEP_CONN_FIELDS
 
         return form_widgets(AEP_CONN_FIELDS)
@@ -166,46 +190,61 @@ class AdobeExperiencePlatformHook(BaseHook):
 
         return field_behaviour(AEP_UI_FIELD_BEHAVIOUR)
 
-    # -- configuration ---------------------------------------------------------------------------------------
+    def _settings_of(self, conn: Any) -> AEPSettings:
+        return AEPSettings.from_connection_fields(
+            login=conn.login, password=conn.password, host=conn.host, extra=conn.extra,
+            source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",
+        )
 
     @cached_property
     def settings(self) -> AEPSettings:
         """The Connection's fields, validated (raises :class:`ConfigurationError` naming the field)."""
-        conn = self.get_connection(self.aep_conn_id)
-        return AEPSettings.from_connection_fields(
-            login=conn.login,
-            password=conn.password,
-            host=conn.host,
-            extra=conn.extra,
-            source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",
-        )
+        return self._settings_of(self.get_connection(self.aep_conn_id))
 
     async def asettings(self) -> AEPSettings:
         """:attr:`settings` for coroutines: the Connection is read with Airflow's async API (a sync read inside
-        the triggerer's event loop would block it)."""
-        if "settings" not in self.__dict__:
-            self.__dict__["settings"] = await self._aread_settings()
+        the triggerer's event loop would block it), once per process and TTL."""
+        if "settings" in self.__dict__:
+            return self.settings
+        cached = _async_settings.get(self.aep_conn_id)
+        if not cached or cached[1] <= time.monotonic():
+            locks = _async_settings_locks.setdefault(asyncio.get_running_loop(), {})
+            async with locks.setdefault(self.aep_conn_id, asyncio.Lock()):
+                cached = _async_settings.get(self.aep_conn_id)
+                if not cached or cached[1] <= time.monotonic():
+                    settings = self._settings_of(await aget_connection(self.aep_conn_id))
+                    cached = _async_settings[self.aep_conn_id] = (
+                        settings, time.monotonic() + ASYNC_SETTINGS_TTL_SECONDS)
+        self.__dict__["settings"] = cached[0]
+        return cached[0]
+
+    def validate_connection(self) -> AEPSettings:
+        """Read and validate the Airflow Connection without any network call; operators call it first."""
         return self.settings
 
-    async def _aread_settings(self) -> AEPSettings:
-        cached = _async_settings.get(self.aep_conn_id)
-        if cached and cached[1] > time.monotonic():
-            return cached[0]
-        locks = _async_settings_locks.setdefault(asyncio.get_running_loop(), {})
-        async with locks.setdefault(self.aep_conn_id, asyncio.Lock()):
-            cached = _async_settings.get(self.aep_conn_id)
-            if cached and cached[1] > time.monotonic():
-                return cached[0]
-            conn = await aget_connection(self.aep_conn_id)
-            settings = AEPSettings.from_connection_fields(
-                login=conn.login,
-                password=conn.password,
-                host=conn.host,
-                extra=conn.extra,
-                source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",
-            )
-            _async_settings[self.aep_conn_id] = (settings, time.monotonic() + ASYNC_SETTINGS_TTL_SECONDS)
-            return settings
+    def get_conn(self) -> FlowServiceClient:
+        """The Flow Service client for this Connection (built once per hook)."""
+        return self.client
+
+    @cached_property
+    def client(self) -> FlowServiceClient:
+        """The Flow Service client (built once per hook): the Connection's timeout, the retry policy, IMS tokens."""
+        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, IMSTokenProvider
+        from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
+
+        settings = self.settings
+        mask(settings.client_secret)
+        transport = HttpTransport(timeout=self.timeout or settings.timeout, retry=self.retry_policy or RetryPolicy())
+        tokens = IMSTokenProvider(
+            token_url=settings.ims_token_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            ims_org_id=settings.ims_org_id,
+            scopes=settings.scopes,
+            transport=transport,
+            on_token=mask,
+        )
+        return FlowServiceClient(settings, transport, tokens)
 
     async def aget_async_client(self) -> AsyncFlowServiceClient:
         """The async Flow Service client (built once per hook): the same token cache as :attr:`client`, and the
@@ -230,40 +269,9 @@ class AdobeExperiencePlatformHook(BaseHook):
             self._async_client = AsyncFlowServiceClient(settings, transport, tokens)
         return self._async_client
 
-    def validate_connection(self) -> AEPSettings:
-        """Read and validate the Airflow Connection without any network call; operators call it first."""
-        return self.settings
-
-    def get_conn(self) -> FlowServiceClient:
-        """The Flow Service client for this Connection (built once per hook)."""
-        return self.client
-
-    @cached_property
-    def client(self) -> FlowServiceClient:
-        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, IMSTokenProvider
-        from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
-
-        settings = self.settings
-        mask(settings.client_secret)
-        transport = HttpTransport(
-            timeout=self.timeout or settings.timeout,
-            retry=self.retry_policy or RetryPolicy(),
-        )
-        tokens = IMSTokenProvider(
-            token_url=settings.ims_token_url,
-            client_id=settings.client_id,
-            client_secret=settings.client_secret,
-            ims_org_id=settings.ims_org_id,
-            scopes=settings.scopes,
-            transport=transport,
-            on_token=mask,
-        )
-        return FlowServiceClient(settings, transport, tokens)
-
-    # -- Airflow's "Test" button ----------------------------------------------------------------------------
-
     def test_connection(self) -> tuple[bool, str]:
-        """Get an IMS token and read the Zoho CRM connection spec: proves credentials, org and sandbox."""
+        """Airflow's Test button: get an IMS token and read the Zoho CRM connection spec (proves credentials, org
+        and sandbox)."""
         if self.retry_policy is None:
             from airflow_provider_zoho_aep.client.http import RetryPolicy
 
@@ -287,23 +295,7 @@ class AdobeExperiencePlatformHook(BaseHook):
             f"{settings.ims_org_id}; the Zoho CRM connection spec is available."
         )
 
-    # -- Flow Service resources ----------------------------------------------------------------------------
-
-    def _ensure(
-        self,
-        collection: str,
-        name: str,
-        filters: Mapping[str, str],
-        body: Callable[[], Mapping[str, Any]],
-        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None,
-        if_exists: IfExists,
-        description: str | None,
-    ) -> dict[str, Any]:
-        """Create-or-reuse by name, as the public methods return it: ``{"id", "etag", "created", "updated"}``."""
-        from airflow_provider_zoho_aep.client.idempotent import ensure
-
-        return ensure(self.client, collection, name=name, filters=filters, build_body=body, if_exists=if_exists,
-                      build_patch=patch, description=description).as_dict()
+    # -- 2. Flow Service resources, idempotent by name ------------------------------------------------------------
 
     @staticmethod
     def _check_create(name: Any, if_exists: Any, description: Any) -> None:
@@ -311,15 +303,11 @@ class AdobeExperiencePlatformHook(BaseHook):
         check_if_exists(if_exists)
         check_description(description)
 
-    # -- base connections --------------------------------------------------------------------------------
-
     def find_base_connections(self, name: str, connection_spec_id: str | None = None) -> list[dict[str, Any]]:
         """Base connections named exactly ``name`` (optionally of one connection spec)."""
-        from airflow_provider_zoho_aep.client.idempotent import find_by_name
-
         check_name(name)
-        filters = {"connectionSpec.id": connection_spec_id} if connection_spec_id else None
-        return find_by_name(self.client, BASE_CONNECTIONS, name, filters)
+        return self._find_by_name(BASE_CONNECTIONS, name,
+                                  {"connectionSpec.id": connection_spec_id} if connection_spec_id else None)
 
     def get_base_connection(self, base_connection_id: str) -> dict[str, Any]:
         """One base connection (secrets in ``auth.params`` come back as placeholders)."""
@@ -719,7 +707,137 @@ class AdobeExperiencePlatformHook(BaseHook):
         self.log.info("%s %s %s", "Deleted" if deleted else "Already gone:", noun, resource_id)
         return deleted
 
-    # -- on-demand runs, one per window ----------------------------------------------------------------------
+    # -- how a create is made idempotent (every Flow Service resource) -------------------------------------------
+
+    def _find_by_name(self, collection: str, name: str, filters: Mapping[str, str] | None = None
+                      ) -> list[dict[str, Any]]:
+        """Resources of ``collection`` named exactly ``name`` (the server's filter is only a first cut)."""
+        found = self.client.list(collection, {"name": name, **(filters or {})})
+        return [item for item in found if item.get("name") == name]
+
+    def _ensure(
+        self,
+        collection: str,
+        name: str,
+        filters: Mapping[str, str],
+        body: Callable[[], Mapping[str, Any]],
+        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None,
+        if_exists: IfExists,
+        description: str | None,
+    ) -> dict[str, Any]:
+        """Make sure exactly one ``collection`` item named ``name`` exists: ``{"id", "etag", "created", "updated"}``.
+
+        Flow Service does not make names unique and a POST is not idempotent, so:
+
+        1. look up by exact name (and ``filters``): none → create; one → ``reuse`` it, ``update`` it with
+           ``If-Match``, or ``fail``; several → look again a few times (a concurrent race settles within
+           moments), then refuse to guess;
+        2. POST once (:meth:`_create_once`: after an ambiguous failure look up again and adopt what the server
+           made, and only when nothing is there POST again);
+        3. after a successful POST look up once more: if a concurrent caller created the same name, keep the
+           oldest (``createdAt``, then ID) and delete ours, so every caller returns the same ID.
+
+        :param body: the rest of the POST body after ``name`` and ``description``; called only when a create is
+            needed (so a Zoho token is minted only when it will be used)
+        :param patch: the JSON-Patch operations for ``if_exists="update"``, given the existing item
+        """
+        noun = _NOUNS[collection]
+        matches = self._find_by_name(collection, name, filters)
+        for pause in DUPLICATE_RECHECK_PAUSES:
+            if len(matches) <= 1:
+                break
+            # Concurrent creators delete their extra copies within moments (step 3): look again.
+            self.client.transport.sleep(pause)
+            matches = self._find_by_name(collection, name, filters)
+        if len(matches) > 1:
+            ids = ", ".join(sorted(str(m.get("id")) for m in matches))
+            raise DuplicateResourcesError(f"{len(matches)} {noun}s are already named {name!r} ({ids}); delete the "
+                                          "extra ones or choose another name", service="Flow Service")
+        if matches:
+            existing = matches[0]
+            if if_exists == "fail":
+                raise ResourceExistsError(f"a {noun} named {name!r} already exists ({existing.get('id')}) and "
+                                          "if_exists='fail'", service="Flow Service")
+            if if_exists == "update" and patch is not None:
+
+                def operations(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+                    ops = patch(item)
+                    if description and description != item.get("description"):
+                        ops.append({"op": "replace", "path": "/description", "value": description})
+                    return ops
+
+                return self._update(collection, existing, operations)
+            log.info("Reusing the existing %s %r: %s", noun, name, existing.get("id"))
+            return _result(existing, created=False)
+        head: dict[str, Any] = {"name": name, "description": description} if description else {"name": name}
+        full_body = {**head, **body()}
+        made, adopted = self._create_once(
+            lambda: self.client.create(collection, full_body),
+            lambda: min(self._find_by_name(collection, name, filters), key=_age, default=None),
+            f"the {noun} {name!r}",
+        )
+        if adopted is not None:
+            return _result(adopted, created=True)
+        new_id = str(made["id"])
+        log.info("Created the %s %r: %s", noun, name, new_id)
+        matches = self._find_by_name(collection, name, filters)
+        keep = min(matches, key=_age) if len(matches) > 1 else None
+        if keep is None or str(keep["id"]) == new_id:
+            return _result(made, created=True)
+        log.warning("Another task created the %s %r at the same time (%s); deleting ours (%s) and using that one",
+                    noun, name, keep["id"], new_id)
+        self.client.delete(collection, new_id)
+        return _result(keep, created=False)
+
+    def _create_once(self, post: Callable[[], Any], look_up: Callable[[], _T | None], what: str
+                     ) -> tuple[Any, _T | None]:
+        """``(answer, None)`` of a POST, or ``(None, found)`` when an ambiguous failure turned out to have made it.
+
+        After an ambiguous failure (timeout, reset, 5xx) ``look_up`` runs before any new POST; after a timeout it
+        first waits one client timeout, since the server may still be making it. At most
+        :data:`MAX_CREATE_ATTEMPTS` POSTs.
+        """
+        last: AmbiguousWriteError | None = None
+        for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+            try:
+                return post(), None
+            except AmbiguousWriteError as err:
+                last = err
+                log.warning("Creating %s may or may not have worked (%s); looking it up before any retry", what,
+                            err.summary)
+                if err.timed_out:
+                    self.client.transport.sleep(self.client.transport.timeout)
+                found = look_up()
+                if found is not None:
+                    log.info("%s exists after all", what[0].upper() + what[1:])
+                    return None, found
+                log.info("Nothing was made by attempt %d to create %s", attempt, what)
+        assert last is not None
+        raise last
+
+    def _update(
+        self, collection: str, existing: Mapping[str, Any], operations: Callable[[Mapping[str, Any]], list[Any]]
+    ) -> dict[str, Any]:
+        """PATCH with ``If-Match``; a stale etag (412 / 1404) re-reads the resource and retries once."""
+        resource_id = str(existing["id"])
+        ops = operations(existing)
+        if not ops:
+            log.info("%s %s already matches; nothing to update", _NOUNS[collection], resource_id)
+            return _result(existing, created=False)
+        etag = existing.get("etag") or self.client.get(collection, resource_id).get("etag")
+        try:
+            answer = self.client.patch(collection, resource_id, ops, etag)
+        except AEPAPIError as err:
+            if not (err.status == 412 or "1404" in (err.code or "")
+                    or "does not match the current version" in (err.detail or "")):
+                raise
+            log.info("The etag of %s changed under us; reading it again and retrying once", resource_id)
+            fresh = self.client.get(collection, resource_id)
+            answer = self.client.patch(collection, resource_id, operations(fresh), fresh.get("etag"))
+        log.info("Updated %s %s", _NOUNS[collection], resource_id)
+        return {"id": resource_id, "etag": answer.get("etag"), "created": False, "updated": True}
+
+    # -- 3. on-demand runs, at most one per window -----------------------------------------------------------------
 
     def list_runs(self, flow_id: str, limit: int | None = None) -> list[dict[str, Any]]:
         """The dataflow's runs, newest first (all of them, or the newest ``limit``)."""
@@ -733,11 +851,7 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     def find_runs_for_window(self, flow_id: str, window_start: Any, window_end: Any) -> list[dict[str, Any]]:
         """The dataflow's runs started for exactly the window ``[window_start, window_end)``, newest first."""
-        from airflow_provider_zoho_aep.client.ondemand import runs_for_window
-
-        check_required(flow_id, "flow_id")
-        window = check_window(window_start, window_end)
-        return runs_for_window(self.client, flow_id, window)
+        return _of_window(self.list_runs(flow_id), check_window(window_start, window_end))
 
     def start_dataflow_run(
         self,
@@ -751,28 +865,51 @@ class AdobeExperiencePlatformHook(BaseHook):
     ) -> dict[str, Any]:
         """Start an on-demand run of a dataflow scheduled ``once`` for one window, at most once per window.
 
+        The flow's runs of exactly this window are looked up first: with ``reuse`` a running or succeeded one is
+        adopted (a failed or cancelled one is not: a retry must ingest the window again); ``fail`` raises when
+        any exists; ``rerun`` posts anyway. After an ambiguous failure of the POST, a run of this window that was
+        not there before is adopted rather than posted again.
+
         :param flow_id: the dataflow (its schedule must be ``once``)
         :param window_start: start of the window, timezone-aware (datetime or ISO 8601 with offset), inclusive
         :param window_end: end of the window, exclusive; not in the future
         :param delta_column: ``params.deltaColumn.name``; Adobe accepts it only on the flow's first run
-        :param if_run_exists: ``reuse`` (default: adopt a running or succeeded run of the same window), ``rerun``
-            (always post a new one) or ``fail``
+        :param if_run_exists: ``reuse`` (default), ``rerun`` or ``fail``
         :param time_unit: unit of the run's epoch params, ``seconds`` (Adobe's tutorial) or ``milliseconds``
             (Adobe's OpenAPI file); Adobe's documents disagree, so confirm it against your sandbox
         :return: ``{"run_id", "created"}`` (``created`` False when a run of the window was adopted)
         """
-        from airflow_provider_zoho_aep.client.ondemand import start_run
-
         check_required(flow_id, "flow_id")
         window = check_window(window_start, window_end)
-        choice = check_if_run_exists(if_run_exists)
+        choice: IfRunExists = check_if_run_exists(if_run_exists)
         unit = check_time_unit(time_unit)
         if delta_column is not None:
             check_required(delta_column, "delta_column", "pass the flow's delta column, e.g. 'Modified_Time'")
         self.validate_connection()
-        started = start_run(self.client, flow_id, window,
-                            run_params(window, unit=unit, delta_column=delta_column), choice)  # type: ignore[arg-type]
-        return {"run_id": started.id, "created": started.created}
+        existing = self.find_runs_for_window(flow_id, window.start, window.end)
+        if existing and choice == "fail":
+            raise ResourceExistsError(f"dataflow {flow_id} already has run(s) for window {window} "
+                                      f"({', '.join(str(i.get('id')) for i in existing)}) and if_run_exists='fail'",
+                                      service="Flow Service")
+        if choice == "reuse":
+            adopted = next((i for i in existing if runs.outcome(i) in ("running", "success")), None)
+            if adopted is not None:
+                log.info("Dataflow %s: reusing run %s of window %s (%s)", flow_id, adopted.get("id"), window,
+                         runs.run_status(adopted) or "no status yet")
+                return {"run_id": str(adopted["id"]), "created": False}
+            if existing:
+                log.info("Dataflow %s: the run(s) of window %s did not succeed; starting a new one", flow_id, window)
+        known = {str(item.get("id")) for item in existing}
+        body = {"flowId": flow_id, "params": run_params(window, unit=unit, delta_column=delta_column)}
+        answer, found = self._create_once(
+            lambda: self.client.request("POST", f"/{RUNS}", json=body, idempotent=False, ok=(200, 201)).json(),
+            lambda: next((i for i in _of_window(self.list_runs(flow_id), window) if str(i.get("id")) not in known),
+                         None),
+            f"a run of dataflow {flow_id} for window {window}",
+        )
+        run_id = str(found["id"]) if found is not None else _posted_id(answer)
+        log.info("Dataflow %s: started run %s for window %s", flow_id, run_id, window)
+        return {"run_id": run_id, "created": True}
 
     async def aget_run(self, run_id: str) -> dict[str, Any]:
         """:meth:`get_run` for coroutines (the triggerer)."""
@@ -791,10 +928,9 @@ class AdobeExperiencePlatformHook(BaseHook):
     ) -> list[dict[str, Any]]:
         """:meth:`find_runs_for_window` for coroutines, over the newest ``limit`` runs."""
         window = check_window(window_start, window_end)
-        found = [item for item in await self.alist_runs(flow_id, limit) if same_window(item, window)]
-        return sorted(found, key=lambda item: item.get("createdAt") or 0, reverse=True)
+        return _of_window(await self.alist_runs(flow_id, limit), window)
 
-    # -- mapping sets and the Data Landing Zone --------------------------------------------------------------
+    # -- 4. Data Prep mapping sets, reused by content ------------------------------------------------------------
 
     def create_mapping_set(
         self, schema_id: str, mappings: Mapping[str, str], *, schema_version: str = DEFAULT_SCHEMA_VERSION
@@ -809,19 +945,56 @@ class AdobeExperiencePlatformHook(BaseHook):
         :param schema_version: the schema reference's content type
         :return: ``{"id", "version", "created"}``
         """
-        from airflow_provider_zoho_aep.client.mapping_sets import MappingSetClient, mapping_entries
-
         check_schema_id(schema_id)
         check_required(schema_version, "schema_version", f"use {DEFAULT_SCHEMA_VERSION!r}")
         entries = mapping_entries(mappings)
         self.validate_connection()
-        return MappingSetClient(self.client).ensure(schema_id, entries, schema_content_type=schema_version)
+        existing = self._find_mapping_sets(schema_id, entries)
+        if existing:
+            log.info("Reusing mapping set %s (same schema and mappings)", existing[0].get("id"))
+            return _mapping_set_result(existing[0], created=False)
+        body = {"outputSchema": {"schemaRef": {"id": schema_id, "contentType": schema_version}}, "mappings": entries}
+        made, adopted = self._create_once(
+            lambda: self._data_prep("POST", "/mappingSets", json=body, idempotent=False, ok=(200, 201)),
+            lambda: next(iter(self._find_mapping_sets(schema_id, entries)), None),
+            "the mapping set",
+        )
+        log.info("Created mapping set %s", (adopted or made).get("id"))
+        return _mapping_set_result(adopted or made, created=True)
 
     def get_mapping_set(self, mapping_set_id: str, version: int | None = None) -> dict[str, Any]:
         """One mapping set (``GET /data/foundation/conversion/mappingSets/{id}``), optionally one version."""
-        from airflow_provider_zoho_aep.client.mapping_sets import MappingSetClient
+        from airflow_provider_zoho_aep.client.flow_service import segment
 
-        return MappingSetClient(self.client).get(check_required(mapping_set_id, "mapping_set_id"), version)
+        check_required(mapping_set_id, "mapping_set_id")
+        body = self._data_prep("GET", f"/mappingSets/{segment(mapping_set_id)}", ok=(200,),
+                               params=[("version", str(version))] if version is not None else None)
+        if not isinstance(body, dict):
+            raise AEPAPIError(f"Data Prep GET /mappingSets/{mapping_set_id} answered no object", service="Data Prep")
+        return body
+
+    def _data_prep(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A Data Prep call, through the Flow Service client's token, headers and retries."""
+        return self.client.request(method, path, base_url=self.settings.platform_url + CONVERSION_PATH,
+                                   service="Data Prep", **kwargs).json()
+
+    def _find_mapping_sets(self, schema_id: str, entries: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """The sandbox's mapping sets with this output schema and exactly these mappings, oldest first (Data Prep
+        pages with ``limit`` and ``start``)."""
+        wanted = fingerprint(schema_id, entries)
+        found: list[dict[str, Any]] = []
+        for page in range(MAPPING_SETS_MAX_PAGES):
+            body = self._data_prep("GET", "/mappingSets", ok=(200,), params=[
+                ("limit", str(MAPPING_SETS_PAGE_SIZE)), ("start", str(page * MAPPING_SETS_PAGE_SIZE))])
+            batch = (body.get("data") if "data" in body else body.get("items")) if isinstance(body, dict) else body
+            batch = [item for item in batch or [] if isinstance(item, dict)]
+            found += [item for item in batch if _schema_of(item)
+                      and fingerprint(str(_schema_of(item)), item.get("mappings") or []) == wanted]
+            if len(batch) < MAPPING_SETS_PAGE_SIZE:
+                return sorted(found, key=lambda item: (item.get("createdDate") or 0, str(item.get("id"))))
+        raise AEPAPIError(f"Data Prep GET /mappingSets: more than {MAPPING_SETS_MAX_PAGES} pages", service="Data Prep")
+
+    # -- 5. the Data Landing Zone --------------------------------------------------------------------------------
 
     @cached_property
     def landing_zone(self) -> LandingZoneClient:
@@ -908,7 +1081,6 @@ class AdobeExperiencePlatformHook(BaseHook):
                 "run_window_start": run_window[0].isoformat() if run_window[0] else None,
                 "run_window_end": run_window[1].isoformat() if run_window[1] else None}
 
-
 def _refuse_update_of_flow_part(if_exists: str, noun: str) -> None:
     """Adobe: a source or target connection changed on its own does not reach the dataflows that use it."""
     if if_exists == "update":
@@ -944,3 +1116,77 @@ def _aware(value: Any, field: str) -> datetime:
     if not isinstance(moment, datetime) or moment.tzinfo is None:
         raise ConfigurationError(field, f"{value!r} is not a timezone-aware time", "use ISO 8601 with an offset")
     return moment
+
+
+def _result(item: Mapping[str, Any], *, created: bool) -> dict[str, Any]:
+    """What every create returns: ``{"id", "etag", "created", "updated"}``."""
+    return {"id": str(item["id"]), "etag": item.get("etag"), "created": created, "updated": False}
+
+
+def _age(item: Mapping[str, Any]) -> tuple[Any, str]:
+    """Oldest first: ``createdAt``, then ID (so every concurrent creator keeps the same one)."""
+    return item.get("createdAt") or 0, str(item.get("id"))
+
+
+def _of_window(items: Iterable[dict[str, Any]], window: Window) -> list[dict[str, Any]]:
+    """The runs of exactly ``window``, newest first."""
+    return sorted((item for item in items if same_window(item, window)),
+                  key=lambda item: item.get("createdAt") or 0, reverse=True)
+
+
+def _posted_id(answer: Any) -> str:
+    """The new run's ID from the POST answer: ``{id, etag}``, or ``{items: [{id, etag}]}`` as the tutorial shows."""
+    if isinstance(answer, Mapping):
+        if answer.get("id"):
+            return str(answer["id"])
+        items = answer.get("items")
+        if isinstance(items, list) and items and isinstance(items[0], Mapping) and items[0].get("id"):
+            return str(items[0]["id"])
+    raise AEPAPIError("Flow Service POST /runs answered without a run ID", service="Flow Service")
+
+
+def mapping_entries(mappings: Mapping[str, str]) -> list[dict[str, str]]:
+    """``{"Email": "personalEmail.address"}`` → Data Prep's ``[{sourceType, source, destination}]``."""
+    if not isinstance(mappings, Mapping) or not mappings:
+        raise ConfigurationError("mappings", "is empty or not a dict",
+                                 "pass {source column: XDM path}, e.g. {'Email': 'personalEmail.address'}")
+    entries = []
+    for source, destination in mappings.items():
+        if not isinstance(source, str) or not source.strip():
+            raise ConfigurationError("mappings", "has an empty source column", "name each CSV header column")
+        if not isinstance(destination, str) or not destination.strip():
+            raise ConfigurationError("mappings", f"maps {source!r} to an empty XDM path",
+                                     "give an XDM path such as '_tenant.zohoId'")
+        entries.append({"sourceType": "ATTRIBUTE", "source": source, "destination": destination})
+    destinations = [e["destination"] for e in entries]
+    doubled = sorted({d for d in destinations if destinations.count(d) > 1})
+    if doubled:
+        raise ConfigurationError("mappings", f"maps several columns to {', '.join(doubled)}",
+                                 "map each XDM path from one column")
+    return entries
+
+
+def fingerprint(schema_id: str, entries: Iterable[Mapping[str, Any]]) -> tuple[str, frozenset[tuple[str, str, str]]]:
+    """What makes two mapping sets the same; reads both of Data Prep's spellings (new and legacy)."""
+    return schema_id, frozenset(
+        (
+            str(e.get("sourceType") or "ATTRIBUTE").upper(),
+            str(e.get("source") if e.get("source") is not None else e.get("sourceAttribute")),
+            str(e.get("destination") if e.get("destination") is not None else e.get("destinationXdmPath")),
+        )
+        for e in entries
+    )
+
+
+def _schema_of(item: Mapping[str, Any]) -> str | None:
+    ref = ((item.get("outputSchema") or {}).get("schemaRef") or {}).get("id")
+    if ref:
+        return str(ref)
+    legacy = item.get("xdmSchema") or item.get("outputSchema") or ""
+    return legacy if isinstance(legacy, str) and legacy else None
+
+
+def _mapping_set_result(item: Mapping[str, Any], *, created: bool) -> dict[str, Any]:
+    version = item.get("version")
+    return {"id": str(item["id"]), "created": created,
+            "version": int(version) if isinstance(version, (int, str)) and str(version).isdigit() else 0}
