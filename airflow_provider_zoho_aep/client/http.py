@@ -20,6 +20,7 @@ to the worker, never to a trigger.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import random
@@ -348,14 +349,6 @@ async def shared_client() -> httpx.AsyncClient:
     return client
 
 
-class _NoSlot:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
 class AsyncHttpTransport:
     """An ``httpx.AsyncClient`` with the provider's timeout, retry policy and error handling (repeatable requests).
 
@@ -416,7 +409,7 @@ class AsyncHttpTransport:
     ) -> httpx.Response:
         """Send one logical (repeatable) request, retrying as the policy allows; return the response or raise."""
         client = self.client or await shared_client()
-        slot = _NoSlot() if self.client else _shared_slots.get(asyncio.get_running_loop()) or _NoSlot()
+        slot: Any = (None if self.client else _shared_slots.get(asyncio.get_running_loop())) or contextlib.nullcontext()
         attempts = _Attempts(self, method, url, service, idempotent=True)
         while True:
             attempts.begin()
