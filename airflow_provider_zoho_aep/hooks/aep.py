@@ -841,8 +841,11 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     def list_runs(self, flow_id: str, limit: int | None = None) -> list[dict[str, Any]]:
         """The dataflow's runs, newest first (all of them, or the newest ``limit``)."""
-        check_required(flow_id, "flow_id")
+        return self._runs(check_required(flow_id, "flow_id"), limit)
+
+    def _runs(self, flow_id: str, limit: int | None = None) -> list[dict[str, Any]]:
         items = self.client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit, max_items=limit)
+        # Runs of other flows are dropped, in case the server did not apply the filter.
         return [item for item in items if item.get("flowId") in (None, flow_id)]
 
     def get_run(self, run_id: str) -> dict[str, Any]:
@@ -851,7 +854,9 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     def find_runs_for_window(self, flow_id: str, window_start: Any, window_end: Any) -> list[dict[str, Any]]:
         """The dataflow's runs started for exactly the window ``[window_start, window_end)``, newest first."""
-        return _of_window(self.list_runs(flow_id), check_window(window_start, window_end))
+        check_required(flow_id, "flow_id")
+        window = check_window(window_start, window_end)
+        return _of_window(self._runs(flow_id), window)
 
     def start_dataflow_run(
         self,
@@ -886,7 +891,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         if delta_column is not None:
             check_required(delta_column, "delta_column", "pass the flow's delta column, e.g. 'Modified_Time'")
         self.validate_connection()
-        existing = self.find_runs_for_window(flow_id, window.start, window.end)
+        existing = _of_window(self._runs(flow_id), window)
         if existing and choice == "fail":
             raise ResourceExistsError(f"dataflow {flow_id} already has run(s) for window {window} "
                                       f"({', '.join(str(i.get('id')) for i in existing)}) and if_run_exists='fail'",
@@ -903,8 +908,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         body = {"flowId": flow_id, "params": run_params(window, unit=unit, delta_column=delta_column)}
         answer, found = self._create_once(
             lambda: self.client.request("POST", f"/{RUNS}", json=body, idempotent=False, ok=(200, 201)).json(),
-            lambda: next((i for i in _of_window(self.list_runs(flow_id), window) if str(i.get("id")) not in known),
-                         None),
+            lambda: next((i for i in _of_window(self._runs(flow_id), window) if str(i.get("id")) not in known), None),
             f"a run of dataflow {flow_id} for window {window}",
         )
         run_id = str(found["id"]) if found is not None else _posted_id(answer)
