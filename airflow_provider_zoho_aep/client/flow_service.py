@@ -144,13 +144,7 @@ class IMSTokenProvider:
     async def _afetch(self) -> str:
         if self._async_transport is None:
             raise RuntimeError("IMSTokenProvider.aget_token needs an async_transport")
-        response = await self._async_transport.request(
-            "POST",
-            self._token_url,
-            service="IMS",
-            data=token_form(self._client_id, self._client_secret, self._scopes),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
+        response = await self._async_transport.request("POST", self._token_url, **self._token_request())
         token, expires_in = read_token_answer(response)
         if self._on_token_async:
             await self._on_token_async(token)
@@ -164,6 +158,11 @@ class IMSTokenProvider:
         with _cache_lock:
             _cache[self._key] = _Cached(token, self._clock() + expires_in)
 
+    def _token_request(self) -> dict[str, Any]:
+        """The token request, sync or async: the credentials in the form body, never in the URL."""
+        return {"service": "IMS", "ok": (200,), "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+                "data": token_form(self._client_id, self._client_secret, self._scopes)}
+
     def invalidate(self, token: str) -> None:
         """Drop ``token`` from the cache (after the gateway answered 401 for it)."""
         with _cache_lock:
@@ -174,14 +173,7 @@ class IMSTokenProvider:
     def _fetch(self) -> str:
         if self._transport is None:
             raise RuntimeError("IMSTokenProvider.get_token needs a transport")
-        response = self._transport.request(
-            "POST",
-            self._token_url,
-            service="IMS",
-            data=token_form(self._client_id, self._client_secret, self._scopes),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            ok=(200,),
-        )
+        response = self._transport.request("POST", self._token_url, **self._token_request())
         token, expires_in = read_token_answer(response)
         if self._on_token:
             self._on_token(token)
@@ -224,6 +216,24 @@ _UNFILTERABLE = ","
 def property_filters(filters: Mapping[str, str]) -> list[tuple[str, str]]:
     """``{"name": "x", "connectionSpec.id": "y"}`` → repeated ``property=name==x`` query parameters (AND)."""
     return [("property", f"{key}=={value}") for key, value in filters.items() if _UNFILTERABLE not in value]
+
+
+def list_params(filters: Mapping[str, str] | None, orderby: str | None, limit: int | None) -> list[tuple[str, str]]:
+    """The query of a list call: ``property`` filters, then ``orderby`` and ``limit`` when given."""
+    params = property_filters(filters or {})
+    if orderby:
+        params.append(("orderby", orderby))
+    if limit:
+        params.append(("limit", str(limit)))
+    return params
+
+
+def first_item(body: Any, what: str) -> dict[str, Any]:
+    """The one item of a Flow Service GET (it wraps even one resource as ``{"items": [...]}``)."""
+    items = body.get("items") if isinstance(body, Mapping) else None
+    if not items or not isinstance(items[0], dict):
+        raise AEPAPIError(f"Flow Service GET {what} returned no item", status=200, service=SERVICE)
+    return items[0]
 
 
 def flow_service_headers(
@@ -309,11 +319,7 @@ class FlowServiceClient:
     ) -> list[dict[str, Any]]:
         """All items of ``collection`` matching the ``property`` filters, following ``_links.next`` pages."""
         _check_collection(collection)
-        params: list[tuple[str, str]] = property_filters(filters or {})
-        if orderby:
-            params.append(("orderby", orderby))
-        if limit:
-            params.append(("limit", str(limit)))
+        params = list_params(filters, orderby, limit)
         items: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
             body = self.request("GET", f"/{collection}", params=params, ok=(200,)).json()
@@ -331,11 +337,7 @@ class FlowServiceClient:
         """One resource; Flow Service wraps it as ``{"items": [...]}``."""
         _check_collection(collection)
         body = self.request("GET", f"/{collection}/{segment(resource_id)}", ok=(200,)).json()
-        items = body.get("items") if isinstance(body, dict) else None
-        if not items:
-            raise AEPAPIError(f"Flow Service GET /{collection}/{resource_id} returned no item", status=200,
-                              service=SERVICE)
-        return items[0]
+        return first_item(body, f"/{collection}/{resource_id}")
 
     def create(self, collection: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST a new resource; returns ``{"id", "etag"}``. Never retried once it may have reached the server."""
@@ -435,20 +437,10 @@ class AsyncFlowServiceClient:
         self, collection: str, filters: Mapping[str, str], *, orderby: str | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
         """One page of ``collection`` (``limit`` items at most), filtered with ``property``."""
-        params = property_filters(filters)
-        if orderby:
-            params.append(("orderby", orderby))
-        if limit:
-            params.append(("limit", str(limit)))
-        body = await self.get_json(f"/{collection}", params)
+        body = await self.get_json(f"/{collection}", list_params(filters, orderby, limit))
         items = body.get("items") if isinstance(body, Mapping) else None
         return [item for item in items or [] if isinstance(item, dict)]
 
     async def get(self, collection: str, resource_id: str) -> dict[str, Any]:
         """One resource; Flow Service wraps it as ``{"items": [...]}``."""
-        body = await self.get_json(f"/{collection}/{segment(resource_id)}")
-        items = body.get("items") if isinstance(body, Mapping) else None
-        if not items or not isinstance(items[0], dict):
-            raise AEPAPIError(f"Flow Service GET /{collection}/{resource_id} returned no item", status=200,
-                              service=SERVICE)
-        return items[0]
+        return first_item(await self.get_json(f"/{collection}/{segment(resource_id)}"), f"/{collection}/{resource_id}")
