@@ -45,7 +45,14 @@ from airflow_provider_zoho_aep.client.errors import (
     ResourceExistsError,
 )
 from airflow_provider_zoho_aep.client.settings import AEPSettings
-from airflow_provider_zoho_aep.client.windows import Window, check_time_unit, check_window, run_params, same_window
+from airflow_provider_zoho_aep.client.windows import (
+    Window,
+    check_time_unit,
+    check_window,
+    parse_moment,
+    run_params,
+    same_window,
+)
 from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
 from airflow_provider_zoho_aep.validation import (
     IfExists,
@@ -462,16 +469,10 @@ class AdobeExperiencePlatformHook(BaseHook):
         check_required(table_name, "table_name", "pass a table path from explore, e.g. 'Leads'")
         check_required(connection_spec_id, "connection_spec_id")
         self.validate_connection()
-
-        def body() -> dict[str, Any]:
-            return {
-                "baseConnectionId": base_connection_id,
-                "data": {"format": "tabular"},
+        body = {"baseConnectionId": base_connection_id, "data": {"format": "tabular"},
                 "params": {"tableName": table_name},
-                "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version},
-            }
-
-        return self._ensure(SOURCE_CONNECTIONS, name, {"baseConnectionId": base_connection_id}, body, None,
+                "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version}}
+        return self._ensure(SOURCE_CONNECTIONS, name, {"baseConnectionId": base_connection_id}, lambda: body, None,
                             if_exists, description)
 
     def create_target_connection(
@@ -500,17 +501,10 @@ class AdobeExperiencePlatformHook(BaseHook):
         check_schema_id(schema_id)
         check_required(schema_version, "schema_version", f"use {DEFAULT_SCHEMA_VERSION!r}")
         self.validate_connection()
-        data = {"schema": {"id": schema_id, "version": schema_version}}
-
-        def body() -> dict[str, Any]:
-            return {
-                "data": data,
-                "params": {"dataSetId": dataset_id},
-                "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": "1.0"},
-            }
-
+        body = {"data": {"schema": {"id": schema_id, "version": schema_version}}, "params": {"dataSetId": dataset_id},
+                "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": "1.0"}}
         return self._ensure(TARGET_CONNECTIONS, name, {"connectionSpec.id": DATA_LAKE_CONNECTION_SPEC_ID},
-                            body, None, if_exists, description)
+                            lambda: body, None, if_exists, description)
 
     # -- dataflows and runs -----------------------------------------------------------------------------------
 
@@ -673,16 +667,13 @@ class AdobeExperiencePlatformHook(BaseHook):
         if folder:
             params["recursive"] = True
 
-        def body() -> dict[str, Any]:
-            return {"data": data, "params": params,
-                    "connectionSpec": {"id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID, "version": "1.0"}}
-
-        def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
-            return [{"op": "replace", "path": "/data", "value": data},
-                    {"op": "replace", "path": "/params", "value": params}]
-
-        return self._ensure(SOURCE_CONNECTIONS, name, {"connectionSpec.id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID},
-                            body, patch, if_exists, description)
+        body = {"data": data, "params": params,
+                "connectionSpec": {"id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID, "version": "1.0"}}
+        return self._ensure(
+            SOURCE_CONNECTIONS, name, {"connectionSpec.id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID}, lambda: body,
+            lambda existing: [{"op": "replace", "path": "/data", "value": data},
+                              {"op": "replace", "path": "/params", "value": params}],
+            if_exists, description)
 
     # -- deletes (Adobe's order: dataflow, then source/target connections, then the base connection) ----------
 
@@ -1076,7 +1067,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         """
         from airflow_provider_zoho_aep.client.landing_zone import window_covering
 
-        start, end = (_aware(manifest.get(key), f"manifest.{key}") for key in ("window_start", "window_end"))
+        start, end = (parse_moment(manifest.get(key), f"manifest.{key}") for key in ("window_start", "window_end"))
         paths = [f["path"] for f in manifest.get("files") or [] if f.get("records", 1) and f.get("bytes", 1)]
         uploaded = self.upload_files_to_landing_zone(paths, module=str(manifest.get("module") or ""),
                                                      flow_id=flow_id, window_start=start, window_end=end)
@@ -1084,6 +1075,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         return {"files": [u.as_dict() for u in uploaded],
                 "run_window_start": run_window[0].isoformat() if run_window[0] else None,
                 "run_window_end": run_window[1].isoformat() if run_window[1] else None}
+
 
 def _refuse_update_of_flow_part(if_exists: str, noun: str) -> None:
     """Adobe: a source or target connection changed on its own does not reach the dataflows that use it."""
@@ -1113,13 +1105,6 @@ def _check_auth_params(
         raise ConfigurationError(
             "auth_params", f"lacks {', '.join(missing)}, required by {auth_spec_name!r}", "add the missing keys",
         )
-
-def _aware(value: Any, field: str) -> datetime:
-    """An ISO 8601 string or datetime with an offset."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if not isinstance(moment, datetime) or moment.tzinfo is None:
-        raise ConfigurationError(field, f"{value!r} is not a timezone-aware time", "use ISO 8601 with an offset")
-    return moment
 
 
 def _result(item: Mapping[str, Any], *, created: bool) -> dict[str, Any]:
