@@ -506,7 +506,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self._ensure(TARGET_CONNECTIONS, name, {"connectionSpec.id": DATA_LAKE_CONNECTION_SPEC_ID},
                             lambda: body, None, if_exists, description)
 
-    # -- dataflows and runs -----------------------------------------------------------------------------------
+    # -- dataflows --------------------------------------------------------------------------------------------
 
     def find_flow_spec(self, name: str = "CRMToAEP") -> dict[str, Any]:
         """The flow spec called ``name`` (its ID is looked up, never hard-coded: it differs between sources)."""
