@@ -1,6 +1,7 @@
 """Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
 
-It imports nothing from the package, so provider discovery stays cheap. The connection-form metadata here
+It imports only the Connection defaults (plain Python, :mod:`.client.settings`), so provider discovery stays
+cheap. The connection-form metadata here
 (``conn-fields`` / ``ui-field-behaviour``) is what Airflow 3.2+ reads; the hooks' classmethods carry the same
 form for 3.0/3.1, built from the same two dicts below.
 """
@@ -9,7 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-_SCOPES_DEFAULT = "openid,session,AdobeID,read_organizations,additional_info.projectedProductContext"
+from airflow_provider_zoho_aep.client.settings import (
+    DEFAULT_IMS_TOKEN_URL,
+    DEFAULT_PLATFORM_URL,
+    DEFAULT_SANDBOX,
+    DEFAULT_SCOPES,
+    DEFAULT_TIMEOUT,
+)
 
 AEP_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema", "port"],
@@ -17,7 +24,7 @@ AEP_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "placeholders": {
         "login": "OAuth Server-to-Server client ID (also sent as x-api-key)",
         "password": "OAuth Server-to-Server client secret",
-        "host": "https://platform.adobe.io",
+        "host": DEFAULT_PLATFORM_URL,
     },
 }
 
@@ -30,22 +37,22 @@ AEP_CONN_FIELDS: dict[str, Any] = {
     "sandbox_name": {
         "label": "Sandbox name",
         "description": "Technical sandbox name, lower case.",
-        "schema": {"type": ["string", "null"], "default": "prod"},
+        "schema": {"type": ["string", "null"], "default": DEFAULT_SANDBOX},
     },
     "scopes": {
         "label": "Scopes",
         "description": "Comma-separated IMS scopes of the OAuth Server-to-Server credential.",
-        "schema": {"type": ["string", "null"], "default": _SCOPES_DEFAULT},
+        "schema": {"type": ["string", "null"], "default": DEFAULT_SCOPES},
     },
     "ims_token_url": {
         "label": "IMS token URL",
         "description": "IMS token endpoint.",
-        "schema": {"type": ["string", "null"], "default": "https://ims-na1.adobelogin.com/ims/token/v3"},
+        "schema": {"type": ["string", "null"], "default": DEFAULT_IMS_TOKEN_URL},
     },
     "timeout": {
         "label": "Timeout (seconds)",
         "description": "Seconds to wait for each HTTP answer.",
-        "schema": {"type": ["number", "null"], "default": 30, "minimum": 1, "maximum": 600},
+        "schema": {"type": ["number", "null"], "default": int(DEFAULT_TIMEOUT), "minimum": 1, "maximum": 600},
     },
     "ui_tenant": {
         "label": "Experience Cloud tenant",

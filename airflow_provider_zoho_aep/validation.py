@@ -32,10 +32,11 @@ def check_if_exists(value: Any) -> IfExists:
     return value  # type: ignore[no-any-return]
 
 
+IfRunExists = Literal["reuse", "rerun", "fail"]
 IF_RUN_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "rerun", "fail")
 
 
-def check_if_run_exists(value: Any) -> str:
+def check_if_run_exists(value: Any) -> IfRunExists:
     """``if_run_exists`` is one of ``reuse``, ``rerun``, ``fail``."""
     if value not in IF_RUN_EXISTS_CHOICES:
         raise ConfigurationError("if_run_exists", f"{value!r} is not one of {', '.join(IF_RUN_EXISTS_CHOICES)}",

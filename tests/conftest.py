@@ -23,14 +23,14 @@ OPENAPI_FILE = SHARED / "reference" / "flow-service.openapi.yaml"
 
 @pytest.fixture(autouse=True)
 def _fresh_token_caches() -> Iterator[None]:
-    from airflow_provider_zoho_aep.client import ims, zoho
-    from airflow_provider_zoho_aep.hooks.aep_base import forget_masked
+    from airflow_provider_zoho_aep.client import flow_service, zoho
+    from airflow_provider_zoho_aep.hooks.aep import forget_masked
 
-    ims.clear_token_cache()
+    flow_service.clear_token_cache()
     zoho.clear_token_cache()
     forget_masked()
     yield
-    ims.clear_token_cache()
+    flow_service.clear_token_cache()
     zoho.clear_token_cache()
     forget_masked()
 

@@ -1,15 +1,27 @@
-"""Flow Service over HTTP: headers, the IMS token, paging and the resource calls.
+"""The Platform gateway for one organization and sandbox: the IMS token, the headers, paging, Flow Service calls.
 
-Resources are addressed by their Flow Service collection, the path segment of their URL: base connections live
-in ``connections``, then ``sourceConnections``, ``targetConnections``, ``flows`` and
-``runs``. The name-based idempotency on top of
-these calls lives in :mod:`airflow_provider_zoho_aep.client.idempotent`.
+IMS access tokens (OAuth Server-to-Server) are cached per process with a refresh margin. IMS issues no refresh
+token: a new token is asked for with the same credentials. Tokens live about 24 h (``expires_in`` is in
+seconds). One cache per process, keyed by token URL, client ID, org, scopes and secret, so every hook and task
+in a worker process, and every trigger of a triggerer, shares one token instead of asking IMS each time.
+
+Flow Service resources are addressed by their collection, the path segment of their URL: base connections live
+in ``connections``, then ``sourceConnections``, ``targetConnections``, ``flows`` and ``runs``. The name-based
+idempotency on top of these calls lives in :mod:`airflow_provider_zoho_aep.hooks.aep`. :class:`FlowServiceClient`
+serves workers (any call); :class:`AsyncFlowServiceClient` serves the triggerer (reads only), with the same token
+cache, headers and 401 refresh.
 """
 
 from __future__ import annotations
 
+import asyncio
 import builtins
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+import threading
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -17,9 +29,182 @@ import requests
 
 from airflow_provider_zoho_aep import BASE_CONNECTIONS, FLOWS, RUNS, SOURCE_CONNECTIONS, TARGET_CONNECTIONS
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
-from airflow_provider_zoho_aep.client.http import HttpTransport
-from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
+from airflow_provider_zoho_aep.client.http import AsyncHttpTransport, HttpTransport
 from airflow_provider_zoho_aep.client.settings import AEPSettings
+
+# -- IMS tokens ------------------------------------------------------------------------------------------
+
+#: Refresh this many seconds before expiry (IMS tokens live ~24 h; 5 min is Adobe's own advice).
+REFRESH_MARGIN_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class _Cached:
+    token: str
+    expires_at: float
+
+
+_cache: dict[tuple[str, ...], _Cached] = {}
+_cache_lock = threading.Lock()
+#: One lock per cache key, so threads that find no token wait for one request instead of each sending theirs.
+_fetch_locks: dict[tuple[str, ...], threading.Lock] = {}
+#: The same for coroutines, per event loop (an asyncio lock belongs to one loop): a thousand triggers that start
+#: together on an empty cache send one token request, not a thousand.
+_async_fetch_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, ...], asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def clear_token_cache() -> None:
+    """Forget every cached IMS token (tests, and after rotating a client secret)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+class IMSTokenProvider:
+    """Gives a valid IMS access token, asking IMS only when the cached one is missing or close to expiry.
+
+    Sync callers (:meth:`get_token`, a worker) and async callers (:meth:`aget_token`, the triggerer) share one
+    cache per process, so a process asks IMS once per token lifetime whichever way it calls.
+
+    :param token_url: IMS token endpoint
+    :param client_id: OAuth client ID
+    :param client_secret: OAuth client secret (sent in the form body, never the URL)
+    :param ims_org_id: organization, part of the cache key
+    :param scopes: comma-separated scopes
+    :param transport: the HTTP transport of :meth:`get_token`
+    :param on_token: called with every new token before anything else sees it (Airflow's ``mask_secret``)
+    :param async_transport: the async HTTP transport of :meth:`aget_token`
+    :param on_token_async: awaited with every token :meth:`aget_token` mints (Airflow's ``amask_secret``)
+    :param clock: wall clock, injectable for tests
+    """
+
+    def __init__(
+        self,
+        *,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        ims_org_id: str,
+        scopes: str,
+        transport: HttpTransport | None = None,
+        on_token: Callable[[str], None] | None = None,
+        async_transport: AsyncHttpTransport | None = None,
+        on_token_async: Callable[[str], Awaitable[None]] | None = None,
+        clock: Callable[[], float] = time.time,
+        refresh_margin: float = REFRESH_MARGIN_SECONDS,
+    ) -> None:
+        self._token_url = token_url
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._scopes = scopes
+        self._transport = transport
+        self._on_token = on_token
+        self._async_transport = async_transport
+        self._on_token_async = on_token_async
+        self._clock = clock
+        self._margin = refresh_margin
+        secret_digest = hashlib.sha256(client_secret.encode()).hexdigest()[:16]
+        self._key = (token_url, client_id, ims_org_id, scopes, secret_digest)
+        for each in (transport, async_transport):
+            if each is not None:
+                each.add_secret(client_secret)
+
+    def get_token(self) -> str:
+        """A token valid for at least the refresh margin."""
+        token = self._cached()
+        if token:
+            return token
+        with _cache_lock:
+            fetch_lock = _fetch_locks.setdefault(self._key, threading.Lock())
+        with fetch_lock:
+            return self._cached() or self._fetch()  # another thread may have fetched it meanwhile
+
+    def _cached(self) -> str | None:
+        with _cache_lock:
+            cached = _cache.get(self._key)
+        if cached and cached.expires_at - self._margin > self._clock():
+            for each in (self._transport, self._async_transport):
+                if each is not None:
+                    each.add_secret(cached.token)
+            return cached.token
+        return None
+
+    async def aget_token(self) -> str:
+        """:meth:`get_token` for coroutines: the same cache, one request per loop when it is empty."""
+        token = self._cached()
+        if token:
+            return token
+        loop = asyncio.get_running_loop()
+        locks = _async_fetch_locks.setdefault(loop, {})
+        lock = locks.setdefault(self._key, asyncio.Lock())
+        async with lock:
+            return self._cached() or await self._afetch()
+
+    async def _afetch(self) -> str:
+        if self._async_transport is None:
+            raise RuntimeError("IMSTokenProvider.aget_token needs an async_transport")
+        response = await self._async_transport.request("POST", self._token_url, **self._token_request())
+        token, expires_in = read_token_answer(response)
+        if self._on_token_async:
+            await self._on_token_async(token)
+        self._store(token, expires_in)
+        return token
+
+    def _store(self, token: str, expires_in: float) -> None:
+        for each in (self._transport, self._async_transport):
+            if each is not None:
+                each.add_secret(token)
+        with _cache_lock:
+            _cache[self._key] = _Cached(token, self._clock() + expires_in)
+
+    def _token_request(self) -> dict[str, Any]:
+        """The token request, sync or async: the credentials in the form body, never in the URL."""
+        return {"service": "IMS", "ok": (200,), "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+                "data": token_form(self._client_id, self._client_secret, self._scopes)}
+
+    def invalidate(self, token: str) -> None:
+        """Drop ``token`` from the cache (after the gateway answered 401 for it)."""
+        with _cache_lock:
+            cached = _cache.get(self._key)
+            if cached and cached.token == token:
+                del _cache[self._key]
+
+    def _fetch(self) -> str:
+        if self._transport is None:
+            raise RuntimeError("IMSTokenProvider.get_token needs a transport")
+        response = self._transport.request("POST", self._token_url, **self._token_request())
+        token, expires_in = read_token_answer(response)
+        if self._on_token:
+            self._on_token(token)
+        self._store(token, expires_in)
+        return token
+
+
+def token_form(client_id: str, client_secret: str, scopes: str) -> dict[str, str]:
+    """The form body of an OAuth Server-to-Server token request (credentials in the body, never the URL)."""
+    return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret,
+            "scope": scopes}
+
+
+def read_token_answer(response: Any) -> tuple[str, float]:
+    """``(access_token, expires_in seconds)`` from IMS's 200 answer (a requests or httpx response)."""
+    try:
+        body = response.json()
+        token = body["access_token"]
+        expires_in = float(body.get("expires_in", 86399))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise AEPAPIError("IMS answered 200 without an access_token", status=response.status_code,
+                          service="IMS") from None
+    if not isinstance(token, str) or not token:
+        raise AEPAPIError("IMS answered an empty access_token", status=response.status_code, service="IMS")
+    # JWT-era IMS answered milliseconds; a value beyond a few days can only be that.
+    if expires_in > 7 * 86400:
+        expires_in /= 1000.0
+    return token, expires_in
+
+
+# -- Flow Service --------------------------------------------------------------------------------------------
 
 SERVICE = "Flow Service"
 COLLECTIONS = frozenset({BASE_CONNECTIONS, SOURCE_CONNECTIONS, TARGET_CONNECTIONS, FLOWS, RUNS})
@@ -31,6 +216,24 @@ _UNFILTERABLE = ","
 def property_filters(filters: Mapping[str, str]) -> list[tuple[str, str]]:
     """``{"name": "x", "connectionSpec.id": "y"}`` → repeated ``property=name==x`` query parameters (AND)."""
     return [("property", f"{key}=={value}") for key, value in filters.items() if _UNFILTERABLE not in value]
+
+
+def list_params(filters: Mapping[str, str] | None, orderby: str | None, limit: int | None) -> list[tuple[str, str]]:
+    """The query of a list call: ``property`` filters, then ``orderby`` and ``limit`` when given."""
+    params = property_filters(filters or {})
+    if orderby:
+        params.append(("orderby", orderby))
+    if limit:
+        params.append(("limit", str(limit)))
+    return params
+
+
+def first_item(body: Any, what: str) -> dict[str, Any]:
+    """The one item of a Flow Service GET (it wraps even one resource as ``{"items": [...]}``)."""
+    items = body.get("items") if isinstance(body, Mapping) else None
+    if not items or not isinstance(items[0], dict):
+        raise AEPAPIError(f"Flow Service GET {what} returned no item", status=200, service=SERVICE)
+    return items[0]
 
 
 def flow_service_headers(
@@ -116,11 +319,7 @@ class FlowServiceClient:
     ) -> list[dict[str, Any]]:
         """All items of ``collection`` matching the ``property`` filters, following ``_links.next`` pages."""
         _check_collection(collection)
-        params: list[tuple[str, str]] = property_filters(filters or {})
-        if orderby:
-            params.append(("orderby", orderby))
-        if limit:
-            params.append(("limit", str(limit)))
+        params = list_params(filters, orderby, limit)
         items: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
             body = self.request("GET", f"/{collection}", params=params, ok=(200,)).json()
@@ -138,11 +337,7 @@ class FlowServiceClient:
         """One resource; Flow Service wraps it as ``{"items": [...]}``."""
         _check_collection(collection)
         body = self.request("GET", f"/{collection}/{segment(resource_id)}", ok=(200,)).json()
-        items = body.get("items") if isinstance(body, dict) else None
-        if not items:
-            raise AEPAPIError(f"Flow Service GET /{collection}/{resource_id} returned no item", status=200,
-                              service=SERVICE)
-        return items[0]
+        return first_item(body, f"/{collection}/{resource_id}")
 
     def create(self, collection: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST a new resource; returns ``{"id", "etag"}``. Never retried once it may have reached the server."""
@@ -204,3 +399,48 @@ def _check_collection(collection: str) -> None:
 def segment(value: str) -> str:
     """An ID as one URL path segment, so a stray '/' or '?' in a templated ID cannot change the call."""
     return quote(str(value), safe="")
+
+
+class AsyncFlowServiceClient:
+    """Reads Flow Service without blocking the event loop.
+
+    :param settings: validated AEP settings
+    :param transport: the async transport (retries, timeouts, errors)
+    :param tokens: the IMS token provider (its ``aget_token``)
+    """
+
+    def __init__(self, settings: AEPSettings, transport: AsyncHttpTransport, tokens: IMSTokenProvider) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.tokens = tokens
+        self.base_url = settings.flow_service_url
+
+    async def get_json(self, path: str, params: Any = None) -> Any:
+        """GET a Flow Service path. A 401 for an expired token refreshes the token once and retries once."""
+        url = self.base_url + path
+        token = await self.tokens.aget_token()
+        try:
+            response = await self.transport.request(
+                "GET", url, service=SERVICE, headers=flow_service_headers(self.settings, token), params=params
+            )
+        except AEPAPIError as err:
+            if err.status != 401:
+                raise
+            self.tokens.invalidate(token)
+            token = await self.tokens.aget_token()
+            response = await self.transport.request(
+                "GET", url, service=SERVICE, headers=flow_service_headers(self.settings, token), params=params
+            )
+        return response.json()
+
+    async def list(
+        self, collection: str, filters: Mapping[str, str], *, orderby: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """One page of ``collection`` (``limit`` items at most), filtered with ``property``."""
+        body = await self.get_json(f"/{collection}", list_params(filters, orderby, limit))
+        items = body.get("items") if isinstance(body, Mapping) else None
+        return [item for item in items or [] if isinstance(item, dict)]
+
+    async def get(self, collection: str, resource_id: str) -> dict[str, Any]:
+        """One resource; Flow Service wraps it as ``{"items": [...]}``."""
+        return first_item(await self.get_json(f"/{collection}/{segment(resource_id)}"), f"/{collection}/{resource_id}")

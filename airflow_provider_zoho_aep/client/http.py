@@ -1,36 +1,42 @@
-"""The one place where HTTP happens: timeouts, retries, backoff, error parsing.
+"""The one place where HTTP happens, for sync callers (``requests``) and async ones (``httpx``, the triggerer).
 
-Everything that talks to IMS, Flow Service or Zoho goes through :class:`HttpTransport.request`. It
+Every call to IMS, Flow Service, the other Platform APIs or Zoho goes through :meth:`HttpTransport.request` or
+:meth:`AsyncHttpTransport.request`. Both
 
-* always sends a timeout;
-* retries 429, 500, 502, 503, 504 and connection errors, honouring ``Retry-After`` (seconds or an HTTP date)
+* always send a timeout and never follow a redirect;
+* retry 429, 500, 502, 503, 504 and connection errors, honouring ``Retry-After`` (seconds or an HTTP date)
   and otherwise backing off exponentially with full jitter, bounded in attempts and in total time;
-* never retries a non-idempotent request (a create) once it may have reached the server: a timeout, a reset
-  after sending, or a 5xx raises :class:`AmbiguousWriteError` so the caller can look the resource up first.
-  A 429 or a refused connection is safe to retry, because the server did not process the request;
-* raises :class:`AEPAPIError` for every other failure, with Adobe's code and request ID and no secret;
-* logs one line per request (method, path, status, time) and never a body.
+* raise :class:`AEPAPIError` for every other failure, with Adobe's code and request ID and no secret;
+* log one line per request (method, path, status) and never a body.
+
+Only the I/O differs; the decision after each attempt is :class:`_Attempts`, shared by both. The sync transport
+also sends writes: it never retries a non-idempotent request (a create) once it may have reached the server: a
+timeout, a reset after sending, or a 5xx raises :class:`AmbiguousWriteError` so the caller can look the
+resource up first. A 429 or a refused connection is safe to retry, because the server did not process it. The
+async transport sends only requests that are safe to repeat (reads and the IMS token request): creates belong
+to the worker, never to a trigger.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email.utils
 import logging
 import random
+import ssl
+import threading
 import time
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import requests
 
-from airflow_provider_zoho_aep.client.errors import (
-    AEPAPIError,
-    AmbiguousWriteError,
-    parse_error_body,
-    redact,
-)
+from airflow_provider_zoho_aep.client.errors import AEPAPIError, AmbiguousWriteError, parse_error_body, redact
 
 log = logging.getLogger(__name__)
 
@@ -75,129 +81,6 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
     if when is None:
         return None
     return max(0.0, when.timestamp() - now())
-
-
-@dataclass
-class HttpTransport:
-    """A ``requests`` session with the retry policy and error handling of the whole provider.
-
-    :param timeout: seconds per request (connect and read)
-    :param retry: the retry policy
-    :param secrets: values to scrub from any error text (client secrets, tokens); add with :meth:`add_secret`
-    :param sleep: how to wait (tests inject a fake)
-    :param clock: monotonic clock for the time budget (tests inject a fake)
-    """
-
-    timeout: float = 30.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    secrets: set[str] = field(default_factory=set)
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-    session: requests.Session = field(default_factory=requests.Session)
-    rng: random.Random = field(default_factory=random.Random)
-
-    def add_secret(self, value: str | None) -> None:
-        if value:
-            self.secrets.add(value)
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        service: str,
-        idempotent: bool = True,
-        headers: Mapping[str, str] | None = None,
-        params: Any = None,
-        json: Any = None,
-        data: Mapping[str, str] | None = None,
-        ok: tuple[int, ...] = (200, 201, 202, 204),
-    ) -> requests.Response:
-        """Send one logical request, retrying as the policy allows; return the response or raise."""
-        path = urlsplit(url).path
-        start = self.clock()
-        attempt = throttles = 0
-        last_error: AEPAPIError | None = None
-        while True:
-            attempt += 1
-            throttled = False
-            began = self.clock()
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    headers=dict(headers or {}),
-                    params=params,
-                    json=json,
-                    data=data,
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
-            except requests.ConnectionError as exc:
-                refused = _never_sent(exc)
-                log.warning("%s %s: connection failed (attempt %d)", method, path, attempt)
-                last_error = self._network_error(method, path, service, exc, attempt, idempotent or refused)
-                if not (idempotent or refused):
-                    raise last_error from None
-                wait = None
-            except requests.Timeout:
-                log.warning("%s %s: no answer within %.0f s (attempt %d)", method, path, self.timeout, attempt)
-                last_error = self._network_error(method, path, service, None, attempt, idempotent)
-                if not idempotent:
-                    raise last_error from None
-                wait = None
-            else:
-                elapsed = self.clock() - began
-                log.info("%s %s -> %d (%.2f s)", method, path, response.status_code, elapsed)
-                if response.status_code in ok:
-                    return response
-                error = self.error_from_response(response, service, method, path, attempt)
-                if not _retryable(response.status_code, error.code):
-                    raise error
-                if not idempotent and response.status_code != 429:
-                    # The server may have applied the write before failing: let the caller look it up.
-                    raise error.restated(
-                        f"{method} {path} failed with a server error; it may have been applied", AmbiguousWriteError
-                    )
-                last_error = error
-                throttled = response.status_code == 429
-                throttles += throttled
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-            wait, give_up = retry_wait(self.retry, attempt, wait, self.clock() - start, self.rng,
-                                       throttles=throttles, throttled=throttled)
-            if give_up is not None:
-                raise exhausted_error(last_error, attempt, give_up)
-            assert wait is not None  # retry_wait returns a wait whenever it does not give up
-            log.info("%s %s: retrying in %.2f s", method, path, wait)
-            self.sleep(wait)
-
-    def error_from_response(
-        self, response: requests.Response, service: str, method: str, path: str, attempt: int = 1
-    ) -> AEPAPIError:
-        """Build the error for a non-success answer; the body is parsed, scrubbed, and never logged."""
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        return api_error(
-            response.status_code, body, response.headers.get("x-request-id"), self.secrets,
-            service=service, method=method, path=path, attempt=attempt,
-        )
-
-    def _network_error(
-        self,
-        method: str,
-        path: str,
-        service: str,
-        exc: Exception | None,
-        attempt: int,
-        safe_to_retry: bool,
-    ) -> AEPAPIError:
-        return network_error(service, method, path, timed_out=exc is None, attempt=attempt,
-                             safe_to_retry=safe_to_retry)
-
-
-# -- the retry and error rules, shared with the async transport (client/async_http.py) -------------------
 
 
 def _retryable(status: int, code: str | None) -> bool:
@@ -265,6 +148,19 @@ def api_error(
     )
 
 
+def response_error(
+    response: requests.Response | httpx.Response, secrets: set[str], *, service: str, method: str, path: str,
+    attempt: int = 1,
+) -> AEPAPIError:
+    """:func:`api_error` for a ``requests`` or ``httpx`` answer; the body is parsed, scrubbed, and never logged."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return api_error(response.status_code, body, response.headers.get("x-request-id"), secrets,
+                     service=service, method=method, path=path, attempt=attempt)
+
+
 def network_error(
     service: str, method: str, path: str, *, timed_out: bool, attempt: int, safe_to_retry: bool
 ) -> AEPAPIError:
@@ -276,10 +172,124 @@ def network_error(
     return AmbiguousWriteError(message, timed_out=timed_out, service=service, attempts=attempt)
 
 
-def exhausted_error(last: AEPAPIError | None, attempts: int, why: str) -> AEPAPIError:
-    """The final error once the retry policy gives up, keeping the last answer's fields."""
-    base = last or AEPAPIError("request failed")
-    return base.restated(f"{base.summary}; gave up: {why}", attempts=attempts)
+class _Attempts:
+    """The attempts of one logical request: after each, either the seconds to wait or the error to raise."""
+
+    def __init__(self, transport: HttpTransport | AsyncHttpTransport, method: str, url: str, service: str,
+                 idempotent: bool) -> None:
+        self.transport, self.method, self.service, self.idempotent = transport, method, service, idempotent
+        self.path = urlsplit(url).path
+        self.start = self.began = transport.clock()
+        self.attempt = self.throttles = 0
+        self.last: AEPAPIError | None = None
+
+    def begin(self) -> None:
+        self.attempt += 1
+        self.began = self.transport.clock()
+
+    def no_answer(self, *, timed_out: bool, maybe_sent: bool = True) -> float:
+        """After a timeout or a connection error; ``maybe_sent`` is False when the server cannot have seen it."""
+        if timed_out:
+            log.warning("%s %s: no answer within %.0f s (attempt %d)", self.method, self.path,
+                        self.transport.timeout, self.attempt)
+        else:
+            log.warning("%s %s: connection failed (attempt %d)", self.method, self.path, self.attempt)
+        safe = self.idempotent or not maybe_sent
+        self.last = network_error(self.service, self.method, self.path, timed_out=timed_out, attempt=self.attempt,
+                                  safe_to_retry=safe)
+        if not safe:
+            raise self.last from None
+        return self._wait(None, throttled=False)
+
+    def answered(self, response: requests.Response | httpx.Response, ok: tuple[int, ...]) -> float | None:
+        """None when the answer is one of ``ok``; else the wait before the next attempt (or raise)."""
+        status = response.status_code
+        log.info("%s %s -> %d (%.2f s)", self.method, self.path, status, self.transport.clock() - self.began)
+        if status in ok:
+            return None
+        error = response_error(response, self.transport.secrets, service=self.service, method=self.method,
+                               path=self.path, attempt=self.attempt)
+        if not _retryable(status, error.code):
+            raise error
+        if not self.idempotent and status != 429:
+            # The server may have applied the write before failing: let the caller look it up.
+            raise error.restated(f"{self.method} {self.path} failed with a server error; it may have been applied",
+                                 AmbiguousWriteError)
+        self.last = error
+        self.throttles += status == 429
+        return self._wait(parse_retry_after(response.headers.get("Retry-After")), throttled=status == 429)
+
+    def _wait(self, wait: float | None, *, throttled: bool) -> float:
+        t = self.transport
+        seconds, give_up = retry_wait(t.retry, self.attempt, wait, t.clock() - self.start, t.rng,
+                                      throttles=self.throttles, throttled=throttled)
+        if give_up is not None:
+            base = self.last or AEPAPIError("request failed")
+            raise base.restated(f"{base.summary}; gave up: {give_up}", attempts=self.attempt) from None
+        assert seconds is not None  # retry_wait returns a wait whenever it does not give up
+        log.info("%s %s: retrying in %.2f s", self.method, self.path, seconds)
+        return seconds
+
+
+@dataclass
+class HttpTransport:
+    """A ``requests`` session with the retry policy and error handling of the whole provider.
+
+    :param timeout: seconds per request (connect and read)
+    :param retry: the retry policy
+    :param secrets: values to scrub from any error text (client secrets, tokens); add with :meth:`add_secret`
+    :param sleep: how to wait (tests inject a fake)
+    :param clock: monotonic clock for the time budget (tests inject a fake)
+    """
+
+    timeout: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    secrets: set[str] = field(default_factory=set)
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    session: requests.Session = field(default_factory=requests.Session)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def add_secret(self, value: str | None) -> None:
+        if value:
+            self.secrets.add(value)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        service: str,
+        idempotent: bool = True,
+        headers: Mapping[str, str] | None = None,
+        params: Any = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        ok: tuple[int, ...] = (200, 201, 202, 204),
+    ) -> requests.Response:
+        """Send one logical request, retrying as the policy allows; return the response or raise."""
+        attempts = _Attempts(self, method, url, service, idempotent)
+        while True:
+            attempts.begin()
+            try:
+                response = self.session.request(method, url, headers=dict(headers or {}), params=params, json=json,
+                                                data=data, timeout=self.timeout, allow_redirects=False)
+            except requests.ConnectionError as exc:
+                wait = attempts.no_answer(timed_out=False, maybe_sent=not _never_sent(exc))
+            except requests.Timeout:
+                wait = attempts.no_answer(timed_out=True)
+            else:
+                answer_wait = attempts.answered(response, ok)
+                if answer_wait is None:
+                    return response
+                wait = answer_wait
+            self.sleep(wait)
+
+    def error_from_response(
+        self, response: requests.Response, service: str, method: str, path: str, attempt: int = 1
+    ) -> AEPAPIError:
+        """The error for a non-success answer, scrubbed of this transport's secrets."""
+        return response_error(response, self.secrets, service=service, method=method, path=path, attempt=attempt)
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:
@@ -288,3 +298,132 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
         return True
     text = repr(exc)
     return "NewConnectionError" in text or "NameResolutionError" in text or "Connection refused" in text
+
+
+# -- the async transport's shared client ---------------------------------------------------------------------
+#
+# A triggerer runs thousands of triggers in one event loop, so nothing here may block it or grow per trigger:
+# every transport without a client of its own shares one ``httpx.AsyncClient`` per event loop (one connection
+# pool), and that client's SSL context, whose CA bundle load takes tens of milliseconds, is built once per
+# process, in a worker thread, never inside the loop.
+
+_JITTER = random.Random()
+_ssl_context: ssl.SSLContext | None = None
+_ssl_lock = threading.Lock()
+_shared_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+_shared_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+#: Requests one shared client has in flight (and connections it keeps open): a triggerer's triggers all talk to
+#: the same two hosts, and httpcore checks every pooled connection on each request, so a small pool is cheaper.
+#: More requests wait for a slot in an asyncio semaphore, whose queue costs O(1) per request, rather than in
+#: httpcore's pool queue, which is scanned whole every time a connection frees up.
+MAX_IN_FLIGHT = 20
+POOL_LIMITS = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+
+
+def _prepare() -> ssl.SSLContext:
+    """Everything slow a first request would otherwise do inside the loop: the SSL context (CA bundle) and the
+    modules httpx imports on its first request (anyio's asyncio backend, httpcore's HTTP/1.1)."""
+    global _ssl_context
+    with _ssl_lock:
+        if _ssl_context is None:
+            import anyio._backends._asyncio  # noqa: F401
+            import httpcore._async.http11  # noqa: F401
+
+            _ssl_context = httpx.create_ssl_context()
+        return _ssl_context
+
+
+async def shared_client() -> httpx.AsyncClient:
+    """The running loop's ``httpx.AsyncClient``, built on first use (the slow parts off the loop)."""
+    loop = asyncio.get_running_loop()
+    client = _shared_clients.get(loop)
+    if client is None or client.is_closed:
+        context = _ssl_context if _ssl_context is not None else await asyncio.to_thread(_prepare)
+        client = _shared_clients.get(loop)  # another coroutine may have built it while we waited
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(follow_redirects=False, verify=context, limits=POOL_LIMITS)
+            _shared_clients[loop] = client
+            _shared_slots[loop] = asyncio.Semaphore(MAX_IN_FLIGHT)
+    return client
+
+
+class AsyncHttpTransport:
+    """An ``httpx.AsyncClient`` with the provider's timeout, retry policy and error handling (repeatable requests).
+
+    :param timeout: seconds per request
+    :param retry: the retry policy (shared with the sync transport)
+    :param secrets: values to scrub from any error text; add with :meth:`add_secret`
+    :param sleep: how to wait (tests inject a fake)
+    :param clock: monotonic clock for the time budget
+    :param client: an httpx client of its own (tests pass one with a mock transport), closed by :meth:`aclose`;
+        without one, the loop's shared client is used and left open for the other transports
+    """
+
+    def __init__(
+        self,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        *,
+        secrets: set[str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        client: httpx.AsyncClient | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.secrets = set(secrets or ())
+        self.sleep = sleep
+        self.clock = clock
+        # One generator for all: seeding a Random reads the OS entropy pool and fills 2.5 KB of state, which a
+        # thousand triggers starting together would pay inside the loop.
+        self.rng = rng or _JITTER
+        self.client = client
+
+    def add_secret(self, value: str | None) -> None:
+        if value:
+            self.secrets.add(value)
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+    async def __aenter__(self) -> AsyncHttpTransport:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        service: str,
+        headers: Mapping[str, str] | None = None,
+        params: Any = None,
+        data: Mapping[str, str] | None = None,
+        ok: tuple[int, ...] = (200,),
+    ) -> httpx.Response:
+        """Send one logical (repeatable) request, retrying as the policy allows; return the response or raise."""
+        client = self.client or await shared_client()
+        slot: Any = (None if self.client else _shared_slots.get(asyncio.get_running_loop())) or contextlib.nullcontext()
+        attempts = _Attempts(self, method, url, service, idempotent=True)
+        while True:
+            attempts.begin()
+            try:
+                async with slot:
+                    response = await client.request(method, url, headers=dict(headers or {}), params=params,
+                                                    data=data, timeout=self.timeout)
+            except httpx.TimeoutException:
+                wait = attempts.no_answer(timed_out=True)
+            except httpx.TransportError:
+                wait = attempts.no_answer(timed_out=False)
+            else:
+                answer_wait = attempts.answered(response, ok)
+                if answer_wait is None:
+                    return response
+                wait = answer_wait
+            await self.sleep(wait)

@@ -16,12 +16,11 @@ from typing import Any
 import pendulum
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
+from airflow_provider_zoho_aep.client.windows import EPOCH_MS_THRESHOLD
 
 FREQUENCIES: tuple[str, ...] = ("once", "minute", "hour", "day", "week")
 MINIMUM_MINUTE_INTERVAL = 15
 DEFAULT_INTERVAL = 1
-#: Epoch seconds stay below this until the year 5138; a larger number is almost surely milliseconds.
-_MAX_EPOCH_SECONDS = 10**11
 
 
 def _absent(value: Any) -> bool:
@@ -71,7 +70,7 @@ def to_epoch_seconds(value: datetime | str | int | float | None, now: datetime |
 def _checked(seconds: int, original: Any) -> int:
     if seconds < 0:
         raise ConfigurationError("start_time", f"{original!r} is before 1970", "use a date from this century")
-    if seconds >= _MAX_EPOCH_SECONDS:
+    if seconds >= EPOCH_MS_THRESHOLD:
         raise ConfigurationError(
             "start_time", f"{original!r} looks like epoch milliseconds",
             "Flow Service wants epoch seconds: divide by 1000 (or pass a datetime / ISO 8601 string)",

@@ -24,7 +24,7 @@ from airflow_provider_zoho_aep.client.errors import ConfigurationError
 TimeUnit = Literal["seconds", "milliseconds"]
 TIME_UNITS: tuple[str, ...] = ("seconds", "milliseconds")
 #: Epoch seconds stay below this until the year 5138; a larger number is milliseconds.
-_MS_THRESHOLD = 10**11
+EPOCH_MS_THRESHOLD = 10**11
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def as_seconds(value: Any) -> int | None:
         value = int(value)
     if not isinstance(value, int):
         return None
-    return value // 1000 if value >= _MS_THRESHOLD else value
+    return value // 1000 if value >= EPOCH_MS_THRESHOLD else value
 
 
 def window_of(run: Mapping[str, Any]) -> tuple[int, int] | None:

@@ -1,14 +1,29 @@
-"""Hook for the ``adobe_experience_platform`` connection type: the Flow Service resources of a pipeline.
+"""Hook for the ``adobe_experience_platform`` connection type: one class, read top to bottom.
 
-Base connection → source connection → target connection → dataflow → runs, each created idempotently by name
-(:mod:`airflow_provider_zoho_aep.client.idempotent`). Each public method checks its own arguments before any
-call (:mod:`airflow_provider_zoho_aep.validation`).
+1. the Airflow Connection as validated settings, and the Flow Service clients built from it (the IMS token
+   cached per process and masked once per mint);
+2. the Flow Service resources of a pipeline, each created idempotently by name (:meth:`~AdobeExperiencePlatformHook.
+   _ensure`): base connection, source connection, target connection, dataflow, and their deletes;
+3. on-demand runs, at most one per window, read from a worker or (the ``a…`` methods) from the triggerer;
+4. Data Prep mapping sets, reused by content;
+5. the Data Landing Zone: its container, SAS credentials and verified uploads.
+
+Each public method checks its own arguments before any call (:mod:`airflow_provider_zoho_aep.validation`). A POST
+is never retried blindly: after an ambiguous failure (timeout, reset, 5xx) the resource is looked up first and
+what the server made is adopted (:meth:`~AdobeExperiencePlatformHook._create_once`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_zoho_aep import (
     BASE_CONNECTIONS,
@@ -16,26 +31,62 @@ from airflow_provider_zoho_aep import (
     DATA_LANDING_ZONE_CONNECTION_SPEC_ID,
     DEFAULT_SCHEMA_VERSION,
     FLOWS,
+    RUNS,
     SOURCE_CONNECTIONS,
     TARGET_CONNECTIONS,
     ZOHO_CRM_CONNECTION_SPEC_ID,
 )
-from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.hooks.aep_base import ZOHO_CRM_RETIREMENT
-from airflow_provider_zoho_aep.hooks.dataflow_runs import DataflowRunsMixin
-from airflow_provider_zoho_aep.hooks.landing_zone import LandingZoneMixin
+from airflow_provider_zoho_aep.client import runs
+from airflow_provider_zoho_aep.client.errors import (
+    AEPAPIError,
+    AmbiguousWriteError,
+    ConfigurationError,
+    DuplicateResourcesError,
+    ResourceExistsError,
+)
+from airflow_provider_zoho_aep.client.settings import AEPSettings
+from airflow_provider_zoho_aep.client.windows import (
+    Window,
+    check_time_unit,
+    check_window,
+    parse_moment,
+    run_params,
+    same_window,
+)
+from airflow_provider_zoho_aep.hooks._connection_form import field_behaviour, form_widgets
 from airflow_provider_zoho_aep.validation import (
     IfExists,
+    IfRunExists,
     check_description,
     check_file_format,
     check_flow_spec_arguments,
     check_if_exists,
+    check_if_run_exists,
     check_landing_zone_path,
     check_name,
     check_required,
     check_row_count,
     check_schema_id,
 )
+from airflow_provider_zoho_aep.version_compat import BaseHook, aget_connection, mask_secret
+
+# The HTTP stack (client.http, client.flow_service) imports ``requests`` and ``httpx``, which take a few tenths
+# of a second to import: DAG files import the operators, which import the hooks, and the DAG processor parses
+# them again and again. So it is imported where a hook first talks to AEP, never at module level
+# (bench/parse_overhead.py measures it).
+if TYPE_CHECKING:
+    from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, FlowServiceClient
+    from airflow_provider_zoho_aep.client.http import RetryPolicy
+    from airflow_provider_zoho_aep.client.landing_zone import (
+        LandingZone,
+        LandingZoneClient,
+        LandingZoneCredentials,
+        LandingZoneUploader,
+        UploadedFile,
+    )
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: ``auth.params`` as a dict, or a callable returning them: it is called only when they will be sent, so a
 #: reused base connection costs no Zoho token.
@@ -44,50 +95,214 @@ AuthParams = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 _NOUNS = {BASE_CONNECTIONS: "base connection", SOURCE_CONNECTIONS: "source connection",
           TARGET_CONNECTIONS: "target connection", FLOWS: "dataflow"}
 
+#: Why a missing Zoho CRM connection spec is expected, and what replaces it.
+ZOHO_CRM_RETIREMENT = (
+    "Adobe deprecated the Zoho CRM source at the end of June 2025; its connection spec may be gone from your "
+    "organization. Adobe names the Data Landing Zone source as the replacement (export from Zoho to files)."
+)
 
-class AdobeExperiencePlatformHook(DataflowRunsMixin, LandingZoneMixin):
-    """Creates, reads and deletes the Flow Service resources of a pipeline, idempotently by name.
+#: POSTs of one create (a resource, a mapping set, a run) when each answer is lost and nothing was made.
+MAX_CREATE_ATTEMPTS = 3
+#: Pauses before looking again when a name is taken several times (a race that is still converging).
+DUPLICATE_RECHECK_PAUSES = (0.2, 0.5, 1.0)
+#: Data Prep's mapping sets: where they live, and how many per page when listing them.
+CONVERSION_PATH = "/data/foundation/conversion"
+MAPPING_SETS_PAGE_SIZE = 100
+MAPPING_SETS_MAX_PAGES = 100
 
-    This module holds the base, source and target connections, dataflows and deletes; on-demand runs come from
-    :class:`~airflow_provider_zoho_aep.hooks.dataflow_runs.DataflowRunsMixin`, mapping sets and the landing zone's
-    container and uploads from :class:`~airflow_provider_zoho_aep.hooks.landing_zone.LandingZoneMixin`, and the
-    Connection, clients and form from
-    :class:`~airflow_provider_zoho_aep.hooks.aep_base.AdobeExperiencePlatformBaseHook`.
+#: Values already handed to Airflow's masker in this process. Its cost grows with every secret it holds (it
+#: recompiles one pattern over all of them), so a thousand triggers must not mask the same token a thousand times.
+_masked: set[str] = set()
+
+
+def mask(value: str) -> None:
+    """Hide ``value`` in every log line Airflow writes from now on (once per process)."""
+    if value in _masked:
+        return
+    mask_secret(value)
+    _masked.add(value)
+
+
+async def amask(value: str) -> None:
+    """:func:`mask` for coroutines (Airflow's ``amask_secret``), sharing its once-per-process memory."""
+    if value in _masked:
+        return
+    from airflow_provider_zoho_aep.version_compat import amask_secret
+
+    _masked.add(value)
+    await amask_secret(value)
+
+
+def forget_masked() -> None:
+    """Forget which values were masked and which Connections were read (tests that count them)."""
+    _masked.clear()
+    _async_settings.clear()
+
+
+#: How long coroutines of one process reuse a Connection they read (a rotated secret is seen within this time).
+ASYNC_SETTINGS_TTL_SECONDS = 300.0
+#: conn_id -> (settings, monotonic expiry). Airflow masks a Connection's password and extra on every read, and a
+#: triggerer's thousand triggers all read the same Connection: one read per process and TTL keeps that O(1).
+_async_settings: dict[str, tuple[AEPSettings, float]] = {}
+_async_settings_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class AdobeExperiencePlatformHook(BaseHook):
+    """The Flow Service resources of a pipeline, idempotent by name; its runs per window; mapping sets; the Data
+    Landing Zone.
 
     Creates look the resource up by name first: ``if_exists="reuse"`` returns the existing one untouched,
-    ``"update"`` PATCHes it with ``If-Match``, ``"fail"`` raises. After an ambiguous failure the resource is
-    looked up again before any new POST.
+    ``"update"`` PATCHes it with ``If-Match``, ``"fail"`` raises. The IMS token is cached per process until five
+    minutes before it expires and is masked in logs as soon as it arrives. Every request has a timeout;
+    429/5xx/network errors are retried with backoff (:mod:`airflow_provider_zoho_aep.client.http`).
 
     :param aep_conn_id: the Airflow Connection ID (type ``adobe_experience_platform``)
     :param timeout: seconds per HTTP request; overrides the Connection's ``timeout`` extra
     :param retry_policy: retry bounds; the default retries up to 6 times within 120 s
     """
 
-    # Airflow 3.0/3.1 read the connection form only from the registered hook class's own ``__dict__``, never
-    # from a base class: without these two the AEP form loses its extra fields there.
+    conn_name_attr = "aep_conn_id"
+    default_conn_name = "aep_default"
+    conn_type = "adobe_experience_platform"
+    hook_name = "Adobe Experience Platform"
+
+    def __init__(
+        self,
+        aep_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.aep_conn_id = aep_conn_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy
+        self._async_client: AsyncFlowServiceClient | None = None
+
+    # -- 1. the Connection, the form, the clients, the Test button ---------------------------------------------
+
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        return super().get_connection_form_widgets()
+        """The form's extra fields (Airflow 3.0/3.1; 3.2+ reads them from get_provider_info)."""
+        from airflow_provider_zoho_aep.get_provider_info import AEP_CONN_FIELDS
+
+        return form_widgets(AEP_CONN_FIELDS)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return super().get_ui_field_behaviour()
+        from airflow_provider_zoho_aep.get_provider_info import AEP_UI_FIELD_BEHAVIOUR
 
-    def _ensure(
-        self,
-        collection: str,
-        name: str,
-        filters: Mapping[str, str],
-        body: Callable[[], Mapping[str, Any]],
-        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None,
-        if_exists: IfExists,
-        description: str | None,
-    ) -> dict[str, Any]:
-        """Create-or-reuse by name, as the public methods return it: ``{"id", "etag", "created", "updated"}``."""
-        from airflow_provider_zoho_aep.client.idempotent import ensure
+        return field_behaviour(AEP_UI_FIELD_BEHAVIOUR)
 
-        return ensure(self.client, collection, name=name, filters=filters, build_body=body, if_exists=if_exists,
-                      build_patch=patch, description=description).as_dict()
+    def _settings_of(self, conn: Any) -> AEPSettings:
+        return AEPSettings.from_connection_fields(
+            login=conn.login, password=conn.password, host=conn.host, extra=conn.extra,
+            source=f"Airflow Connection '{self.aep_conn_id}' (Adobe Experience Platform)",
+        )
+
+    @cached_property
+    def settings(self) -> AEPSettings:
+        """The Connection's fields, validated (raises :class:`ConfigurationError` naming the field)."""
+        return self._settings_of(self.get_connection(self.aep_conn_id))
+
+    async def asettings(self) -> AEPSettings:
+        """:attr:`settings` for coroutines: the Connection is read with Airflow's async API (a sync read inside
+        the triggerer's event loop would block it), once per process and TTL."""
+        if "settings" in self.__dict__:
+            return self.settings
+        cached = _async_settings.get(self.aep_conn_id)
+        if not cached or cached[1] <= time.monotonic():
+            locks = _async_settings_locks.setdefault(asyncio.get_running_loop(), {})
+            async with locks.setdefault(self.aep_conn_id, asyncio.Lock()):
+                cached = _async_settings.get(self.aep_conn_id)
+                if not cached or cached[1] <= time.monotonic():
+                    settings = self._settings_of(await aget_connection(self.aep_conn_id))
+                    cached = _async_settings[self.aep_conn_id] = (
+                        settings, time.monotonic() + ASYNC_SETTINGS_TTL_SECONDS)
+        self.__dict__["settings"] = cached[0]
+        return cached[0]
+
+    def validate_connection(self) -> AEPSettings:
+        """Read and validate the Airflow Connection without any network call; operators call it first."""
+        return self.settings
+
+    def get_conn(self) -> FlowServiceClient:
+        """The Flow Service client for this Connection (built once per hook)."""
+        return self.client
+
+    @cached_property
+    def client(self) -> FlowServiceClient:
+        """The Flow Service client (built once per hook): the Connection's timeout, the retry policy, IMS tokens."""
+        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, IMSTokenProvider
+        from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
+
+        settings = self.settings
+        mask(settings.client_secret)
+        transport = HttpTransport(timeout=self.timeout or settings.timeout, retry=self.retry_policy or RetryPolicy())
+        tokens = IMSTokenProvider(
+            token_url=settings.ims_token_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            ims_org_id=settings.ims_org_id,
+            scopes=settings.scopes,
+            transport=transport,
+            on_token=mask,
+        )
+        return FlowServiceClient(settings, transport, tokens)
+
+    async def aget_async_client(self) -> AsyncFlowServiceClient:
+        """The async Flow Service client (built once per hook): the same token cache as :attr:`client`, and the
+        event loop's shared HTTP client."""
+        if self._async_client is None:
+            from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, IMSTokenProvider
+            from airflow_provider_zoho_aep.client.http import AsyncHttpTransport, RetryPolicy
+
+            settings = await self.asettings()
+            await amask(settings.client_secret)
+            transport = AsyncHttpTransport(timeout=self.timeout or settings.timeout,
+                                           retry=self.retry_policy or RetryPolicy())
+            tokens = IMSTokenProvider(
+                token_url=settings.ims_token_url,
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                ims_org_id=settings.ims_org_id,
+                scopes=settings.scopes,
+                async_transport=transport,
+                on_token_async=amask,
+            )
+            self._async_client = AsyncFlowServiceClient(settings, transport, tokens)
+        return self._async_client
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Airflow's Test button: get an IMS token and read the Zoho CRM connection spec (proves credentials, org
+        and sandbox)."""
+        if self.retry_policy is None:
+            from airflow_provider_zoho_aep.client.http import RetryPolicy
+
+            # A person is waiting on the Test button: fail within seconds, not minutes.
+            self.retry_policy = RetryPolicy(max_attempts=2, max_total_seconds=10)
+        try:
+            settings = self.settings
+            self.client.tokens.get_token()
+            self.client.get_connection_spec(ZOHO_CRM_CONNECTION_SPEC_ID)
+        except ConfigurationError as err:
+            return False, str(err)
+        except AEPAPIError as err:
+            if err.status == 404 and err.service == "Flow Service":
+                return True, (
+                    f"Authenticated with IMS and reached Flow Service (sandbox '{settings.sandbox_name}'), but "
+                    f"the Zoho CRM connection spec is not available. {ZOHO_CRM_RETIREMENT}"
+                )
+            return False, str(err)
+        return True, (
+            f"Authenticated with IMS and reached Flow Service in sandbox '{settings.sandbox_name}' of "
+            f"{settings.ims_org_id}; the Zoho CRM connection spec is available."
+        )
+
+    # -- 2. Flow Service resources, idempotent by name ------------------------------------------------------------
 
     @staticmethod
     def _check_create(name: Any, if_exists: Any, description: Any) -> None:
@@ -95,15 +310,11 @@ class AdobeExperiencePlatformHook(DataflowRunsMixin, LandingZoneMixin):
         check_if_exists(if_exists)
         check_description(description)
 
-    # -- base connections --------------------------------------------------------------------------------
-
     def find_base_connections(self, name: str, connection_spec_id: str | None = None) -> list[dict[str, Any]]:
         """Base connections named exactly ``name`` (optionally of one connection spec)."""
-        from airflow_provider_zoho_aep.client.idempotent import find_by_name
-
         check_name(name)
-        filters = {"connectionSpec.id": connection_spec_id} if connection_spec_id else None
-        return find_by_name(self.client, BASE_CONNECTIONS, name, filters)
+        return self._find_by_name(BASE_CONNECTIONS, name,
+                                  {"connectionSpec.id": connection_spec_id} if connection_spec_id else None)
 
     def get_base_connection(self, base_connection_id: str) -> dict[str, Any]:
         """One base connection (secrets in ``auth.params`` come back as placeholders)."""
@@ -258,16 +469,10 @@ class AdobeExperiencePlatformHook(DataflowRunsMixin, LandingZoneMixin):
         check_required(table_name, "table_name", "pass a table path from explore, e.g. 'Leads'")
         check_required(connection_spec_id, "connection_spec_id")
         self.validate_connection()
-
-        def body() -> dict[str, Any]:
-            return {
-                "baseConnectionId": base_connection_id,
-                "data": {"format": "tabular"},
+        body = {"baseConnectionId": base_connection_id, "data": {"format": "tabular"},
                 "params": {"tableName": table_name},
-                "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version},
-            }
-
-        return self._ensure(SOURCE_CONNECTIONS, name, {"baseConnectionId": base_connection_id}, body, None,
+                "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version}}
+        return self._ensure(SOURCE_CONNECTIONS, name, {"baseConnectionId": base_connection_id}, lambda: body, None,
                             if_exists, description)
 
     def create_target_connection(
@@ -296,19 +501,12 @@ class AdobeExperiencePlatformHook(DataflowRunsMixin, LandingZoneMixin):
         check_schema_id(schema_id)
         check_required(schema_version, "schema_version", f"use {DEFAULT_SCHEMA_VERSION!r}")
         self.validate_connection()
-        data = {"schema": {"id": schema_id, "version": schema_version}}
-
-        def body() -> dict[str, Any]:
-            return {
-                "data": data,
-                "params": {"dataSetId": dataset_id},
-                "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": "1.0"},
-            }
-
+        body = {"data": {"schema": {"id": schema_id, "version": schema_version}}, "params": {"dataSetId": dataset_id},
+                "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": "1.0"}}
         return self._ensure(TARGET_CONNECTIONS, name, {"connectionSpec.id": DATA_LAKE_CONNECTION_SPEC_ID},
-                            body, None, if_exists, description)
+                            lambda: body, None, if_exists, description)
 
-    # -- dataflows and runs -----------------------------------------------------------------------------------
+    # -- dataflows --------------------------------------------------------------------------------------------
 
     def find_flow_spec(self, name: str = "CRMToAEP") -> dict[str, Any]:
         """The flow spec called ``name`` (its ID is looked up, never hard-coded: it differs between sources)."""
@@ -469,16 +667,13 @@ class AdobeExperiencePlatformHook(DataflowRunsMixin, LandingZoneMixin):
         if folder:
             params["recursive"] = True
 
-        def body() -> dict[str, Any]:
-            return {"data": data, "params": params,
-                    "connectionSpec": {"id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID, "version": "1.0"}}
-
-        def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
-            return [{"op": "replace", "path": "/data", "value": data},
-                    {"op": "replace", "path": "/params", "value": params}]
-
-        return self._ensure(SOURCE_CONNECTIONS, name, {"connectionSpec.id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID},
-                            body, patch, if_exists, description)
+        body = {"data": data, "params": params,
+                "connectionSpec": {"id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID, "version": "1.0"}}
+        return self._ensure(
+            SOURCE_CONNECTIONS, name, {"connectionSpec.id": DATA_LANDING_ZONE_CONNECTION_SPEC_ID}, lambda: body,
+            lambda existing: [{"op": "replace", "path": "/data", "value": data},
+                              {"op": "replace", "path": "/params", "value": params}],
+            if_exists, description)
 
     # -- deletes (Adobe's order: dataflow, then source/target connections, then the base connection) ----------
 
@@ -502,6 +697,384 @@ class AdobeExperiencePlatformHook(DataflowRunsMixin, LandingZoneMixin):
         deleted = self.client.delete(collection, resource_id)
         self.log.info("%s %s %s", "Deleted" if deleted else "Already gone:", noun, resource_id)
         return deleted
+
+    # -- how a create is made idempotent (every Flow Service resource) -------------------------------------------
+
+    def _find_by_name(self, collection: str, name: str, filters: Mapping[str, str] | None = None
+                      ) -> list[dict[str, Any]]:
+        """Resources of ``collection`` named exactly ``name`` (the server's filter is only a first cut)."""
+        found = self.client.list(collection, {"name": name, **(filters or {})})
+        return [item for item in found if item.get("name") == name]
+
+    def _ensure(
+        self,
+        collection: str,
+        name: str,
+        filters: Mapping[str, str],
+        body: Callable[[], Mapping[str, Any]],
+        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None,
+        if_exists: IfExists,
+        description: str | None,
+    ) -> dict[str, Any]:
+        """Make sure exactly one ``collection`` item named ``name`` exists: ``{"id", "etag", "created", "updated"}``.
+
+        Flow Service does not make names unique and a POST is not idempotent, so:
+
+        1. look up by exact name (and ``filters``): none → create; one → ``reuse`` it, ``update`` it with
+           ``If-Match``, or ``fail``; several → look again a few times (a concurrent race settles within
+           moments), then refuse to guess;
+        2. POST once (:meth:`_create_once`: after an ambiguous failure look up again and adopt what the server
+           made, and only when nothing is there POST again);
+        3. after a successful POST look up once more: if a concurrent caller created the same name, keep the
+           oldest (``createdAt``, then ID) and delete ours, so every caller returns the same ID.
+
+        :param body: the rest of the POST body after ``name`` and ``description``; called only when a create is
+            needed (so a Zoho token is minted only when it will be used)
+        :param patch: the JSON-Patch operations for ``if_exists="update"``, given the existing item
+        """
+        noun = _NOUNS[collection]
+        matches = self._find_by_name(collection, name, filters)
+        for pause in DUPLICATE_RECHECK_PAUSES:
+            if len(matches) <= 1:
+                break
+            # Concurrent creators delete their extra copies within moments (step 3): look again.
+            self.client.transport.sleep(pause)
+            matches = self._find_by_name(collection, name, filters)
+        if len(matches) > 1:
+            ids = ", ".join(sorted(str(m.get("id")) for m in matches))
+            raise DuplicateResourcesError(f"{len(matches)} {noun}s are already named {name!r} ({ids}); delete the "
+                                          "extra ones or choose another name", service="Flow Service")
+        if matches:
+            existing = matches[0]
+            if if_exists == "fail":
+                raise ResourceExistsError(f"a {noun} named {name!r} already exists ({existing.get('id')}) and "
+                                          "if_exists='fail'", service="Flow Service")
+            if if_exists == "update" and patch is not None:
+
+                def operations(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+                    ops = patch(item)
+                    if description and description != item.get("description"):
+                        ops.append({"op": "replace", "path": "/description", "value": description})
+                    return ops
+
+                return self._update(collection, existing, operations)
+            log.info("Reusing the existing %s %r: %s", noun, name, existing.get("id"))
+            return _result(existing, created=False)
+        head: dict[str, Any] = {"name": name, "description": description} if description else {"name": name}
+        full_body = {**head, **body()}
+        made, adopted = self._create_once(
+            lambda: self.client.create(collection, full_body),
+            lambda: min(self._find_by_name(collection, name, filters), key=_age, default=None),
+            f"the {noun} {name!r}",
+        )
+        if adopted is not None:
+            return _result(adopted, created=True)
+        new_id = str(made["id"])
+        log.info("Created the %s %r: %s", noun, name, new_id)
+        matches = self._find_by_name(collection, name, filters)
+        keep = min(matches, key=_age) if len(matches) > 1 else None
+        if keep is None or str(keep["id"]) == new_id:
+            return _result(made, created=True)
+        log.warning("Another task created the %s %r at the same time (%s); deleting ours (%s) and using that one",
+                    noun, name, keep["id"], new_id)
+        self.client.delete(collection, new_id)
+        return _result(keep, created=False)
+
+    def _create_once(self, post: Callable[[], Any], look_up: Callable[[], _T | None], what: str
+                     ) -> tuple[Any, _T | None]:
+        """``(answer, None)`` of a POST, or ``(None, found)`` when an ambiguous failure turned out to have made it.
+
+        After an ambiguous failure (timeout, reset, 5xx) ``look_up`` runs before any new POST; after a timeout it
+        first waits one client timeout, since the server may still be making it. At most
+        :data:`MAX_CREATE_ATTEMPTS` POSTs.
+        """
+        last: AmbiguousWriteError | None = None
+        for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+            try:
+                return post(), None
+            except AmbiguousWriteError as err:
+                last = err
+                log.warning("Creating %s may or may not have worked (%s); looking it up before any retry", what,
+                            err.summary)
+                if err.timed_out:
+                    self.client.transport.sleep(self.client.transport.timeout)
+                found = look_up()
+                if found is not None:
+                    log.info("%s exists after all", what[0].upper() + what[1:])
+                    return None, found
+                log.info("Nothing was made by attempt %d to create %s", attempt, what)
+        assert last is not None
+        raise last
+
+    def _update(
+        self, collection: str, existing: Mapping[str, Any], operations: Callable[[Mapping[str, Any]], list[Any]]
+    ) -> dict[str, Any]:
+        """PATCH with ``If-Match``; a stale etag (412 / 1404) re-reads the resource and retries once."""
+        resource_id = str(existing["id"])
+        ops = operations(existing)
+        if not ops:
+            log.info("%s %s already matches; nothing to update", _NOUNS[collection], resource_id)
+            return _result(existing, created=False)
+        etag = existing.get("etag") or self.client.get(collection, resource_id).get("etag")
+        try:
+            answer = self.client.patch(collection, resource_id, ops, etag)
+        except AEPAPIError as err:
+            if not (err.status == 412 or "1404" in (err.code or "")
+                    or "does not match the current version" in (err.detail or "")):
+                raise
+            log.info("The etag of %s changed under us; reading it again and retrying once", resource_id)
+            fresh = self.client.get(collection, resource_id)
+            answer = self.client.patch(collection, resource_id, operations(fresh), fresh.get("etag"))
+        log.info("Updated %s %s", _NOUNS[collection], resource_id)
+        return {"id": resource_id, "etag": answer.get("etag"), "created": False, "updated": True}
+
+    # -- 3. on-demand runs, at most one per window -----------------------------------------------------------------
+
+    def list_runs(self, flow_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The dataflow's runs, newest first (all of them, or the newest ``limit``)."""
+        return self._runs(check_required(flow_id, "flow_id"), limit)
+
+    def _runs(self, flow_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        items = self.client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit, max_items=limit)
+        # Runs of other flows are dropped, in case the server did not apply the filter.
+        return [item for item in items if item.get("flowId") in (None, flow_id)]
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """One run (``GET /runs/{id}``): status, record counts and errors in ``metrics``."""
+        return self.client.get(RUNS, check_required(run_id, "run_id"))
+
+    def find_runs_for_window(self, flow_id: str, window_start: Any, window_end: Any) -> list[dict[str, Any]]:
+        """The dataflow's runs started for exactly the window ``[window_start, window_end)``, newest first."""
+        check_required(flow_id, "flow_id")
+        window = check_window(window_start, window_end)
+        return _of_window(self._runs(flow_id), window)
+
+    def start_dataflow_run(
+        self,
+        flow_id: str,
+        window_start: Any,
+        window_end: Any,
+        *,
+        delta_column: str | None = None,
+        if_run_exists: str = "reuse",
+        time_unit: str = "seconds",
+    ) -> dict[str, Any]:
+        """Start an on-demand run of a dataflow scheduled ``once`` for one window, at most once per window.
+
+        The flow's runs of exactly this window are looked up first: with ``reuse`` a running or succeeded one is
+        adopted (a failed or cancelled one is not: a retry must ingest the window again); ``fail`` raises when
+        any exists; ``rerun`` posts anyway. After an ambiguous failure of the POST, a run of this window that was
+        not there before is adopted rather than posted again.
+
+        :param flow_id: the dataflow (its schedule must be ``once``)
+        :param window_start: start of the window, timezone-aware (datetime or ISO 8601 with offset), inclusive
+        :param window_end: end of the window, exclusive; not in the future
+        :param delta_column: ``params.deltaColumn.name``; Adobe accepts it only on the flow's first run
+        :param if_run_exists: ``reuse`` (default), ``rerun`` or ``fail``
+        :param time_unit: unit of the run's epoch params, ``seconds`` (Adobe's tutorial) or ``milliseconds``
+            (Adobe's OpenAPI file); Adobe's documents disagree, so confirm it against your sandbox
+        :return: ``{"run_id", "created"}`` (``created`` False when a run of the window was adopted)
+        """
+        check_required(flow_id, "flow_id")
+        window = check_window(window_start, window_end)
+        choice: IfRunExists = check_if_run_exists(if_run_exists)
+        unit = check_time_unit(time_unit)
+        if delta_column is not None:
+            check_required(delta_column, "delta_column", "pass the flow's delta column, e.g. 'Modified_Time'")
+        self.validate_connection()
+        existing = _of_window(self._runs(flow_id), window)
+        if existing and choice == "fail":
+            raise ResourceExistsError(f"dataflow {flow_id} already has run(s) for window {window} "
+                                      f"({', '.join(str(i.get('id')) for i in existing)}) and if_run_exists='fail'",
+                                      service="Flow Service")
+        if choice == "reuse":
+            adopted = next((i for i in existing if runs.outcome(i) in ("running", "success")), None)
+            if adopted is not None:
+                log.info("Dataflow %s: reusing run %s of window %s (%s)", flow_id, adopted.get("id"), window,
+                         runs.run_status(adopted) or "no status yet")
+                return {"run_id": str(adopted["id"]), "created": False}
+            if existing:
+                log.info("Dataflow %s: the run(s) of window %s did not succeed; starting a new one", flow_id, window)
+        known = {str(item.get("id")) for item in existing}
+        body = {"flowId": flow_id, "params": run_params(window, unit=unit, delta_column=delta_column)}
+        answer, found = self._create_once(
+            lambda: self.client.request("POST", f"/{RUNS}", json=body, idempotent=False, ok=(200, 201)).json(),
+            lambda: next((i for i in _of_window(self._runs(flow_id), window) if str(i.get("id")) not in known), None),
+            f"a run of dataflow {flow_id} for window {window}",
+        )
+        run_id = str(found["id"]) if found is not None else _posted_id(answer)
+        log.info("Dataflow %s: started run %s for window %s", flow_id, run_id, window)
+        return {"run_id": run_id, "created": True}
+
+    async def aget_run(self, run_id: str) -> dict[str, Any]:
+        """:meth:`get_run` for coroutines (the triggerer)."""
+        client = await self.aget_async_client()
+        return await client.get(RUNS, check_required(run_id, "run_id"))
+
+    async def alist_runs(self, flow_id: str, limit: int = 5) -> list[dict[str, Any]]:
+        """The dataflow's newest ``limit`` runs, newest first, for coroutines (one page)."""
+        check_required(flow_id, "flow_id")
+        client = await self.aget_async_client()
+        items = await client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit)
+        return [item for item in items if item.get("flowId") in (None, flow_id)]
+
+    async def afind_runs_for_window(
+        self, flow_id: str, window_start: Any, window_end: Any, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """:meth:`find_runs_for_window` for coroutines, over the newest ``limit`` runs."""
+        window = check_window(window_start, window_end)
+        return _of_window(await self.alist_runs(flow_id, limit), window)
+
+    # -- 4. Data Prep mapping sets, reused by content ------------------------------------------------------------
+
+    def create_mapping_set(
+        self, schema_id: str, mappings: Mapping[str, str], *, schema_version: str = DEFAULT_SCHEMA_VERSION
+    ) -> dict[str, Any]:
+        """The Data Prep mapping set for ``{source column: XDM path}`` into ``schema_id``, reused when it exists.
+
+        Mapping sets have no name: an existing set with the same output schema and the same mappings (order
+        ignored) is the one reused, before a create and after an ambiguous failure of one.
+
+        :param schema_id: the target dataset's XDM schema ``$id``
+        :param mappings: ``{CSV header column: XDM path}``, e.g. ``{"Email": "personalEmail.address"}``
+        :param schema_version: the schema reference's content type
+        :return: ``{"id", "version", "created"}``
+        """
+        check_schema_id(schema_id)
+        check_required(schema_version, "schema_version", f"use {DEFAULT_SCHEMA_VERSION!r}")
+        entries = mapping_entries(mappings)
+        self.validate_connection()
+        existing = self._find_mapping_sets(schema_id, entries)
+        if existing:
+            log.info("Reusing mapping set %s (same schema and mappings)", existing[0].get("id"))
+            return _mapping_set_result(existing[0], created=False)
+        body = {"outputSchema": {"schemaRef": {"id": schema_id, "contentType": schema_version}}, "mappings": entries}
+        made, adopted = self._create_once(
+            lambda: self._data_prep("POST", "/mappingSets", json=body, idempotent=False, ok=(200, 201)),
+            lambda: next(iter(self._find_mapping_sets(schema_id, entries)), None),
+            "the mapping set",
+        )
+        log.info("Created mapping set %s", (adopted or made).get("id"))
+        return _mapping_set_result(adopted or made, created=True)
+
+    def get_mapping_set(self, mapping_set_id: str, version: int | None = None) -> dict[str, Any]:
+        """One mapping set (``GET /data/foundation/conversion/mappingSets/{id}``), optionally one version."""
+        from airflow_provider_zoho_aep.client.flow_service import segment
+
+        check_required(mapping_set_id, "mapping_set_id")
+        body = self._data_prep("GET", f"/mappingSets/{segment(mapping_set_id)}", ok=(200,),
+                               params=[("version", str(version))] if version is not None else None)
+        if not isinstance(body, dict):
+            raise AEPAPIError(f"Data Prep GET /mappingSets/{mapping_set_id} answered no object", service="Data Prep")
+        return body
+
+    def _data_prep(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A Data Prep call, through the Flow Service client's token, headers and retries."""
+        return self.client.request(method, path, base_url=self.settings.platform_url + CONVERSION_PATH,
+                                   service="Data Prep", **kwargs).json()
+
+    def _find_mapping_sets(self, schema_id: str, entries: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """The sandbox's mapping sets with this output schema and exactly these mappings, oldest first (Data Prep
+        pages with ``limit`` and ``start``)."""
+        wanted = fingerprint(schema_id, entries)
+        found: list[dict[str, Any]] = []
+        for page in range(MAPPING_SETS_MAX_PAGES):
+            body = self._data_prep("GET", "/mappingSets", ok=(200,), params=[
+                ("limit", str(MAPPING_SETS_PAGE_SIZE)), ("start", str(page * MAPPING_SETS_PAGE_SIZE))])
+            batch = (body.get("data") if "data" in body else body.get("items")) if isinstance(body, dict) else body
+            batch = [item for item in batch or [] if isinstance(item, dict)]
+            found += [item for item in batch if _schema_of(item)
+                      and fingerprint(str(_schema_of(item)), item.get("mappings") or []) == wanted]
+            if len(batch) < MAPPING_SETS_PAGE_SIZE:
+                return sorted(found, key=lambda item: (item.get("createdDate") or 0, str(item.get("id"))))
+        raise AEPAPIError(f"Data Prep GET /mappingSets: more than {MAPPING_SETS_MAX_PAGES} pages", service="Data Prep")
+
+    # -- 5. the Data Landing Zone --------------------------------------------------------------------------------
+
+    @cached_property
+    def landing_zone(self) -> LandingZoneClient:
+        """The landing zone's container and SAS credentials; every SAS token is masked when it arrives."""
+        from airflow_provider_zoho_aep.client.landing_zone import LandingZoneClient
+
+        return LandingZoneClient(self.client, on_secret=mask)
+
+    def get_landing_zone(self) -> LandingZone:
+        """``GET …/landingzone?type=user_drop_zone``: container (or bucket), retention and provider."""
+        self.validate_connection()
+        return self.landing_zone.get_landing_zone()
+
+    def get_landing_zone_credentials(self, refresh: bool = False) -> LandingZoneCredentials:
+        """The SAS credentials (``GET …/landingzone/credentials``). ``refresh=True`` makes Adobe issue a new token,
+        which likely revokes the one other tools hold: uploads refresh only after the store refused a token."""
+        self.validate_connection()
+        return self.landing_zone.get_credentials(refresh=refresh)
+
+    def landing_zone_uploader(self, *, max_concurrency: int = 4, **options: Any) -> LandingZoneUploader:
+        """The uploader for this organization's landing zone (Azure today; an AWS-hosted one is refused clearly).
+
+        :param max_concurrency: blocks in flight at once
+        :param options: more :class:`~airflow_provider_zoho_aep.client.azure_blob_upload.AzureBlobUploader`
+            options (``block_size``, ``block_attempts``, ``timeout``)
+        """
+        from airflow_provider_zoho_aep.client.landing_zone import AMAZON_S3, not_supported
+
+        if self.get_landing_zone().provider == AMAZON_S3:
+            raise not_supported()
+        from airflow_provider_zoho_aep.client.azure_blob_upload import AzureBlobUploader
+
+        return AzureBlobUploader(self.landing_zone.credentials, max_concurrency=max_concurrency, **options)
+
+    def upload_files_to_landing_zone(
+        self,
+        files: Sequence[str | Path],
+        *,
+        module: str,
+        flow_id: str,
+        window_start: datetime,
+        window_end: datetime,
+        uploader: LandingZoneUploader | None = None,
+    ) -> list[UploadedFile]:
+        """Upload one window's files under deterministic names and verify each (size and MD5).
+
+        File *n* (from 1) becomes ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-000n.csv``. A file already there
+        with the same content is not sent again (its last-modified stamp stays); see
+        :mod:`~airflow_provider_zoho_aep.client.azure_blob_upload` for replacement, resume and retries. The run
+        window that covers the results is :func:`~airflow_provider_zoho_aep.client.landing_zone.window_covering`.
+
+        :param files: local CSV files, in order (never empty files)
+        :param module: the Zoho CRM module, e.g. ``Leads``
+        :param flow_id: the CloudStorageToAEP dataflow that will ingest them
+        :param window_start: the window's start (timezone-aware)
+        :param window_end: the window's end, exclusive (timezone-aware)
+        :param uploader: an uploader to reuse (default: :meth:`landing_zone_uploader`)
+        """
+        from airflow_provider_zoho_aep.client.landing_zone import blob_name
+
+        check_required(module, "module", "pass the Zoho CRM module, e.g. 'Leads'")
+        check_required(flow_id, "flow_id")
+        names = [blob_name(module, flow_id, window_start, window_end, part) for part in range(1, len(files) + 1)]
+        if not files:
+            return []
+        uploader = uploader or self.landing_zone_uploader()
+        return [uploader.upload(path, name) for path, name in zip(files, names, strict=True)]
+
+    def upload_export_to_landing_zone(self, manifest: Mapping[str, Any], flow_id: str) -> dict[str, Any]:
+        """Upload the files of a Zoho export manifest (``ZohoCRMHook.export_modified_records``) for ``flow_id``.
+
+        :return: JSON-only: ``files`` (each ``blob_name, size, md5, last_modified, uploaded, replaced``) and the run
+            window covering them, ``run_window_start`` / ``run_window_end`` (ISO 8601), or None for both when the
+            manifest has no records (nothing uploaded; an empty window starts no run)
+        """
+        from airflow_provider_zoho_aep.client.landing_zone import window_covering
+
+        start, end = (parse_moment(manifest.get(key), f"manifest.{key}") for key in ("window_start", "window_end"))
+        paths = [f["path"] for f in manifest.get("files") or [] if f.get("records", 1) and f.get("bytes", 1)]
+        uploaded = self.upload_files_to_landing_zone(paths, module=str(manifest.get("module") or ""),
+                                                     flow_id=flow_id, window_start=start, window_end=end)
+        run_window = window_covering(uploaded) if uploaded else (None, None)
+        return {"files": [u.as_dict() for u in uploaded],
+                "run_window_start": run_window[0].isoformat() if run_window[0] else None,
+                "run_window_end": run_window[1].isoformat() if run_window[1] else None}
 
 
 def _refuse_update_of_flow_part(if_exists: str, noun: str) -> None:
@@ -533,3 +1106,76 @@ def _check_auth_params(
             "auth_params", f"lacks {', '.join(missing)}, required by {auth_spec_name!r}", "add the missing keys",
         )
 
+
+def _result(item: Mapping[str, Any], *, created: bool) -> dict[str, Any]:
+    """What every create returns: ``{"id", "etag", "created", "updated"}``."""
+    return {"id": str(item["id"]), "etag": item.get("etag"), "created": created, "updated": False}
+
+
+def _age(item: Mapping[str, Any]) -> tuple[Any, str]:
+    """Oldest first: ``createdAt``, then ID (so every concurrent creator keeps the same one)."""
+    return item.get("createdAt") or 0, str(item.get("id"))
+
+
+def _of_window(items: Iterable[dict[str, Any]], window: Window) -> list[dict[str, Any]]:
+    """The runs of exactly ``window``, newest first."""
+    return sorted((item for item in items if same_window(item, window)),
+                  key=lambda item: item.get("createdAt") or 0, reverse=True)
+
+
+def _posted_id(answer: Any) -> str:
+    """The new run's ID from the POST answer: ``{id, etag}``, or ``{items: [{id, etag}]}`` as the tutorial shows."""
+    if isinstance(answer, Mapping):
+        if answer.get("id"):
+            return str(answer["id"])
+        items = answer.get("items")
+        if isinstance(items, list) and items and isinstance(items[0], Mapping) and items[0].get("id"):
+            return str(items[0]["id"])
+    raise AEPAPIError("Flow Service POST /runs answered without a run ID", service="Flow Service")
+
+
+def mapping_entries(mappings: Mapping[str, str]) -> list[dict[str, str]]:
+    """``{"Email": "personalEmail.address"}`` → Data Prep's ``[{sourceType, source, destination}]``."""
+    if not isinstance(mappings, Mapping) or not mappings:
+        raise ConfigurationError("mappings", "is empty or not a dict",
+                                 "pass {source column: XDM path}, e.g. {'Email': 'personalEmail.address'}")
+    entries = []
+    for source, destination in mappings.items():
+        if not isinstance(source, str) or not source.strip():
+            raise ConfigurationError("mappings", "has an empty source column", "name each CSV header column")
+        if not isinstance(destination, str) or not destination.strip():
+            raise ConfigurationError("mappings", f"maps {source!r} to an empty XDM path",
+                                     "give an XDM path such as '_tenant.zohoId'")
+        entries.append({"sourceType": "ATTRIBUTE", "source": source, "destination": destination})
+    destinations = [e["destination"] for e in entries]
+    doubled = sorted({d for d in destinations if destinations.count(d) > 1})
+    if doubled:
+        raise ConfigurationError("mappings", f"maps several columns to {', '.join(doubled)}",
+                                 "map each XDM path from one column")
+    return entries
+
+
+def fingerprint(schema_id: str, entries: Iterable[Mapping[str, Any]]) -> tuple[str, frozenset[tuple[str, str, str]]]:
+    """What makes two mapping sets the same; reads both of Data Prep's spellings (new and legacy)."""
+    return schema_id, frozenset(
+        (
+            str(e.get("sourceType") or "ATTRIBUTE").upper(),
+            str(e.get("source") if e.get("source") is not None else e.get("sourceAttribute")),
+            str(e.get("destination") if e.get("destination") is not None else e.get("destinationXdmPath")),
+        )
+        for e in entries
+    )
+
+
+def _schema_of(item: Mapping[str, Any]) -> str | None:
+    ref = ((item.get("outputSchema") or {}).get("schemaRef") or {}).get("id")
+    if ref:
+        return str(ref)
+    legacy = item.get("xdmSchema") or item.get("outputSchema") or ""
+    return legacy if isinstance(legacy, str) and legacy else None
+
+
+def _mapping_set_result(item: Mapping[str, Any], *, created: bool) -> dict[str, Any]:
+    version = item.get("version")
+    return {"id": str(item["id"]), "created": created,
+            "version": int(version) if isinstance(version, (int, str)) and str(version).isdigit() else 0}

@@ -10,7 +10,6 @@ import pytest
 from airflow_provider_zoho_aep import ZOHO_CRM_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.http import RetryPolicy
-from airflow_provider_zoho_aep.client.idempotent import update
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
 from emulator import Fault
@@ -83,11 +82,11 @@ def test_a_stale_etag_rereads_and_retries_once(emulator):
     # Someone else updates it: our etag is now stale.
     AdobeExperiencePlatformHook().create_base_connection("etag", SPEC, ZohoCRMHook().get_auth_params,
                                                         if_exists="update")
-    result = update(hook.client, "connections", stale,
-                    lambda existing: [{"op": "replace", "path": "/description", "value": "new"}])
+    result = hook._update("connections", stale,
+                          lambda existing: [{"op": "replace", "path": "/description", "value": "new"}])
     patches = [r.status for r in emulator.requests if r.method == "PATCH"]
     assert patches == [200, 412, 200]
-    assert result.etag == emulator.store.connections[made["id"]]["etag"]
+    assert result["etag"] == emulator.store.connections[made["id"]]["etag"]
     assert emulator.store.connections[made["id"]]["description"] == "new"
 
 
@@ -138,13 +137,13 @@ def _execute_operator_in_a_worker_process(args: tuple[str, str, str]) -> str:
     """One 'worker': its own process, token caches and HTTP session, running the operator."""
     import os
 
-    from airflow_provider_zoho_aep.client import ims, zoho
+    from airflow_provider_zoho_aep.client import flow_service, zoho
     from airflow_provider_zoho_aep.operators.base_connection import AEPCreateZohoCRMBaseConnectionOperator
 
     aep_json, zoho_json, name = args
     os.environ["AIRFLOW_CONN_AEP_DEFAULT"] = aep_json
     os.environ["AIRFLOW_CONN_ZOHO_CRM_DEFAULT"] = zoho_json
-    ims.clear_token_cache()
+    flow_service.clear_token_cache()
     zoho.clear_token_cache()
 
     class TI:

@@ -34,7 +34,7 @@ BREAKS: tuple[Break, ...] = (
     # -- no secret in logs; every token minted is masked -------------------------------------------------------
     Break(
         name="ims-token-never-masked",
-        file=f"{PKG}/hooks/aep_base.py",
+        file=f"{PKG}/hooks/aep.py",
         original="            on_token=mask,\n",
         replacement="            on_token=None,\n",
         promise="every IMS token minted goes through mask_secret",
@@ -43,7 +43,7 @@ BREAKS: tuple[Break, ...] = (
     ),
     Break(
         name="ims-token-logged",
-        file=f"{PKG}/client/ims.py",
+        file=f"{PKG}/client/flow_service.py",
         original="        token, expires_in = read_token_answer(response)\n        if self._on_token:\n",
         replacement=("        token, expires_in = read_token_answer(response)\n"
                      "        import logging\n"
@@ -85,7 +85,7 @@ BREAKS: tuple[Break, ...] = (
     # -- TLS, timeouts and the event loop on the async side (the trigger's) ----------------------------------
     Break(
         name="async-tls-verification-off",
-        file=f"{PKG}/client/async_http.py",
+        file=f"{PKG}/client/http.py",
         original="httpx.AsyncClient(follow_redirects=False, verify=context, limits=POOL_LIMITS)",
         replacement="httpx.AsyncClient(follow_redirects=False, verify=bool(0), limits=POOL_LIMITS)",
         promise="TLS verification is never turned off (async transport)",
@@ -94,9 +94,9 @@ BREAKS: tuple[Break, ...] = (
     ),
     Break(
         name="async-request-without-timeout",
-        file=f"{PKG}/client/async_http.py",
-        original="params=params, data=data, timeout=self.timeout",
-        replacement="params=params, data=data, timeout=None",
+        file=f"{PKG}/client/http.py",
+        original="data=data, timeout=self.timeout)",
+        replacement="data=data, timeout=None)",
         promise="every request has a timeout (async transport)",
         tests=(f"{ASYNC_RUNTIME}::test_a_server_that_never_answers_times_out_within_the_timeout",),
         fast=True,
@@ -112,7 +112,7 @@ BREAKS: tuple[Break, ...] = (
     ),
     Break(
         name="async-retry-blocking-sleep",
-        file=f"{PKG}/client/async_http.py",
+        file=f"{PKG}/client/http.py",
         original="sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,",
         replacement="sleep: Callable[[float], Awaitable[None]] = lambda s: asyncio.sleep(time.sleep(s) or 0),",
         promise="triggers never block the event loop (the async transport's default wait between retries)",
@@ -123,27 +123,24 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="sync-tls-verification-off",
         file=f"{PKG}/client/http.py",
-        original="                    allow_redirects=False,\n",
-        replacement="                    allow_redirects=False,\n                    verify=bool(0),\n",
+        original="timeout=self.timeout, allow_redirects=False)",
+        replacement="timeout=self.timeout, allow_redirects=False, verify=bool(0))",
         promise="TLS verification is never turned off (sync transport)",
         tests=("tests/faults/test_tls_and_urls.py::test_a_self_signed_certificate_is_refused",),
     ),
     Break(
         name="sync-request-without-timeout",
         file=f"{PKG}/client/http.py",
-        original="                    timeout=self.timeout,\n                    allow_redirects=False,",
-        replacement="                    timeout=None,\n                    allow_redirects=False,",
+        original="data=data, timeout=self.timeout, allow_redirects=False)",
+        replacement="data=data, timeout=None, allow_redirects=False)",
         promise="every request has a timeout (sync transport)",
         tests=("tests/unit/client/test_http.py::test_every_request_carries_a_timeout",),
     ),
     Break(
         name="ims-credentials-in-the-url",
-        file=f"{PKG}/client/ims.py",
-        original=("            data=token_form(self._client_id, self._client_secret, self._scopes),\n"
-                  '            headers={"Content-Type": "application/x-www-form-urlencoded"},\n            ok=(200,),'),
-        replacement=("            params=token_form(self._client_id, self._client_secret, self._scopes),\n"
-                     '            headers={"Content-Type": "application/x-www-form-urlencoded"},\n'
-                     "            ok=(200,),"),
+        file=f"{PKG}/client/flow_service.py",
+        original='"data": token_form(self._client_id, self._client_secret, self._scopes)}',
+        replacement='"params": token_form(self._client_id, self._client_secret, self._scopes)}',
         promise="secrets travel only in bodies and headers, never in URLs",
         tests=("tests/faults/test_tls_and_urls.py::test_every_secret_travels_in_a_body_or_header_never_in_a_url",),
     ),
@@ -167,11 +164,11 @@ BREAKS: tuple[Break, ...] = (
     # -- idempotent creates ------------------------------------------------------------------------------------
     Break(
         name="no-lookup-before-create",
-        file=f"{PKG}/client/idempotent.py",
-        original="    matches = find_by_name(client, collection, name, filters)\n    for pause in",
-        replacement="    matches: list[dict[str, Any]] = []\n    for pause in",
+        file=f"{PKG}/hooks/aep.py",
+        original="        matches = self._find_by_name(collection, name, filters)\n        for pause in",
+        replacement="        matches: list[dict[str, Any]] = []\n        for pause in",
         promise="look-up by name before any create: a re-run reuses, never duplicates",
-        tests=("tests/unit/client/test_idempotent.py::test_creates_when_absent_then_reuses",),
+        tests=("tests/unit/hooks/test_aep.py::test_ensure_creates_when_absent_then_reuses",),
         fast=True,
     ),
     Break(
@@ -184,30 +181,30 @@ BREAKS: tuple[Break, ...] = (
     ),
     Break(
         name="no-lookup-after-an-ambiguous-create",
-        file=f"{PKG}/client/idempotent.py",
-        original="            matches = find_by_name(client, collection, name, filters)\n            if matches:",
-        replacement="            matches = []\n            if matches:",
+        file=f"{PKG}/hooks/aep.py",
+        original="                found = look_up()\n",
+        replacement="                found = None\n",
         promise="after a timeout, reset or 5xx on a create, look it up before sending it again (exactly one)",
-        tests=("tests/unit/client/test_idempotent.py::test_create_applied_but_answer_lost_is_adopted_without_a_second_post",
+        tests=("tests/unit/hooks/test_aep.py::test_ensure_create_applied_but_answer_lost_is_adopted_without_a_second_post",
                "tests/faults/test_fault_matrix.py::test_create_survives_each_fault_with_exactly_one_base_connection"),
     ),
     Break(
         name="no-wait-after-a-timed-out-create",
-        file=f"{PKG}/client/idempotent.py",
-        original="                client.transport.sleep(client.transport.timeout)",
-        replacement="                pass",
+        file=f"{PKG}/hooks/aep.py",
+        original="                    self.client.transport.sleep(self.client.transport.timeout)",
+        replacement="                    pass",
         promise="after a timed-out create, the look-up waits one client timeout (the server may still make it)",
-        tests=("tests/unit/client/test_idempotent.py"
-               "::test_after_a_timed_out_create_the_lookup_waits_one_timeout_for_the_server_to_finish",),
+        tests=("tests/unit/hooks/test_aep.py"
+               "::test_ensure_after_a_timed_out_create_the_lookup_waits_one_timeout_for_the_server_to_finish",),
         fast=True,
     ),
     Break(
         name="concurrent-copy-not-deleted",
-        file=f"{PKG}/client/idempotent.py",
-        original="    client.delete(collection, new_id)\n",
+        file=f"{PKG}/hooks/aep.py",
+        original="        self.client.delete(collection, new_id)\n",
         replacement="",
         promise="concurrent creates of one name converge on one resource (the others delete their own)",
-        tests=("tests/unit/client/test_idempotent.py::test_a_concurrent_create_converges_on_the_oldest_and_deletes_ours",
+        tests=("tests/unit/hooks/test_aep.py::test_ensure_a_concurrent_create_converges_on_the_oldest_and_deletes_ours",
                "tests/faults/test_tokens_etags_concurrency.py"
                "::test_sixteen_threads_creating_one_name_converge_on_one_base_connection"),
     ),
@@ -215,8 +212,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="retry-after-ignored",
         file=f"{PKG}/client/http.py",
-        original='                wait = parse_retry_after(response.headers.get("Retry-After"))',
-        replacement="                wait = None",
+        original='self._wait(parse_retry_after(response.headers.get("Retry-After")), throttled',
+        replacement="self._wait(None, throttled",
         promise="Retry-After is honoured (seconds or HTTP date)",
         tests=("tests/unit/client/test_http.py::test_honours_retry_after_seconds_and_http_date",),
         fast=True,
@@ -251,15 +248,15 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="expired-ims-token-not-refreshed",
         file=f"{PKG}/client/flow_service.py",
-        original="        self.tokens.invalidate(token)\n",
-        replacement="",
+        original="        self.tokens.invalidate(token)\n        headers[",
+        replacement="        headers[",
         promise="an IMS token that expires mid-run (gateway 401) is refreshed once and the call retried",
         tests=("tests/faults/test_tokens_etags_concurrency.py"
                "::test_an_ims_token_expiring_mid_run_is_refreshed_once_and_the_call_retried",),
     ),
     Break(
         name="ims-token-not-cached",
-        file=f"{PKG}/client/ims.py",
+        file=f"{PKG}/client/flow_service.py",
         original="            _cache[self._key] = _Cached(token, self._clock() + expires_in)\n",
         replacement="            pass\n",
         promise="one IMS token per process, shared by every hook",
@@ -283,9 +280,9 @@ BREAKS: tuple[Break, ...] = (
     ),
     Break(
         name="stale-etag-not-reread",
-        file=f"{PKG}/client/idempotent.py",
-        original="        fresh = client.get(collection, resource_id)\n",
-        replacement="        fresh = dict(existing)\n",
+        file=f"{PKG}/hooks/aep.py",
+        original="            fresh = self.client.get(collection, resource_id)\n",
+        replacement="            fresh = dict(existing)\n",
         promise="a PATCH answered 412 re-reads the resource and retries once with the new etag",
         tests=("tests/faults/test_tokens_etags_concurrency.py::test_a_stale_etag_rereads_and_retries_once",),
     ),
@@ -345,16 +342,17 @@ BREAKS: tuple[Break, ...] = (
     ),
     Break(
         name="failed-run-of-the-window-reused",
-        file=f"{PKG}/client/ondemand.py",
-        original='in ("running", "success")), None)',
-        replacement='in ("running", "success", "failed")), None)',
+        file=f"{PKG}/hooks/aep.py",
+        original='runs.outcome(i) in ("running", "success")), None)',
+        replacement='runs.outcome(i) in ("running", "success", "failed")), None)',
         promise="per window: a running or succeeded run is reused, a failed one is not (a retry ingests again)",
-        tests=("tests/unit/client/test_ondemand.py", "tests/integration/test_dataflow_runs.py"),
+        tests=("tests/unit/hooks/test_aep.py::test_start_run_a_failed_or_cancelled_run_is_not_reused",
+               "tests/integration/test_dataflow_runs.py"),
         fast=True,
     ),
     Break(
         name="trigger-client-secret-never-masked",
-        file=f"{PKG}/hooks/aep_base.py",
+        file=f"{PKG}/hooks/aep.py",
         original="            await amask(settings.client_secret)\n",
         replacement="",
         promise="triggers read through the hook: each secret masked once, one token per process",

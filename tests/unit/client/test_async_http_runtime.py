@@ -21,9 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from airflow_provider_zoho_aep.client.async_http import AsyncHttpTransport
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
-from airflow_provider_zoho_aep.client.http import RetryPolicy
+from airflow_provider_zoho_aep.client.http import AsyncHttpTransport, RetryPolicy
 from tests.event_loop import run_beside_heartbeat
 
 ONE_ATTEMPT = RetryPolicy(max_attempts=1)

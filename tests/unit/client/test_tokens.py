@@ -7,9 +7,8 @@ import responses
 from responses import matchers
 
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
-from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, IMSTokenProvider
 from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
-from airflow_provider_zoho_aep.client.ims import IMSTokenProvider
 from airflow_provider_zoho_aep.client.settings import AEPSettings, ZohoSettings
 from airflow_provider_zoho_aep.client.zoho import ZohoClient, parse_expiry
 

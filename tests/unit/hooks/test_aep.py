@@ -1,8 +1,12 @@
-"""AdobeExperiencePlatformHook (the Flow Service resources) against a fake FlowServiceClient."""
+"""AdobeExperiencePlatformHook: the Connection as settings, the form, the Test button, and the Flow Service
+resources against a fake FlowServiceClient."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -19,11 +23,21 @@ from airflow_provider_zoho_aep import (
     TARGET_CONNECTIONS,
     ZOHO_CRM_CONNECTION_SPEC_ID,
 )
-from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError, ResourceExistsError
-from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
-from airflow_provider_zoho_aep.hooks.aep_base import ZOHO_CRM_RETIREMENT
+from airflow_provider_zoho_aep.client.errors import (
+    AEPAPIError,
+    AmbiguousWriteError,
+    ConfigurationError,
+    DuplicateResourcesError,
+    ResourceExistsError,
+)
+from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
+from airflow_provider_zoho_aep.client.http import RetryPolicy
+from airflow_provider_zoho_aep.client.windows import Window, run_params
+from airflow_provider_zoho_aep.get_provider_info import AEP_UI_FIELD_BEHAVIOUR
+from airflow_provider_zoho_aep.hooks.aep import ZOHO_CRM_RETIREMENT, AdobeExperiencePlatformHook
 from tests.conftest import set_connection
 from tests.unit.conftest import messages
+from tests.unit.hooks.conftest import AEP_CONN, SECRET
 
 AUTH = {"username": "u", "password": "p"}
 SCHEMA = "https://ns.adobe.com/tenant/schemas/abc123"
@@ -38,6 +52,147 @@ ZOHO_SPEC = {"id": ZOHO_CRM_CONNECTION_SPEC_ID,
 FLOW_SPEC = {"id": "fs-1", "name": "CRMToAEP", "version": "1.0",
              "sourceConnectionSpecIds": [ZOHO_CRM_CONNECTION_SPEC_ID],
              "targetConnectionSpecIds": [DATA_LAKE_CONNECTION_SPEC_ID]}
+
+
+@pytest.fixture
+def base_hook(aep_conn: str, client: Any) -> AdobeExperiencePlatformHook:
+    hook = AdobeExperiencePlatformHook(aep_conn_id=aep_conn)
+    hook.__dict__["client"] = client
+    return hook
+
+
+class TestValidateConnection:
+    def test_returns_the_validated_settings(self, aep_conn: str) -> None:
+        settings = AdobeExperiencePlatformHook(aep_conn_id=aep_conn).validate_connection()
+        assert (settings.client_id, settings.client_secret, settings.ims_org_id, settings.sandbox_name) == (
+            "unit-client-id", SECRET, "ORG123@AdobeOrg", "dev-1")
+        assert settings.platform_url == "https://platform.example"
+        assert settings.ims_token_url == "https://ims.example/ims/token/v3"
+        assert settings.timeout == 12.0
+
+    def test_reads_the_connection_once(self, aep_conn: str) -> None:
+        hook = AdobeExperiencePlatformHook(aep_conn_id=aep_conn)
+        with mock.patch.object(hook, "get_connection", wraps=hook.get_connection) as get_connection:
+            first = hook.validate_connection()
+            assert hook.validate_connection() is first
+        get_connection.assert_called_once_with(aep_conn)
+
+    @pytest.mark.parametrize(("override", "field"), [
+        ({"login": None}, "login (Client ID)"),
+        ({"password": ""}, "password (Client Secret)"),
+        ({"extra": {}}, "extra.ims_org_id"),
+        ({"extra": {"ims_org_id": "ORG123"}}, "extra.ims_org_id"),
+        ({"extra": {"ims_org_id": "ORG123@AdobeOrg", "sandbox_name": "Prod"}}, "extra.sandbox_name"),
+        ({"extra": {"ims_org_id": "ORG123@AdobeOrg", "timeout": 0}}, "extra.timeout"),
+    ])
+    def test_a_bad_connection_names_the_field_and_the_connection(
+        self, monkeypatch: pytest.MonkeyPatch, override: dict[str, Any], field: str
+    ) -> None:
+        set_connection(monkeypatch, "aep_bad", {**AEP_CONN, **override})
+        with pytest.raises(ConfigurationError) as raised:
+            AdobeExperiencePlatformHook(aep_conn_id="aep_bad").validate_connection()
+        assert raised.value.field == field
+        assert raised.value.source == "Airflow Connection 'aep_bad' (Adobe Experience Platform)"
+        assert SECRET not in str(raised.value)
+
+
+class TestClient:
+    def test_is_built_from_the_settings_without_a_network_call(self, aep_conn: str) -> None:
+        hook = AdobeExperiencePlatformHook(aep_conn_id=aep_conn)
+        with mock.patch("airflow_provider_zoho_aep.hooks.aep.mask") as mask, \
+                mock.patch("airflow_provider_zoho_aep.client.flow_service.IMSTokenProvider", autospec=True) as tokens, \
+                mock.patch("requests.Session.request") as request:
+            client = hook.client
+        request.assert_not_called()
+        assert isinstance(client, FlowServiceClient)
+        assert hook.get_conn() is client
+        assert client.base_url == "https://platform.example/data/foundation/flowservice"
+        assert client.transport.timeout == 12.0  # the Connection's timeout extra
+        assert client.transport.retry == RetryPolicy()
+        tokens.assert_called_once_with(
+            token_url="https://ims.example/ims/token/v3", client_id="unit-client-id", client_secret=SECRET,
+            ims_org_id="ORG123@AdobeOrg", scopes=client.settings.scopes, transport=client.transport, on_token=mask,
+        )
+        assert client.tokens is tokens.return_value
+        mask.assert_called_once_with(SECRET)
+
+    def test_the_hooks_timeout_and_retry_policy_win(self, aep_conn: str) -> None:
+        policy = RetryPolicy(max_attempts=1)
+        client = AdobeExperiencePlatformHook(aep_conn_id=aep_conn, timeout=3, retry_policy=policy).client
+        assert client.transport.timeout == 3
+        assert client.transport.retry is policy
+
+    def test_a_bad_connection_fails_before_any_client_exists(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        set_connection(monkeypatch, "aep_bad", {**AEP_CONN, "extra": {}})
+        hook = AdobeExperiencePlatformHook(aep_conn_id="aep_bad")
+        with pytest.raises(ConfigurationError, match=r"extra\.ims_org_id"):
+            hook.get_conn()
+        assert "client" not in hook.__dict__
+
+
+class TestTestConnection:
+    def test_success_names_the_sandbox_and_org(self, base_hook: AdobeExperiencePlatformHook, client: Any) -> None:
+        ok, message = base_hook.test_connection()
+        assert ok is True
+        assert message == ("Authenticated with IMS and reached Flow Service in sandbox 'dev-1' of ORG123@AdobeOrg; "
+                           "the Zoho CRM connection spec is available.")
+        client.tokens.get_token.assert_called_once_with()
+        client.get_connection_spec.assert_called_once_with(ZOHO_CRM_CONNECTION_SPEC_ID)
+
+    def test_a_missing_zoho_spec_still_proves_the_credentials(
+        self, base_hook: AdobeExperiencePlatformHook, client: Any
+    ) -> None:
+        client.get_connection_spec.side_effect = AEPAPIError("not found", status=404, service="Flow Service")
+        ok, message = base_hook.test_connection()
+        assert ok is True
+        assert "Authenticated with IMS and reached Flow Service (sandbox 'dev-1')" in message
+        assert ZOHO_CRM_RETIREMENT in message
+
+    @pytest.mark.parametrize(("step", "error"), [
+        ("token", AEPAPIError("IMS refused the client", status=400, code="invalid_client", service="IMS")),
+        ("token", AEPAPIError("IMS not found", status=404, service="IMS")),
+        ("spec", AEPAPIError("sandbox unknown", status=403, code="FLOW-2100-403", service="Flow Service")),
+        ("spec", AEPAPIError("timed out", service="Flow Service")),
+    ], ids=["ims-400", "ims-404", "flow-403", "timeout"])
+    def test_an_api_error_fails_with_its_text(
+        self, base_hook: AdobeExperiencePlatformHook, client: Any, step: str, error: AEPAPIError
+    ) -> None:
+        target = client.tokens.get_token if step == "token" else client.get_connection_spec
+        target.side_effect = error
+        assert base_hook.test_connection() == (False, str(error))
+
+    def test_a_bad_connection_fails_with_the_field(self, monkeypatch: pytest.MonkeyPatch, client: Any) -> None:
+        set_connection(monkeypatch, "aep_bad", {**AEP_CONN, "extra": {"ims_org_id": "nope"}})
+        hook = AdobeExperiencePlatformHook(aep_conn_id="aep_bad")
+        hook.__dict__["client"] = client
+        ok, message = hook.test_connection()
+        assert ok is False
+        assert "extra.ims_org_id: does not end with '@AdobeOrg'" in message
+        assert client.mock_calls == []
+
+    def test_a_person_waiting_gets_a_short_retry_policy(self, aep_conn: str) -> None:
+        hook = AdobeExperiencePlatformHook(aep_conn_id=aep_conn)
+        with mock.patch("airflow_provider_zoho_aep.client.flow_service.FlowServiceClient.get_connection_spec"), \
+                mock.patch("airflow_provider_zoho_aep.client.flow_service.IMSTokenProvider.get_token"):
+            assert hook.test_connection()[0] is True
+        assert hook.retry_policy == RetryPolicy(max_attempts=2, max_total_seconds=10)
+        assert hook.client.transport.retry == RetryPolicy(max_attempts=2, max_total_seconds=10)
+
+    def test_a_given_retry_policy_is_kept(self, aep_conn: str, client: Any) -> None:
+        policy = RetryPolicy(max_attempts=4)
+        hook = AdobeExperiencePlatformHook(aep_conn_id=aep_conn, retry_policy=policy)
+        hook.__dict__["client"] = client
+        hook.test_connection()
+        assert hook.retry_policy is policy
+
+
+class TestConnectionForm:
+    def test_field_behaviour_is_the_provider_info_in_snake_case(self) -> None:
+        behaviour = AdobeExperiencePlatformHook.get_ui_field_behaviour()
+        assert behaviour == {key.replace("-", "_"): value for key, value in AEP_UI_FIELD_BEHAVIOUR.items()}
+        assert behaviour["hidden_fields"] == ["schema", "port"]
+        assert behaviour["relabeling"]["password"] == "Client Secret"
+
 
 
 def existing(resource_id: str, name: str, **fields: Any) -> dict[str, Any]:
@@ -633,3 +788,327 @@ class TestDataLandingZone:
         assert hook.upload_files_to_landing_zone([], module="Leads", flow_id="f", window_start=start,
                                                  window_end=start + timedelta(hours=1)) == []
         assert client.mock_calls == []
+
+
+# -- create-or-reuse by name (_ensure), on an in-memory Flow Service stand-in -------------------------------
+
+
+class FakeResources:
+    """Just enough of FlowServiceClient: list/create/get/patch/delete on dicts, with scripted failures."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.calls: list[str] = []
+        self.create_failures: list[str] = []  # "drop" = applied but answer lost; "lost" = not applied
+        self.patch_failures: list[int] = []
+        self.pending: list[dict[str, Any]] = []
+        self.transport = self  # the settle wait goes through transport.sleep / transport.timeout
+        self.timeout = 30.0
+        self.slept: list[float] = []
+        self._ids = itertools.count(1)
+        self._clock = itertools.count(1000)
+
+    def add(self, name: str, **fields: Any) -> str:
+        rid = f"id-{next(self._ids)}"
+        self.items[rid] = {"id": rid, "name": name, "etag": f'"e-{rid}-1"', "createdAt": next(self._clock),
+                           **fields}
+        return rid
+
+    def list(self, kind: str, filters: dict[str, str] | None = None, **_: Any) -> list[dict[str, Any]]:
+        self.calls.append("list")
+        filters = filters or {}
+        return [dict(i) for i in self.items.values() if all(i.get(k) == v for k, v in filters.items())]
+
+    def create(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append("create")
+        failure = self.create_failures.pop(0) if self.create_failures else None
+        if failure == "lost":
+            raise AmbiguousWriteError("POST /connections: 502", service="Flow Service")
+        if failure == "slow":  # the server applies it after the client gave up waiting
+            self.pending.append(body)
+            raise AmbiguousWriteError("POST /connections timed out", timed_out=True, service="Flow Service")
+        rid = self.add(body["name"], **{k: v for k, v in body.items() if k != "name"})
+        if failure == "drop":
+            raise AmbiguousWriteError("POST /connections: connection reset", service="Flow Service")
+        return {"id": rid, "etag": self.items[rid]["etag"]}
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        for body in self.pending:  # the slow create lands while we wait
+            self.add(body["name"], **{k: v for k, v in body.items() if k != "name"})
+        self.pending.clear()
+
+    def get(self, kind: str, rid: str) -> dict[str, Any]:
+        self.calls.append("get")
+        return dict(self.items[rid])
+
+    def patch(self, kind: str, rid: str, ops: list[dict[str, Any]], etag: str) -> dict[str, Any]:
+        self.calls.append("patch")
+        if self.patch_failures:
+            raise AEPAPIError("stale", status=self.patch_failures.pop(0), code="FLOW-1404-412")
+        assert etag == self.items[rid]["etag"]
+        self.items[rid]["etag"] = f'"e-{rid}-{len(self.calls)}"'
+        self.items[rid]["ops"] = ops
+        for op in ops:
+            if op["op"] == "replace" and op["path"].count("/") == 1:
+                self.items[rid][op["path"][1:]] = op["value"]
+        return {"id": rid, "etag": self.items[rid]["etag"]}
+
+    def delete(self, kind: str, rid: str) -> bool:
+        self.calls.append("delete")
+        return self.items.pop(rid, None) is not None
+
+
+def ensure(
+    fs: Any, collection: str, *, name: str, filters: dict[str, str], build_body: Callable[[], dict[str, Any]],
+    build_patch: Callable[[Any], list[dict[str, Any]]] | None = None, if_exists: str = "reuse",
+    description: str | None = None,
+) -> SimpleNamespace:
+    """The hook's create-or-reuse on a fake client, its answer as attributes."""
+    hook = AdobeExperiencePlatformHook()
+    hook.__dict__["client"] = fs
+    return SimpleNamespace(**hook._ensure(collection, name, filters, build_body, build_patch, if_exists,  # type: ignore[arg-type]
+                                          description))
+
+
+def run(fs: FakeResources, if_exists: str = "reuse", **kw: Any):
+    return ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, if_exists=if_exists,  # type: ignore[arg-type]
+                  build_body=lambda: {"name": "crm", "spec": "zoho"},
+                  build_patch=lambda existing: [{"op": "replace", "path": "/auth/params", "value": {}}], **kw)
+
+
+def test_ensure_creates_when_absent_then_reuses():
+    fs = FakeResources()
+    first = run(fs)
+    second = run(fs)
+    assert first.created and not second.created and first.id == second.id
+    assert len(fs.items) == 1
+    assert fs.calls == ["list", "create", "list", "list"]
+
+
+def test_ensure_name_must_match_exactly_and_other_specs_do_not_count():
+    fs = FakeResources()
+    fs.add("crm ", spec="zoho")
+    fs.add("crm", spec="other")
+    assert run(fs).created and len(fs.items) == 3
+
+
+def test_ensure_fail_raises_and_writes_nothing():
+    fs = FakeResources()
+    rid = fs.add("crm", spec="zoho")
+    with pytest.raises(ResourceExistsError, match=rid):
+        run(fs, if_exists="fail")
+    assert fs.calls == ["list"]
+
+
+def test_ensure_update_patches_with_the_current_etag():
+    fs = FakeResources()
+    rid = fs.add("crm", spec="zoho")
+    result = run(fs, if_exists="update")
+    assert result.updated and result.id == rid and result.etag == fs.items[rid]["etag"]
+    assert fs.calls == ["list", "patch"]
+
+
+def test_ensure_stale_etag_rereads_and_retries_once():
+    fs = FakeResources()
+    fs.add("crm", spec="zoho")
+    fs.patch_failures = [412]
+    assert run(fs, if_exists="update").updated
+    assert fs.calls == ["list", "patch", "get", "patch"]
+
+
+def test_ensure_second_stale_etag_is_an_error():
+    fs = FakeResources()
+    fs.add("crm", spec="zoho")
+    fs.patch_failures = [412, 412]
+    with pytest.raises(AEPAPIError):
+        run(fs, if_exists="update")
+
+
+def test_ensure_preexisting_duplicates_are_refused_not_guessed():
+    fs = FakeResources()
+    fs.add("crm", spec="zoho")
+    fs.add("crm", spec="zoho")
+    with pytest.raises(DuplicateResourcesError, match="2 base connections"):
+        run(fs)
+
+
+def test_ensure_create_applied_but_answer_lost_is_adopted_without_a_second_post():
+    fs = FakeResources()
+    fs.create_failures = ["drop"]
+    result = run(fs)
+    assert result.created and len(fs.items) == 1
+    assert fs.calls == ["list", "create", "list"]
+
+
+def test_ensure_create_not_applied_is_sent_again_after_looking():
+    fs = FakeResources()
+    fs.create_failures = ["lost"]
+    result = run(fs)
+    assert result.created and len(fs.items) == 1
+    assert fs.calls == ["list", "create", "list", "create", "list"]
+
+
+def test_ensure_create_attempts_are_bounded():
+    fs = FakeResources()
+    fs.create_failures = ["lost", "lost", "lost", "lost"]
+    with pytest.raises(AmbiguousWriteError):
+        run(fs)
+    assert fs.calls.count("create") == 3 and not fs.items
+
+
+def test_ensure_a_concurrent_create_converges_on_the_oldest_and_deletes_ours():
+    fs = FakeResources()
+    real_create = fs.create
+
+    def racing_create(kind, body):
+        other = fs.add("crm", spec="zoho")  # another worker's create lands first
+        mine = real_create(kind, body)
+        assert other != mine["id"]
+        return mine
+
+    fs.create = racing_create  # type: ignore[method-assign]
+    result = run(fs)
+    assert not result.created and len(fs.items) == 1 and result.id == next(iter(fs.items))
+    assert fs.calls[-1] == "delete"
+
+
+def test_ensure_after_a_timed_out_create_the_lookup_waits_one_timeout_for_the_server_to_finish():
+    fs = FakeResources()
+    fs.create_failures = ["slow"]
+    result = run(fs)
+    assert fs.slept == [30.0] and result.created and len(fs.items) == 1
+    assert fs.calls == ["list", "create", "list"]
+
+
+def test_ensure_name_and_description_head_the_body_and_a_changed_description_is_patched():
+    fs = FakeResources()
+    ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, description="first",
+           build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
+    (item,) = fs.items.values()
+    assert [k for k in item if k in ("name", "description", "spec")] == ["name", "description", "spec"]
+    ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, description="second", if_exists="update",
+           build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
+    assert item["ops"] == [{"op": "replace", "path": "/description", "value": "second"}]
+    ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, description="first", if_exists="update",
+           build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
+    assert item["ops"] == [{"op": "replace", "path": "/description", "value": "first"}]
+    calls = len(fs.calls)
+    result = ensure(fs, "connections", name="crm", filters={"spec": "zoho"}, if_exists="update",
+                    build_body=lambda: {"spec": "zoho"}, build_patch=lambda existing: [])
+    # No description given and nothing else changed: no PATCH at all (an empty one would only churn the etag).
+    assert "patch" not in fs.calls[calls:] and not result.updated
+
+
+# -- on-demand runs, one per window (start_dataflow_run), on a stand-in -------------------------------------
+
+WINDOW = Window(datetime(2026, 1, 2, tzinfo=timezone.utc), datetime(2026, 1, 2, 1, tzinfo=timezone.utc))
+OTHER = Window(datetime(2026, 1, 2, 1, tzinfo=timezone.utc), datetime(2026, 1, 2, 2, tzinfo=timezone.utc))
+
+
+def run_item(run_id: str, status: str | None, window: Window = WINDOW, created: int = 1) -> dict[str, Any]:
+    return {"id": run_id, "flowId": "f1", "createdAt": created, "params": run_params(window),
+            "metrics": {"statusSummary": {"status": status} if status else {}}}
+
+
+class Answer:
+    def __init__(self, body: Any) -> None:
+        self.body = body
+
+    def json(self) -> Any:
+        return self.body
+
+
+class RunsTransport:
+    timeout = 7.0
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+class FakeRuns:
+    def __init__(self, runs: list[dict[str, Any]], post_failures: list[str] | None = None) -> None:
+        self.runs = list(runs)
+        self.post_failures = list(post_failures or [])
+        self.posts: list[Any] = []
+        self.transport = RunsTransport()
+
+    def list(self, collection: str, filters: dict[str, str], **kwargs: Any) -> list[dict[str, Any]]:
+        assert collection == "runs" and filters == {"flowId": "f1"} and kwargs["orderby"] == "-createdAt"
+        return sorted(self.runs, key=lambda r: r["createdAt"], reverse=True)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Answer:
+        assert (method, path, kwargs["idempotent"]) == ("POST", "/runs", False)
+        self.posts.append(kwargs["json"])
+        failure = self.post_failures.pop(0) if self.post_failures else None
+        new = run_item(f"new{len(self.posts)}", "queued", created=100 + len(self.posts))
+        if failure in ("lost", None):
+            self.runs.append(new)
+        if failure:
+            raise AmbiguousWriteError("POST /runs failed", timed_out=failure == "lost", service="Flow Service")
+        return Answer({"id": new["id"], "etag": '"e"'})
+
+
+def start(fs: FakeRuns, if_run_exists: str = "reuse") -> SimpleNamespace:
+    """The hook's run start on a fake client, its answer as attributes (``id``, ``created``)."""
+    hook = AdobeExperiencePlatformHook(aep_conn_id="unused")
+    hook.__dict__.update(client=fs, settings=None)
+    started = hook.start_dataflow_run("f1", WINDOW.start, WINDOW.end, if_run_exists=if_run_exists)
+    return SimpleNamespace(id=started["run_id"], created=started["created"])
+
+
+@pytest.mark.parametrize("status", ["success", "inProgress", None])
+def test_start_run_a_running_or_succeeded_run_of_the_window_is_adopted(status: str | None) -> None:
+    fs = FakeRuns([run_item("old", status), run_item("elsewhere", "success", OTHER, created=5)])
+    started = start(fs)
+    assert (started.id, started.created) == ("old", False) and fs.posts == []
+
+
+@pytest.mark.parametrize("status", ["failed", "cancelled", "partialSuccess"])
+def test_start_run_a_failed_or_cancelled_run_is_not_reused(status: str) -> None:
+    fs = FakeRuns([run_item("old", status)])
+    started = start(fs)
+    assert (started.id, started.created) == ("new1", True)
+    assert fs.posts == [{"flowId": "f1", "params": run_params(WINDOW)}]
+
+
+def test_start_run_the_newest_reusable_run_wins() -> None:
+    fs = FakeRuns([run_item("a", "success", created=1), run_item("b", "failed", created=3), run_item("c", "success",
+                                                                                               created=2)])
+    assert start(fs).id == "c"
+
+
+def test_start_run_rerun_always_posts_and_fail_refuses_when_any_run_exists() -> None:
+    fs = FakeRuns([run_item("old", "success")])
+    assert start(fs, "rerun").id == "new1"
+    with pytest.raises(ResourceExistsError, match="old"):
+        start(FakeRuns([run_item("old", "failed")]), "fail")
+    assert start(FakeRuns([run_item("elsewhere", "success", OTHER)]), "fail").id == "new1"
+
+
+def test_start_run_a_lost_answer_is_looked_up_and_adopted_after_one_client_timeout() -> None:
+    fs = FakeRuns([run_item("old", "failed")], post_failures=["lost"])
+    started = start(fs)
+    assert (started.id, started.created) == ("new1", True)
+    assert len(fs.posts) == 1 and fs.transport.slept == [7.0]
+
+
+def test_start_run_a_post_that_made_nothing_is_sent_again_then_gives_up() -> None:
+    fs = FakeRuns([], post_failures=["refused"])
+    assert start(fs).id == "new2" and len(fs.posts) == 2
+    stubborn = FakeRuns([], post_failures=["refused"] * 3)
+    with pytest.raises(AmbiguousWriteError):
+        start(stubborn)
+    assert len(stubborn.posts) == 3
+
+
+def test_start_run_the_tutorials_answer_shape_is_read_too() -> None:
+    fs = FakeRuns([])
+    fs.request = lambda *a, **k: Answer({"items": [{"id": "from-items", "etag": '"e"'}]})  # type: ignore[method-assign]
+    assert start(fs).id == "from-items"
+    fs.request = lambda *a, **k: Answer({})  # type: ignore[method-assign]
+    with pytest.raises(AEPAPIError, match="without a run ID"):
+        start(fs)
