@@ -23,7 +23,8 @@ OPENAPI_FILE = SHARED / "reference" / "flow-service.openapi.yaml"
 
 @pytest.fixture(autouse=True)
 def _fresh_token_caches() -> Iterator[None]:
-    from airflow_provider_zoho_aep.client import flow_service, zoho
+    from airflow_provider_zoho_aep.client import flow_service
+    from airflow_provider_zoho_aep.hooks import zoho_crm as zoho
     from airflow_provider_zoho_aep.hooks.aep import forget_masked
 
     flow_service.clear_token_cache()

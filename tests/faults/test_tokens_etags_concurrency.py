@@ -137,7 +137,8 @@ def _execute_operator_in_a_worker_process(args: tuple[str, str, str]) -> str:
     """One 'worker': its own process, token caches and HTTP session, running the operator."""
     import os
 
-    from airflow_provider_zoho_aep.client import flow_service, zoho
+    from airflow_provider_zoho_aep.client import flow_service
+    from airflow_provider_zoho_aep.hooks import zoho_crm as zoho
     from airflow_provider_zoho_aep.operators.base_connection import AEPCreateZohoCRMBaseConnectionOperator
 
     aep_json, zoho_json, name = args

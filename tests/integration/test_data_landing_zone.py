@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, quote
 
 import pytest
 
-import airflow_provider_zoho_aep.hooks.landing_zone as landing_zone_hook_module
+import airflow_provider_zoho_aep.hooks.aep as landing_zone_hook_module
 from airflow_provider_zoho_aep import DATA_LANDING_ZONE_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
 from airflow_provider_zoho_aep.client.landing_zone import LandingZoneError, window_covering
@@ -94,7 +94,7 @@ def test_landing_zone_and_credentials_are_read_and_the_token_is_masked(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     masked: list[str] = []
-    monkeypatch.setattr("airflow_provider_zoho_aep.hooks.landing_zone.mask", masked.append)
+    monkeypatch.setattr("airflow_provider_zoho_aep.hooks.aep.mask", masked.append)
     hook = AdobeExperiencePlatformHook()
     zone = hook.get_landing_zone()
     assert (zone.container_name, zone.ttl_days, zone.provider) == ("dlz-user-container", 7, "Azure")
@@ -112,7 +112,7 @@ def test_an_aws_hosted_landing_zone_is_refused_clearly_and_its_keys_are_masked(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     masked: list[str] = []
-    monkeypatch.setattr("airflow_provider_zoho_aep.hooks.landing_zone.mask", masked.append)
+    monkeypatch.setattr("airflow_provider_zoho_aep.hooks.aep.mask", masked.append)
     emulator.set_landing_zone_provider("Amazon S3")
     hook = AdobeExperiencePlatformHook()
     with pytest.raises(ConfigurationError, match=r"Amazon S3.*not upload to yet") as caught:

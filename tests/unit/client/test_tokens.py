@@ -1,4 +1,4 @@
-"""IMS token caching and refresh, Zoho token errors; staged with ``responses``."""
+"""IMS token caching and refresh; staged with ``responses``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from responses import matchers
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, IMSTokenProvider
 from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
-from airflow_provider_zoho_aep.client.settings import AEPSettings, ZohoSettings
-from airflow_provider_zoho_aep.client.zoho import ZohoClient, parse_expiry
+from airflow_provider_zoho_aep.client.settings import AEPSettings
 
 IMS = "https://ims-na1.adobelogin.com/ims/token/v3"
 FS = "https://platform.adobe.io/data/foundation/flowservice"
@@ -107,47 +106,3 @@ def test_listing_follows_continuation_tokens_from_the_href_query():
                   match=[matchers.query_param_matcher({"continuationToken": "ab==", "property": "name==a"})],
                   json={"items": [{"id": "2"}]})
     assert [i["id"] for i in flow_service(Clock()).list("connections", {"name": "a"})] == ["1", "2"]
-
-
-def zoho_client() -> ZohoClient:
-    s = ZohoSettings(client_id="1000.C", client_secret="zsecret", endpoint="https://www.zohoapis.com",
-                     accounts_url="https://accounts.zoho.com", refresh_token="1000.refresh", region="us")
-    return ZohoClient(s, HttpTransport(retry=RetryPolicy(max_attempts=3)))
-
-
-ZOHO_TOKEN = "https://accounts.zoho.com/oauth/v2/token"
-
-
-@pytest.mark.parametrize(("body", "fragment"), [
-    ({"error": "invalid_code"}, "revoked or invalid"),
-    ({"error": "invalid_client"}, "data centre"),
-    ({"error": "Access Denied", "error_description": "You have made too many requests continuously.",
-      "status": "failure"}, "throttling"),
-    ({}, "no access_token"),
-])
-@responses.activate
-def test_zoho_token_errors_arrive_with_http_200_and_are_not_retried(body, fragment):
-    responses.post(ZOHO_TOKEN, json=body, status=200)
-    with pytest.raises(AEPAPIError) as info:
-        zoho_client().refresh_access_token()
-    assert fragment in str(info.value) and len(responses.calls) == 1
-    assert "zsecret" not in str(info.value) and "1000.refresh" not in str(info.value)
-
-
-@responses.activate
-def test_zoho_refresh_posts_a_form_and_keeps_the_refresh_token():
-    form = matchers.urlencoded_params_matcher({"grant_type": "refresh_token", "client_id": "1000.C",
-                                               "client_secret": "zsecret", "refresh_token": "1000.refresh"})
-    responses.post(ZOHO_TOKEN, match=[form, matchers.query_string_matcher("")],
-                   json={"access_token": "1000.acc", "expires_in": 3600, "api_domain": "https://www.zohoapis.com"})
-    client = zoho_client()
-    assert client.access_token(refresh=True) == "1000.acc"
-    assert client.access_token(refresh=False) == "1000.acc"  # cached, no second refresh
-    assert len(responses.calls) == 1 and client.settings.refresh_token == "1000.refresh"
-
-
-def test_zoho_expiry_shapes():
-    assert parse_expiry({"expires_in": 3600}) == 3600
-    assert parse_expiry({"expires_in": 3_600_000}) == 3600
-    assert parse_expiry({"expires_in_sec": 3600, "expires_in": 3_600_000}) == 3600
-    assert parse_expiry({}) == 3600

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_zoho_aep.client import async_http
-from airflow_provider_zoho_aep.hooks import aep_base
+from airflow_provider_zoho_aep.client import http as async_http
+from airflow_provider_zoho_aep.hooks import aep as aep_base
 from airflow_provider_zoho_aep.triggers.dataflow_run import AEPDataflowRunTrigger
 from airflow_provider_zoho_aep.version_compat import BaseHook
 from tests.conftest import set_connection

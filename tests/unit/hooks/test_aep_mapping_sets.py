@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
-from airflow_provider_zoho_aep.client.mapping_sets import fingerprint, mapping_entries
+from airflow_provider_zoho_aep.hooks.aep import fingerprint, mapping_entries
 
 SCHEMA = "https://ns.adobe.com/t/schemas/s"
 
