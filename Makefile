@@ -41,8 +41,11 @@ azurite:
 	elif command -v npm >/dev/null 2>&1; then npm install --prefix .azurite --no-audit --no-fund --silent azurite@3; \
 	else echo "Node.js/npm not found: the Azurite tests will be skipped (install Node to run them)"; fi
 
+# Two pytest-xdist workers: most of the suite waits on Airflow processes, the emulator and Azurite, so two
+# workers keep both cores busy (PYTEST_WORKERS=0 runs the suite in one process).
+PYTEST_WORKERS ?= 2
 test: lint azurite
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS)
 
 # The slow suite: a Zoho export of more than 400,000 records across three Bulk Read jobs (about a minute).
 test-slow: install

@@ -54,6 +54,8 @@ LINES: dict[str, dict[str, object]] = {
 #: Python versions (``MATRIX_PYTHONS="3.11 3.12"`` overrides); each found by uv or under ~/.pyenv/versions.
 PYTHONS = os.environ.get("MATRIX_PYTHONS", "3.11").split()
 START, END = "<!-- test-matrix:start -->", "<!-- test-matrix:end -->"
+#: pytest-xdist workers per line (``MATRIX_PYTEST_WORKERS``); lines run side by side (``MATRIX_JOBS=2``) want 1.
+PYTEST_WORKERS = os.environ.get("MATRIX_PYTEST_WORKERS", "2")
 
 
 def log(message: str) -> None:
@@ -170,7 +172,7 @@ def run_line(line: str, python: str, wheel: Path, *, quiet: bool = False) -> dic
     log(f"Airflow {airflow_version} / Python {python_version}: package from {package_file}")
     junit = MATRIX_DIR / f"junit-{line}-py{python}.xml"
     junit.unlink(missing_ok=True)
-    command = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *SUITES]
+    command = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", PYTEST_WORKERS, f"--junitxml={junit}", *SUITES]
     if quiet:
         output = MATRIX_DIR / f"log-{line}-py{python}.txt"
         with open(output, "w") as sink:

@@ -12,6 +12,10 @@ import pytest
 
 # Airflow reads AIRFLOW_HOME at import time: point it at a throw-away folder before anything imports airflow.
 _HOME = Path(tempfile.mkdtemp(prefix="zoho-aep-tests-"))
+# Under pytest-xdist each worker is a process of its own: it gets its own home (and metadata DB), not the one
+# the controlling process set before starting it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["AIRFLOW_HOME"] = str(_HOME)
 os.environ.setdefault("AIRFLOW_HOME", str(_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")

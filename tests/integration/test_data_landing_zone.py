@@ -434,7 +434,11 @@ def test_no_sas_token_in_any_log_line_or_result(emulator: Emulator, tmp_path: Pa
     assert len(issued) == 3  # get, get, refresh: two different tokens were handed out
     secrets = {v for r in emulator.requests if r.path.startswith("/blob/") for v in r.query.get("sig", [])}
     assert len(secrets) == 2
+    # What a task log shows: Airflow's masker replaces every value given to mask_secret. urllib3 logs each URL at
+    # DEBUG with the signature percent-encoded, so that form has to be among the masked values too.
     text = caplog.text + answer
+    for value in sorted(masked, key=len, reverse=True):
+        text = text.replace(value, "***")
     assert not any(form in text for sig in secrets for form in (sig, sig.replace("+", "%2B"), quote(sig, safe="")))
     # Each SAS token handed out went through Airflow's mask_secret, once.
     tokens = [t for t in masked if t.startswith("sv=")]  # the SASToken; its SASUri is masked as well
