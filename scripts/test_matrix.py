@@ -44,10 +44,10 @@ STAGED = ["tests", "emulator", "dags", "scripts", "pyproject.toml"]
 #: Newest patch release of each Airflow 3 minor line on PyPI, and the pins without which that release, as
 #: pip resolves it today, cannot run a one-task DAG (newer web libraries than it was released with).
 LINES: dict[str, dict[str, object]] = {
-    # 3.0.6 sets an attribute on MultiFernet, which cryptography 51 made a Rust class without one: every Connection
-    # password then fails to decrypt ("'MultiFernet' object has no attribute 'is_encrypted'").
+    # 3.0.6 and 3.1.8 set an attribute on MultiFernet, which cryptography 51 made a Rust class without one: every
+    # Connection password then fails to decrypt ("'MultiFernet' object has no attribute 'is_encrypted'").
     "3.0": {"airflow": "3.0.6", "pins": ["fastapi==0.117.1", "cadwyn==5.4.6", "cryptography==50.0.2"]},
-    "3.1": {"airflow": "3.1.8", "pins": []},
+    "3.1": {"airflow": "3.1.8", "pins": ["cryptography==50.0.2"]},
     "3.2": {"airflow": "3.2.2", "pins": ["fastapi==0.136.3", "svcs==25.1.0"]},
     "3.3": {"airflow": "3.3.2", "pins": []},
 }
