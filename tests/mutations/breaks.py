@@ -139,8 +139,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="ims-credentials-in-the-url",
         file=f"{PKG}/client/flow_service.py",
-        original='"data": token_form(self._client_id, self._client_secret, self._scopes)}',
-        replacement='"params": token_form(self._client_id, self._client_secret, self._scopes)}',
+        original='                "data": form}',
+        replacement='                "params": form}',
         promise="secrets travel only in bodies and headers, never in URLs",
         tests=("tests/faults/test_tls_and_urls.py::test_every_secret_travels_in_a_body_or_header_never_in_a_url",),
     ),
