@@ -1,16 +1,8 @@
-"""Hook for the ``adobe_experience_platform`` connection type: one class, read top to bottom.
-
-1. the Airflow Connection as validated settings, and the Flow Service clients built from it (the IMS token
-   cached per process and masked once per mint);
-2. the Flow Service resources of a pipeline, each created idempotently by name (:meth:`~AdobeExperiencePlatformHook.
-   _ensure`): base connection, source connection, target connection, dataflow, and their deletes;
-3. on-demand runs, at most one per window, read from a worker or (the ``a…`` methods) from the triggerer;
-4. Data Prep mapping sets, reused by content;
-5. the Data Landing Zone: its container, SAS credentials and verified uploads.
-
-Each public method checks its own arguments before any call (:mod:`airflow_provider_zoho_aep.validation`). A POST
-is never retried blindly: after an ambiguous failure (timeout, reset, 5xx) the resource is looked up first and
-what the server made is adopted (:meth:`~AdobeExperiencePlatformHook._create_once`).
+"""Hook for the ``adobe_experience_platform`` connection type, read top to bottom: 1. the Connection as settings
+and the Flow Service clients (IMS token cached per process, masked once per mint); 2. the pipeline's Flow Service
+resources, each created idempotently by name (:meth:`~AdobeExperiencePlatformHook._ensure`); 3. on-demand runs, at
+most one per window (the ``a…`` methods serve the triggerer); 4. Data Prep mapping sets, reused by content; 5. the
+Data Landing Zone. A POST is never retried blindly: after an ambiguous failure the resource is looked up first.
 """
 
 from __future__ import annotations
@@ -70,10 +62,8 @@ from airflow_provider_zoho_aep.validation import (
 )
 from airflow_provider_zoho_aep.version_compat import BaseHook, aget_connection, mask_secret
 
-# The HTTP stack (client.http, client.flow_service) imports ``requests`` and ``httpx``, which take a few tenths
-# of a second to import: DAG files import the operators, which import the hooks, and the DAG processor parses
-# them again and again. So it is imported where a hook first talks to AEP, never at module level
-# (bench/parse_overhead.py measures it).
+# The HTTP stack imports ``requests`` and ``httpx``; DAG files import the hooks through the operators and are parsed
+# again and again, so it is imported where a hook first talks to AEP (bench/parse_overhead.py measures the cost).
 if TYPE_CHECKING:
     from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, FlowServiceClient
     from airflow_provider_zoho_aep.client.http import RetryPolicy
@@ -150,13 +140,9 @@ _async_settings_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict
 
 
 class AdobeExperiencePlatformHook(BaseHook):
-    """The Flow Service resources of a pipeline, idempotent by name; its runs per window; mapping sets; the Data
+    """The Flow Service resources of a pipeline, idempotent by name (``if_exists``: ``reuse`` returns the existing
+    one, ``update`` PATCHes it with ``If-Match``, ``fail`` raises); its runs per window; mapping sets; the Data
     Landing Zone.
-
-    Creates look the resource up by name first: ``if_exists="reuse"`` returns the existing one untouched,
-    ``"update"`` PATCHes it with ``If-Match``, ``"fail"`` raises. The IMS token is cached per process until five
-    minutes before it expires and is masked in logs as soon as it arrives. Every request has a timeout;
-    429/5xx/network errors are retried with backoff (:mod:`airflow_provider_zoho_aep.client.http`).
 
     :param aep_conn_id: the Airflow Connection ID (type ``adobe_experience_platform``)
     :param timeout: seconds per HTTP request; overrides the Connection's ``timeout`` extra
@@ -209,8 +195,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self._settings_of(self.get_connection(self.aep_conn_id))
 
     async def asettings(self) -> AEPSettings:
-        """:attr:`settings` for coroutines: the Connection is read with Airflow's async API (a sync read inside
-        the triggerer's event loop would block it), once per process and TTL."""
+        """:attr:`settings` for coroutines, read with Airflow's async API once per process and TTL."""
         if "settings" in self.__dict__:
             return self.settings
         cached = _async_settings.get(self.aep_conn_id)
@@ -235,7 +220,7 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     @cached_property
     def client(self) -> FlowServiceClient:
-        """The Flow Service client (built once per hook): the Connection's timeout, the retry policy, IMS tokens."""
+        """The Flow Service client (built once per hook)."""
         from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, IMSTokenProvider
         from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
 
@@ -243,19 +228,14 @@ class AdobeExperiencePlatformHook(BaseHook):
         mask(settings.client_secret)
         transport = HttpTransport(timeout=self.timeout or settings.timeout, retry=self.retry_policy or RetryPolicy())
         tokens = IMSTokenProvider(
-            token_url=settings.ims_token_url,
-            client_id=settings.client_id,
-            client_secret=settings.client_secret,
-            ims_org_id=settings.ims_org_id,
-            scopes=settings.scopes,
+            **_ims_credentials(settings),
             transport=transport,
             on_token=mask,
         )
         return FlowServiceClient(settings, transport, tokens)
 
     async def aget_async_client(self) -> AsyncFlowServiceClient:
-        """The async Flow Service client (built once per hook): the same token cache as :attr:`client`, and the
-        event loop's shared HTTP client."""
+        """The async Flow Service client (built once per hook), sharing :attr:`client`'s token cache."""
         if self._async_client is None:
             from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, IMSTokenProvider
             from airflow_provider_zoho_aep.client.http import AsyncHttpTransport, RetryPolicy
@@ -264,21 +244,12 @@ class AdobeExperiencePlatformHook(BaseHook):
             await amask(settings.client_secret)
             transport = AsyncHttpTransport(timeout=self.timeout or settings.timeout,
                                            retry=self.retry_policy or RetryPolicy())
-            tokens = IMSTokenProvider(
-                token_url=settings.ims_token_url,
-                client_id=settings.client_id,
-                client_secret=settings.client_secret,
-                ims_org_id=settings.ims_org_id,
-                scopes=settings.scopes,
-                async_transport=transport,
-                on_token_async=amask,
-            )
+            tokens = IMSTokenProvider(**_ims_credentials(settings), async_transport=transport, on_token_async=amask)
             self._async_client = AsyncFlowServiceClient(settings, transport, tokens)
         return self._async_client
 
     def test_connection(self) -> tuple[bool, str]:
-        """Airflow's Test button: get an IMS token and read the Zoho CRM connection spec (proves credentials, org
-        and sandbox)."""
+        """Airflow's Test button: get an IMS token and read the Zoho CRM connection spec."""
         if self.retry_policy is None:
             from airflow_provider_zoho_aep.client.http import RetryPolicy
 
@@ -340,9 +311,8 @@ class AdobeExperiencePlatformHook(BaseHook):
         :param auth_spec_name: ``auth.specName``
         :param connection_spec_version: ``connectionSpec.version``
         :param description: optional description
-        :param if_exists: ``reuse`` (default), ``update`` (PATCH the credentials with If-Match) or ``fail``
-        :param check_connection_spec: read the connection spec first (:meth:`check_connection_spec`), so a retired
-            spec or a wrong ``auth_spec_name`` fails before anything is written
+        :param if_exists: ``reuse``, ``update`` (PATCH the credentials with If-Match) or ``fail``
+        :param check_connection_spec: fail before anything is written on a retired spec or a wrong auth spec
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
@@ -389,8 +359,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         auth_param_names: set[str] | None = None,
     ) -> dict[str, Any]:
         """Pre-flight: the connection spec exists, offers ``auth_spec_name``, and ``auth_param_names`` cover
-        its required auth params. Raises :class:`AEPAPIError` with a clear message otherwise.
-        """
+        its required auth params."""
         check_required(connection_spec_id, "connection_spec_id", "pass the source's connection spec ID")
         try:
             spec = self.client.get_connection_spec(connection_spec_id)
@@ -404,8 +373,6 @@ class AdobeExperiencePlatformHook(BaseHook):
         if auth_spec_name is not None:
             _check_auth_params(spec, connection_spec_id, auth_spec_name, auth_param_names)
         return spec
-
-    # -- explore ------------------------------------------------------------------------------------------
 
     def list_tables(self, base_connection_id: str) -> list[dict[str, Any]]:
         """Tables the base connection exposes (``explore?objectType=root``); each ``path`` is a ``tableName``."""
@@ -460,7 +427,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         :param connection_spec_id: the base connection's connection spec
         :param connection_spec_version: ``connectionSpec.version``
         :param description: optional description
-        :param if_exists: ``reuse`` (default) or ``fail``; ``update`` is refused: Adobe does not carry it to dataflows
+        :param if_exists: ``reuse`` or ``fail`` (Adobe does not carry an ``update`` to the dataflows)
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
@@ -492,7 +459,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         :param schema_id: the dataset's XDM schema ``$id``, ``https://ns.adobe.com/<tenant>/schemas/<id>``
         :param schema_version: ``data.schema.version``
         :param description: optional description
-        :param if_exists: ``reuse`` (default) or ``fail``; ``update`` is refused: Adobe does not carry it to dataflows
+        :param if_exists: ``reuse`` or ``fail`` (Adobe does not carry an ``update`` to the dataflows)
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
@@ -505,8 +472,6 @@ class AdobeExperiencePlatformHook(BaseHook):
                 "connectionSpec": {"id": DATA_LAKE_CONNECTION_SPEC_ID, "version": "1.0"}}
         return self._ensure(TARGET_CONNECTIONS, name, {"connectionSpec.id": DATA_LAKE_CONNECTION_SPEC_ID},
                             lambda: body, None, if_exists, description)
-
-    # -- dataflows --------------------------------------------------------------------------------------------
 
     def find_flow_spec(self, name: str = "CRMToAEP") -> dict[str, Any]:
         """The flow spec called ``name`` (its ID is looked up, never hard-coded: it differs between sources)."""
@@ -533,25 +498,21 @@ class AdobeExperiencePlatformHook(BaseHook):
     ) -> dict[str, Any]:
         """Create the dataflow from a source connection to a target connection, or reuse the one with this name.
 
-        The flow spec is resolved by name and must list the source and target connections' specs. ``state`` is
-        never sent (Flow Service rejects it on create); a new dataflow starts enabled. Two flow specs, two shapes:
-        ``CRMToAEP`` copies a table (``Copy`` with ``delta_column``, required; ``Mapping`` optional);
-        ``CloudStorageToAEP`` reads files from the Data Landing Zone (``Mapping`` only, ``mapping_id`` required,
-        ``delta_column`` refused, scheduled ``once`` so runs are started per window).
+        The flow spec, resolved by name, must accept both connections' specs; ``state`` is never sent (Flow Service
+        rejects it on create). ``CRMToAEP`` copies a table (``Copy`` with ``delta_column``; ``Mapping`` optional);
+        ``CloudStorageToAEP`` reads landing-zone files (``Mapping`` only, scheduled ``once``, runs per window).
 
         :param name: dataflow name; re-runs find it by name and flow spec
-        :param source_connection_id: the source connection (one table)
+        :param source_connection_id: the source connection
         :param target_connection_id: the Data Lake target connection
-        :param delta_column: the column Flow Service uses to pick up new and changed records (``Copy``); required
-            by ``CRMToAEP``, refused by ``CloudStorageToAEP``
+        :param delta_column: the column ``Copy`` picks up changed records by (``CRMToAEP`` only, required there)
         :param schedule_params: ``scheduleParams``, as :func:`~airflow_provider_zoho_aep.client.schedule.
             schedule_params` builds them
         :param mapping_id: optional Data Prep mapping set ID (``Mapping``)
         :param mapping_version: the mapping set's version
         :param flow_spec_name: the flow spec, ``CRMToAEP`` for CRM sources
         :param description: optional description
-        :param if_exists: ``reuse`` (default), ``update`` (PATCH only what changed: the mapping in ``transformations``,
-            frequency, interval, backfill; never a ``startTime`` that has passed, which Adobe refuses) or ``fail``
+        :param if_exists: ``reuse``, ``update`` (PATCH only what changed, never a past ``startTime``) or ``fail``
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
@@ -918,13 +879,6 @@ class AdobeExperiencePlatformHook(BaseHook):
         items = await client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit)
         return [item for item in items if item.get("flowId") in (None, flow_id)]
 
-    async def afind_runs_for_window(
-        self, flow_id: str, window_start: Any, window_end: Any, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """:meth:`find_runs_for_window` for coroutines, over the newest ``limit`` runs."""
-        window = check_window(window_start, window_end)
-        return _of_window(await self.alist_runs(flow_id, limit), window)
-
     # -- 4. Data Prep mapping sets, reused by content ------------------------------------------------------------
 
     def create_mapping_set(
@@ -1075,6 +1029,12 @@ class AdobeExperiencePlatformHook(BaseHook):
         return {"files": [u.as_dict() for u in uploaded],
                 "run_window_start": run_window[0].isoformat() if run_window[0] else None,
                 "run_window_end": run_window[1].isoformat() if run_window[1] else None}
+
+
+def _ims_credentials(settings: AEPSettings) -> dict[str, str]:
+    """What identifies an IMS token: the token URL, the OAuth client, the organization and the scopes."""
+    return {"token_url": settings.ims_token_url, "client_id": settings.client_id,
+            "client_secret": settings.client_secret, "ims_org_id": settings.ims_org_id, "scopes": settings.scopes}
 
 
 def _refuse_update_of_flow_part(if_exists: str, noun: str) -> None:
