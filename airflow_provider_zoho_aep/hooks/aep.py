@@ -659,7 +659,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         self.log.info("%s %s %s", "Deleted" if deleted else "Already gone:", noun, resource_id)
         return deleted
 
-    # -- how a create is made idempotent (every Flow Service resource) -------------------------------------------
+    # -- how a create is made idempotent ---------------------------------------------------------------------------
 
     def _find_by_name(self, collection: str, name: str, filters: Mapping[str, str] | None = None
                       ) -> list[dict[str, Any]]:
@@ -679,18 +679,12 @@ class AdobeExperiencePlatformHook(BaseHook):
     ) -> dict[str, Any]:
         """Make sure exactly one ``collection`` item named ``name`` exists: ``{"id", "etag", "created", "updated"}``.
 
-        Flow Service does not make names unique and a POST is not idempotent, so:
+        Flow Service does not make names unique and a POST is not idempotent, so: look up by exact name (and
+        ``filters``): one → reuse, update or fail; several → look again a few times while a race settles, then
+        refuse to guess; none → POST once (:meth:`_create_once`), then look up again and, if a concurrent caller
+        made the same name, keep the oldest and delete ours, so every caller returns the same ID.
 
-        1. look up by exact name (and ``filters``): none → create; one → ``reuse`` it, ``update`` it with
-           ``If-Match``, or ``fail``; several → look again a few times (a concurrent race settles within
-           moments), then refuse to guess;
-        2. POST once (:meth:`_create_once`: after an ambiguous failure look up again and adopt what the server
-           made, and only when nothing is there POST again);
-        3. after a successful POST look up once more: if a concurrent caller created the same name, keep the
-           oldest (``createdAt``, then ID) and delete ours, so every caller returns the same ID.
-
-        :param body: the rest of the POST body after ``name`` and ``description``; called only when a create is
-            needed (so a Zoho token is minted only when it will be used)
+        :param body: the rest of the POST body; called only when a create is needed (a Zoho token costs a request)
         :param patch: the JSON-Patch operations for ``if_exists="update"``, given the existing item
         """
         noun = _NOUNS[collection]
@@ -743,12 +737,9 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     def _create_once(self, post: Callable[[], Any], look_up: Callable[[], _T | None], what: str
                      ) -> tuple[Any, _T | None]:
-        """``(answer, None)`` of a POST, or ``(None, found)`` when an ambiguous failure turned out to have made it.
-
-        After an ambiguous failure (timeout, reset, 5xx) ``look_up`` runs before any new POST; after a timeout it
-        first waits one client timeout, since the server may still be making it. At most
-        :data:`MAX_CREATE_ATTEMPTS` POSTs.
-        """
+        """``(answer, None)`` of a POST, or ``(None, found)`` when an ambiguous failure (timeout, reset, 5xx) had
+        made it: ``look_up`` runs before any new POST, after a timeout only once one client timeout has passed
+        (the server may still be making it). At most :data:`MAX_CREATE_ATTEMPTS` POSTs."""
         last: AmbiguousWriteError | None = None
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
             try:
@@ -822,18 +813,17 @@ class AdobeExperiencePlatformHook(BaseHook):
     ) -> dict[str, Any]:
         """Start an on-demand run of a dataflow scheduled ``once`` for one window, at most once per window.
 
-        The flow's runs of exactly this window are looked up first: with ``reuse`` a running or succeeded one is
-        adopted (a failed or cancelled one is not: a retry must ingest the window again); ``fail`` raises when
-        any exists; ``rerun`` posts anyway. After an ambiguous failure of the POST, a run of this window that was
-        not there before is adopted rather than posted again.
+        With ``reuse`` a running or succeeded run of exactly this window is adopted (a failed or cancelled one is
+        not: a retry must ingest the window again); ``fail`` raises when any exists; ``rerun`` posts anyway. After
+        an ambiguous failure of the POST, a run of this window that was not there before is adopted.
 
         :param flow_id: the dataflow (its schedule must be ``once``)
-        :param window_start: start of the window, timezone-aware (datetime or ISO 8601 with offset), inclusive
+        :param window_start: start of the window, inclusive, timezone-aware (datetime or ISO 8601 with offset)
         :param window_end: end of the window, exclusive; not in the future
         :param delta_column: ``params.deltaColumn.name``; Adobe accepts it only on the flow's first run
         :param if_run_exists: ``reuse`` (default), ``rerun`` or ``fail``
         :param time_unit: unit of the run's epoch params, ``seconds`` (Adobe's tutorial) or ``milliseconds``
-            (Adobe's OpenAPI file); Adobe's documents disagree, so confirm it against your sandbox
+            (Adobe's OpenAPI file); confirm it against your sandbox
         :return: ``{"run_id", "created"}`` (``created`` False when a run of the window was adopted)
         """
         check_required(flow_id, "flow_id")
@@ -884,10 +874,9 @@ class AdobeExperiencePlatformHook(BaseHook):
     def create_mapping_set(
         self, schema_id: str, mappings: Mapping[str, str], *, schema_version: str = DEFAULT_SCHEMA_VERSION
     ) -> dict[str, Any]:
-        """The Data Prep mapping set for ``{source column: XDM path}`` into ``schema_id``, reused when it exists.
-
-        Mapping sets have no name: an existing set with the same output schema and the same mappings (order
-        ignored) is the one reused, before a create and after an ambiguous failure of one.
+        """The Data Prep mapping set for ``{source column: XDM path}`` into ``schema_id``; mapping sets have no
+        name, so one with the same output schema and mappings (order ignored) is reused, also after an ambiguous
+        failure of the create.
 
         :param schema_id: the target dataset's XDM schema ``$id``
         :param mappings: ``{CSV header column: XDM path}``, e.g. ``{"Email": "personalEmail.address"}``
@@ -928,8 +917,7 @@ class AdobeExperiencePlatformHook(BaseHook):
                                    service="Data Prep", **kwargs).json()
 
     def _find_mapping_sets(self, schema_id: str, entries: list[dict[str, str]]) -> list[dict[str, Any]]:
-        """The sandbox's mapping sets with this output schema and exactly these mappings, oldest first (Data Prep
-        pages with ``limit`` and ``start``)."""
+        """The sandbox's mapping sets with this output schema and exactly these mappings, oldest first."""
         wanted = fingerprint(schema_id, entries)
         found: list[dict[str, Any]] = []
         for page in range(MAPPING_SETS_MAX_PAGES):
@@ -964,11 +952,11 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self.landing_zone.get_credentials(refresh=refresh)
 
     def landing_zone_uploader(self, *, max_concurrency: int = 4, **options: Any) -> LandingZoneUploader:
-        """The uploader for this organization's landing zone (Azure today; an AWS-hosted one is refused clearly).
+        """The uploader for this organization's landing zone (Azure; an AWS-hosted one is refused clearly).
 
         :param max_concurrency: blocks in flight at once
         :param options: more :class:`~airflow_provider_zoho_aep.client.azure_blob_upload.AzureBlobUploader`
-            options (``block_size``, ``block_attempts``, ``timeout``)
+            options (``block_size``, ``timeout``, ``sdk_retries``)
         """
         from airflow_provider_zoho_aep.client.landing_zone import AMAZON_S3, not_supported
 
@@ -988,12 +976,8 @@ class AdobeExperiencePlatformHook(BaseHook):
         window_end: datetime,
         uploader: LandingZoneUploader | None = None,
     ) -> list[UploadedFile]:
-        """Upload one window's files under deterministic names and verify each (size and MD5).
-
-        File *n* (from 1) becomes ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-000n.csv``. A file already there
-        with the same content is not sent again (its last-modified stamp stays); see
-        :mod:`~airflow_provider_zoho_aep.client.azure_blob_upload` for replacement, resume and retries. The run
-        window that covers the results is :func:`~airflow_provider_zoho_aep.client.landing_zone.window_covering`.
+        """Upload one window's files as ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-000n.csv`` (*n* from 1) and
+        verify each (size and MD5); a file already there with the same content is not sent again.
 
         :param files: local CSV files, in order (never empty files)
         :param module: the Zoho CRM module, e.g. ``Leads``
