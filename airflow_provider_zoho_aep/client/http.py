@@ -123,8 +123,7 @@ def response_error(
 class _Attempts:
     """The attempts of one logical request: after each, either the seconds to wait or the error to raise."""
 
-    def __init__(self, transport: HttpTransport | AsyncHttpTransport, method: str, url: str, service: str,
-                 idempotent: bool) -> None:
+    def __init__(self, transport: _Transport, method: str, url: str, service: str, idempotent: bool) -> None:
         self.transport, self.method, self.service, self.idempotent = transport, method, service, idempotent
         self.path = urlsplit(url).path
         self.start = self.began = transport.clock()
@@ -176,28 +175,40 @@ class _Attempts:
         return seconds
 
 
+#: The jitter's generator, one for all: seeding one reads the OS entropy pool, which a thousand triggers starting
+#: together would pay inside the event loop.
+_JITTER = random.Random()
+
+
 @dataclass
-class HttpTransport:
+class _Transport:
+    """What both transports hold: the timeout, the retry policy, the secrets to scrub, the clock."""
+
+    timeout: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    secrets: set[str] = field(default_factory=set)
+    clock: Callable[[], float] = time.monotonic
+    rng: random.Random = _JITTER
+
+    def add_secret(self, value: str | None) -> None:
+        if value:
+            self.secrets.add(value)
+
+
+@dataclass
+class HttpTransport(_Transport):
     """A ``requests`` session with the retry policy and error handling of the whole provider.
 
     :param timeout: seconds per request (connect and read)
     :param retry: the retry policy
     :param secrets: values to scrub from any error text (client secrets, tokens); add with :meth:`add_secret`
-    :param sleep: how to wait (tests inject a fake)
     :param clock: monotonic clock for the time budget (tests inject a fake)
+    :param sleep: how to wait (tests inject a fake)
+    :param session: the ``requests`` session
     """
 
-    timeout: float = 30.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    secrets: set[str] = field(default_factory=set)
     sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
     session: requests.Session = field(default_factory=requests.Session)
-    rng: random.Random = field(default_factory=random.Random)
-
-    def add_secret(self, value: str | None) -> None:
-        if value:
-            self.secrets.add(value)
 
     def request(
         self,
@@ -248,7 +259,6 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
 # A triggerer runs thousands of triggers in one event loop, so nothing here may block it or grow per trigger:
 # transports without a client of their own share one ``httpx.AsyncClient`` per event loop, whose SSL context
 # (a CA bundle load) is built once per process, in a worker thread, never inside the loop.
-_JITTER = random.Random()
 _ssl_context: ssl.SSLContext | None = None
 _ssl_lock = threading.Lock()
 _shared_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
@@ -289,42 +299,21 @@ async def shared_client() -> httpx.AsyncClient:
     return client
 
 
-class AsyncHttpTransport:
+@dataclass
+class AsyncHttpTransport(_Transport):
     """An ``httpx.AsyncClient`` with the provider's timeout, retry policy and error handling (repeatable requests).
 
     :param timeout: seconds per request
     :param retry: the retry policy (shared with the sync transport)
     :param secrets: values to scrub from any error text; add with :meth:`add_secret`
-    :param sleep: how to wait (tests inject a fake)
     :param clock: monotonic clock for the time budget
+    :param sleep: how to wait (tests inject a fake)
     :param client: an httpx client of its own (tests pass one with a mock transport), closed by :meth:`aclose`;
         without one, the loop's shared client is used and left open for the other transports
-    :param rng: the jitter's generator; by default one for all, since seeding one reads the OS entropy pool,
-        which a thousand triggers starting together would pay inside the loop
     """
 
-    def __init__(
-        self,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-        *,
-        secrets: set[str] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        client: httpx.AsyncClient | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        self.secrets = set(secrets or ())
-        self.sleep = sleep
-        self.clock = clock
-        self.rng = rng or _JITTER
-        self.client = client
-
-    def add_secret(self, value: str | None) -> None:
-        if value:
-            self.secrets.add(value)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    client: httpx.AsyncClient | None = None
 
     async def aclose(self) -> None:
         if self.client is not None:

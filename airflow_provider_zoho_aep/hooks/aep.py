@@ -65,7 +65,11 @@ from airflow_provider_zoho_aep.version_compat import BaseHook, aget_connection, 
 # The HTTP stack imports ``requests`` and ``httpx``; DAG files import the hooks through the operators and are parsed
 # again and again, so it is imported where a hook first talks to AEP (bench/parse_overhead.py measures the cost).
 if TYPE_CHECKING:
-    from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, FlowServiceClient
+    from airflow_provider_zoho_aep.client.flow_service import (
+        AsyncFlowServiceClient,
+        FlowServiceClient,
+        IMSTokenProvider,
+    )
     from airflow_provider_zoho_aep.client.http import RetryPolicy
     from airflow_provider_zoho_aep.client.landing_zone import (
         LandingZone,
@@ -221,30 +225,25 @@ class AdobeExperiencePlatformHook(BaseHook):
     @cached_property
     def client(self) -> FlowServiceClient:
         """The Flow Service client (built once per hook)."""
-        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, IMSTokenProvider
+        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
         from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
 
         settings = self.settings
         mask(settings.client_secret)
         transport = HttpTransport(timeout=self.timeout or settings.timeout, retry=self.retry_policy or RetryPolicy())
-        tokens = IMSTokenProvider(
-            **_ims_credentials(settings),
-            transport=transport,
-            on_token=mask,
-        )
-        return FlowServiceClient(settings, transport, tokens)
+        return FlowServiceClient(settings, transport, _ims_tokens(settings, transport=transport, on_token=mask))
 
     async def aget_async_client(self) -> AsyncFlowServiceClient:
         """The async Flow Service client (built once per hook), sharing :attr:`client`'s token cache."""
         if self._async_client is None:
-            from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, IMSTokenProvider
+            from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient
             from airflow_provider_zoho_aep.client.http import AsyncHttpTransport, RetryPolicy
 
             settings = await self.asettings()
             await amask(settings.client_secret)
             transport = AsyncHttpTransport(timeout=self.timeout or settings.timeout,
                                            retry=self.retry_policy or RetryPolicy())
-            tokens = IMSTokenProvider(**_ims_credentials(settings), async_transport=transport, on_token_async=amask)
+            tokens = _ims_tokens(settings, async_transport=transport, on_token_async=amask)
             self._async_client = AsyncFlowServiceClient(settings, transport, tokens)
         return self._async_client
 
@@ -1015,10 +1014,13 @@ class AdobeExperiencePlatformHook(BaseHook):
                 "run_window_end": run_window[1].isoformat() if run_window[1] else None}
 
 
-def _ims_credentials(settings: AEPSettings) -> dict[str, str]:
-    """What identifies an IMS token: the token URL, the OAuth client, the organization and the scopes."""
-    return {"token_url": settings.ims_token_url, "client_id": settings.client_id,
-            "client_secret": settings.client_secret, "ims_org_id": settings.ims_org_id, "scopes": settings.scopes}
+def _ims_tokens(settings: AEPSettings, **transport: Any) -> IMSTokenProvider:
+    """The IMS token provider for these settings, on ``transport`` (the sync or async one and its masker)."""
+    from airflow_provider_zoho_aep.client.flow_service import IMSTokenProvider
+
+    return IMSTokenProvider(token_url=settings.ims_token_url, client_id=settings.client_id,
+                            client_secret=settings.client_secret, ims_org_id=settings.ims_org_id,
+                            scopes=settings.scopes, **transport)
 
 
 def _refuse_update_of_flow_part(if_exists: str, noun: str) -> None:

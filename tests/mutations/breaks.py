@@ -35,8 +35,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="ims-token-never-masked",
         file=f"{PKG}/hooks/aep.py",
-        original="            on_token=mask,\n",
-        replacement="            on_token=None,\n",
+        original="transport=transport, on_token=mask)",
+        replacement="transport=transport, on_token=None)",
         promise="every IMS token minted goes through mask_secret",
         tests=(f"{TOKEN_SECRETS}::test_every_token_minted_is_masked",),
         fast=True,
@@ -113,8 +113,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="async-retry-blocking-sleep",
         file=f"{PKG}/client/http.py",
-        original="sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,",
-        replacement="sleep: Callable[[float], Awaitable[None]] = lambda s: asyncio.sleep(time.sleep(s) or 0),",
+        original="    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep\n",
+        replacement="    sleep: Callable[[float], Awaitable[None]] = lambda s: asyncio.sleep(time.sleep(s) or 0)\n",
         promise="triggers never block the event loop (the async transport's default wait between retries)",
         tests=(f"{ASYNC_RUNTIME}::test_the_default_wait_between_retries_never_blocks_the_event_loop",),
         fast=True,
