@@ -122,12 +122,7 @@ class AEPSettings:
 
     @classmethod
     def from_connection_fields(
-        cls,
-        *,
-        login: str | None,
-        password: str | None,
-        host: str | None,
-        extra: str | Mapping[str, Any] | None,
+        cls, *, login: str | None, password: str | None, host: str | None, extra: str | Mapping[str, Any] | None,
         source: str = "Airflow Connection",
     ) -> AEPSettings:
         """Validate the fields of an ``adobe_experience_platform`` Airflow Connection."""
@@ -200,12 +195,7 @@ class ZohoSettings:
 
     @classmethod
     def from_connection_fields(
-        cls,
-        *,
-        login: str | None,
-        password: str | None,
-        host: str | None,
-        extra: str | Mapping[str, Any] | None,
+        cls, *, login: str | None, password: str | None, host: str | None, extra: str | Mapping[str, Any] | None,
         source: str = "Airflow Connection",
     ) -> ZohoSettings:
         """Validate the fields of a ``zoho_crm`` Airflow Connection."""

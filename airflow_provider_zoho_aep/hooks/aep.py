@@ -159,12 +159,8 @@ class AdobeExperiencePlatformHook(BaseHook):
     hook_name = "Adobe Experience Platform"
 
     def __init__(
-        self,
-        aep_conn_id: str = default_conn_name,
-        *,
-        timeout: float | None = None,
-        retry_policy: RetryPolicy | None = None,
-        **kwargs: Any,
+        self, aep_conn_id: str = default_conn_name, *, timeout: float | None = None,
+        retry_policy: RetryPolicy | None = None, **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.aep_conn_id = aep_conn_id
@@ -291,16 +287,9 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self.client.get(BASE_CONNECTIONS, check_required(base_connection_id, "base_connection_id"))
 
     def create_base_connection(
-        self,
-        name: str,
-        connection_spec_id: str,
-        auth_params: AuthParams,
-        *,
-        auth_spec_name: str = "Basic Authentication",
-        connection_spec_version: str = "1.0",
-        description: str | None = None,
-        if_exists: IfExists = "reuse",
-        check_connection_spec: bool = False,
+        self, name: str, connection_spec_id: str, auth_params: AuthParams, *,
+        auth_spec_name: str = "Basic Authentication", connection_spec_version: str = "1.0",
+        description: str | None = None, if_exists: IfExists = "reuse", check_connection_spec: bool = False,
     ) -> dict[str, Any]:
         """Create a base connection, or reuse/update the one with the same name and connection spec.
 
@@ -352,10 +341,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self.client.test_connection(check_required(base_connection_id, "base_connection_id"))
 
     def check_connection_spec(
-        self,
-        connection_spec_id: str,
-        auth_spec_name: str | None = None,
-        auth_param_names: set[str] | None = None,
+        self, connection_spec_id: str, auth_spec_name: str | None = None, auth_param_names: set[str] | None = None,
     ) -> dict[str, Any]:
         """Pre-flight: the connection spec exists, offers ``auth_spec_name``, and ``auth_param_names`` cover
         its required auth params."""
@@ -408,15 +394,9 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self.client.get(TARGET_CONNECTIONS, check_required(target_connection_id, "target_connection_id"))
 
     def create_source_connection(
-        self,
-        name: str,
-        base_connection_id: str,
-        table_name: str,
-        *,
-        connection_spec_id: str = ZOHO_CRM_CONNECTION_SPEC_ID,
-        connection_spec_version: str = "1.0",
-        description: str | None = None,
-        if_exists: IfExists = "reuse",
+        self, name: str, base_connection_id: str, table_name: str, *,
+        connection_spec_id: str = ZOHO_CRM_CONNECTION_SPEC_ID, connection_spec_version: str = "1.0",
+        description: str | None = None, if_exists: IfExists = "reuse",
     ) -> dict[str, Any]:
         """Create the source connection for one table of a base connection, or reuse the one with this name.
 
@@ -442,14 +422,8 @@ class AdobeExperiencePlatformHook(BaseHook):
                             if_exists, description)
 
     def create_target_connection(
-        self,
-        name: str,
-        dataset_id: str,
-        schema_id: str,
-        *,
-        schema_version: str = DEFAULT_SCHEMA_VERSION,
-        description: str | None = None,
-        if_exists: IfExists = "reuse",
+        self, name: str, dataset_id: str, schema_id: str, *, schema_version: str = DEFAULT_SCHEMA_VERSION,
+        description: str | None = None, if_exists: IfExists = "reuse",
     ) -> dict[str, Any]:
         """Create the Data Lake target connection for a dataset, or reuse the one with this name.
 
@@ -482,18 +456,9 @@ class AdobeExperiencePlatformHook(BaseHook):
         return found[0]
 
     def create_dataflow(
-        self,
-        name: str,
-        source_connection_id: str,
-        target_connection_id: str,
-        delta_column: str | None = None,
-        *,
-        schedule_params: Mapping[str, Any],
-        mapping_id: str | None = None,
-        mapping_version: int = 0,
-        flow_spec_name: str = "CRMToAEP",
-        description: str | None = None,
-        if_exists: IfExists = "reuse",
+        self, name: str, source_connection_id: str, target_connection_id: str, delta_column: str | None = None, *,
+        schedule_params: Mapping[str, Any], mapping_id: str | None = None, mapping_version: int = 0,
+        flow_spec_name: str = "CRMToAEP", description: str | None = None, if_exists: IfExists = "reuse",
     ) -> dict[str, Any]:
         """Create the dataflow from a source connection to a target connection, or reuse the one with this name.
 
@@ -584,15 +549,8 @@ class AdobeExperiencePlatformHook(BaseHook):
     # -- the Data Landing Zone source connection (files; no base connection) -------------------------------------
 
     def create_data_landing_zone_source_connection(
-        self,
-        name: str,
-        path: str,
-        *,
-        data_format: str = "delimited",
-        column_delimiter: str = ",",
-        compression_type: str | None = None,
-        encoding: str = "UTF-8",
-        description: str | None = None,
+        self, name: str, path: str, *, data_format: str = "delimited", column_delimiter: str = ",",
+        compression_type: str | None = None, encoding: str = "UTF-8", description: str | None = None,
         if_exists: IfExists = "reuse",
     ) -> dict[str, Any]:
         """Create the source connection that reads files from the Data Landing Zone, or reuse the one with this name.
@@ -667,14 +625,8 @@ class AdobeExperiencePlatformHook(BaseHook):
         return [item for item in found if item.get("name") == name]
 
     def _ensure(
-        self,
-        collection: str,
-        name: str,
-        filters: Mapping[str, str],
-        body: Callable[[], Mapping[str, Any]],
-        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None,
-        if_exists: IfExists,
-        description: str | None,
+        self, collection: str, name: str, filters: Mapping[str, str], body: Callable[[], Mapping[str, Any]],
+        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None, if_exists: IfExists, description: str | None,
     ) -> dict[str, Any]:
         """Make sure exactly one ``collection`` item named ``name`` exists: ``{"id", "etag", "created", "updated"}``.
 
@@ -801,14 +753,8 @@ class AdobeExperiencePlatformHook(BaseHook):
         return _of_window(self._runs(flow_id), window)
 
     def start_dataflow_run(
-        self,
-        flow_id: str,
-        window_start: Any,
-        window_end: Any,
-        *,
-        delta_column: str | None = None,
-        if_run_exists: str = "reuse",
-        time_unit: str = "seconds",
+        self, flow_id: str, window_start: Any, window_end: Any, *, delta_column: str | None = None,
+        if_run_exists: str = "reuse", time_unit: str = "seconds",
     ) -> dict[str, Any]:
         """Start an on-demand run of a dataflow scheduled ``once`` for one window, at most once per window.
 
@@ -966,13 +912,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         return AzureBlobUploader(self.landing_zone.credentials, max_concurrency=max_concurrency, **options)
 
     def upload_files_to_landing_zone(
-        self,
-        files: Sequence[str | Path],
-        *,
-        module: str,
-        flow_id: str,
-        window_start: datetime,
-        window_end: datetime,
+        self, files: Sequence[str | Path], *, module: str, flow_id: str, window_start: datetime, window_end: datetime,
         uploader: LandingZoneUploader | None = None,
     ) -> list[UploadedFile]:
         """Upload one window's files as ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-000n.csv`` (*n* from 1) and
