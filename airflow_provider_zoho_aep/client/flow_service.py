@@ -71,18 +71,10 @@ class IMSTokenProvider:
     """
 
     def __init__(
-        self,
-        *,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        ims_org_id: str,
-        scopes: str,
-        transport: HttpTransport | None = None,
-        on_token: Callable[[str], None] | None = None,
+        self, *, token_url: str, client_id: str, client_secret: str, ims_org_id: str, scopes: str,
+        transport: HttpTransport | None = None, on_token: Callable[[str], None] | None = None,
         async_transport: AsyncHttpTransport | None = None,
-        on_token_async: Callable[[str], Awaitable[None]] | None = None,
-        clock: Callable[[], float] = time.time,
+        on_token_async: Callable[[str], Awaitable[None]] | None = None, clock: Callable[[], float] = time.time,
         refresh_margin: float = REFRESH_MARGIN_SECONDS,
     ) -> None:
         self._token_url = token_url
@@ -248,16 +240,8 @@ class FlowServiceClient:
         self.base_url = settings.flow_service_url
 
     def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Any = None,
-        json: Any = None,
-        idempotent: bool = True,
-        if_match: str | None = None,
-        ok: tuple[int, ...] = (200, 201, 204),
-        base_url: str | None = None,
+        self, method: str, path: str, *, params: Any = None, json: Any = None, idempotent: bool = True,
+        if_match: str | None = None, ok: tuple[int, ...] = (200, 201, 204), base_url: str | None = None,
         service: str = SERVICE,
     ) -> requests.Response:
         """One call; a 401 for an expired token refreshes the token once and retries once. ``base_url`` and
@@ -281,13 +265,8 @@ class FlowServiceClient:
         )
 
     def list(
-        self,
-        collection: str,
-        filters: Mapping[str, str] | None = None,
-        *,
-        orderby: str | None = None,
-        limit: int | None = None,
-        max_items: int | None = None,
+        self, collection: str, filters: Mapping[str, str] | None = None, *, orderby: str | None = None,
+        limit: int | None = None, max_items: int | None = None,
     ) -> list[dict[str, Any]]:
         """All items of ``collection`` matching the ``property`` filters, following ``_links.next`` pages."""
         params = list_params(filters, orderby, limit)

@@ -211,16 +211,8 @@ class HttpTransport(_Transport):
     session: requests.Session = field(default_factory=requests.Session)
 
     def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        service: str,
-        idempotent: bool = True,
-        headers: Mapping[str, str] | None = None,
-        params: Any = None,
-        json: Any = None,
-        data: Mapping[str, str] | None = None,
+        self, method: str, url: str, *, service: str, idempotent: bool = True, headers: Mapping[str, str] | None = None,
+        params: Any = None, json: Any = None, data: Mapping[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 202, 204),
     ) -> requests.Response:
         """Send one logical request, retrying as the policy allows; return the response or raise."""
@@ -326,15 +318,8 @@ class AsyncHttpTransport(_Transport):
         await self.aclose()
 
     async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        service: str,
-        headers: Mapping[str, str] | None = None,
-        params: Any = None,
-        data: Mapping[str, str] | None = None,
-        ok: tuple[int, ...] = (200,),
+        self, method: str, url: str, *, service: str, headers: Mapping[str, str] | None = None, params: Any = None,
+        data: Mapping[str, str] | None = None, ok: tuple[int, ...] = (200,),
     ) -> httpx.Response:
         """Send one logical (repeatable) request, retrying as the policy allows; return the response or raise."""
         client = self.client or await shared_client()
