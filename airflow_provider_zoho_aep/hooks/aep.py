@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
@@ -321,10 +322,8 @@ class AdobeExperiencePlatformHook(BaseHook):
             return values
 
         def body() -> dict[str, Any]:
-            return {
-                "auth": {"specName": auth_spec_name, "params": params()},
-                "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version},
-            }
+            return {"auth": {"specName": auth_spec_name, "params": params()},
+                    "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version}}
 
         def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
             return [{"op": "replace", "path": "/auth/params", "value": params()}]
@@ -377,11 +376,8 @@ class AdobeExperiencePlatformHook(BaseHook):
         check_required(base_connection_id, "base_connection_id")
         check_required(table_path, "table_path", "pass a table path from list_tables, e.g. 'Leads'")
         check_row_count(count)
-        body = self.client.explore(
-            base_connection_id,
-            [("objectType", "table"), ("object", table_path), ("preview", "true"), ("previewCount", str(count))],
-        )
-        return list((body or {}).get("data") or [])
+        query = [("objectType", "table"), ("object", table_path), ("preview", "true"), ("previewCount", str(count))]
+        return list((self.client.explore(base_connection_id, query) or {}).get("data") or [])
 
     # -- source and target connections -----------------------------------------------------------------------
 
@@ -948,10 +944,10 @@ class AdobeExperiencePlatformHook(BaseHook):
         paths = [f["path"] for f in manifest.get("files") or [] if f.get("records", 1) and f.get("bytes", 1)]
         uploaded = self.upload_files_to_landing_zone(paths, module=str(manifest.get("module") or ""),
                                                      flow_id=flow_id, window_start=start, window_end=end)
-        run_window = window_covering(uploaded) if uploaded else (None, None)
+        run_start, run_end = window_covering(uploaded) if uploaded else (None, None)
         return {"files": [u.as_dict() for u in uploaded],
-                "run_window_start": run_window[0].isoformat() if run_window[0] else None,
-                "run_window_end": run_window[1].isoformat() if run_window[1] else None}
+                "run_window_start": run_start.isoformat() if run_start else None,
+                "run_window_end": run_end.isoformat() if run_end else None}
 
 
 def _ims_tokens(settings: AEPSettings, **transport: Any) -> IMSTokenProvider:
@@ -967,30 +963,25 @@ def _refuse_update_of_flow_part(if_exists: str, noun: str) -> None:
     """Adobe: a source or target connection changed on its own does not reach the dataflows that use it."""
     if if_exists == "update":
         raise ConfigurationError(
-            "if_exists",
-            f"'update' is not supported for a {noun}: Adobe does not carry a change of a {noun} to the dataflows "
-            "that use it",
-            f"create a {noun} under a new name (if_exists='reuse') and point the dataflow at it, or change the "
-            "dataflow itself (AEPCreateDataflowOperator with if_exists='update' patches its mapping and schedule)",
-        )
+            "if_exists", f"'update' is not supported for a {noun}: Adobe does not carry a change of a {noun} to the "
+            "dataflows that use it", f"create a {noun} under a new name (if_exists='reuse') and point the dataflow at "
+            "it, or change the dataflow itself (AEPCreateDataflowOperator with if_exists='update' patches its mapping "
+            "and schedule)")
 
 
-def _check_auth_params(
-    spec: Mapping[str, Any], connection_spec_id: str, auth_spec_name: str, names: set[str] | None
-) -> None:
+def _check_auth_params(spec: Mapping[str, Any], connection_spec_id: str, auth_spec_name: str,
+                       names: set[str] | None) -> None:
     """``auth_spec_name`` is an auth spec of ``spec`` and ``names`` (when known) cover its required params."""
     auth_specs = {a.get("name"): a for a in spec.get("authSpec") or []}
     if auth_spec_name not in auth_specs:
-        raise ConfigurationError(
-            "auth_spec_name", f"{auth_spec_name!r} is not an auth spec of connection spec {connection_spec_id}",
-            f"use one of {', '.join(repr(n) for n in auth_specs) or '(none)'}",
-        )
+        raise ConfigurationError("auth_spec_name",
+                                 f"{auth_spec_name!r} is not an auth spec of connection spec {connection_spec_id}",
+                                 f"use one of {', '.join(repr(n) for n in auth_specs) or '(none)'}")
     required = set((auth_specs[auth_spec_name].get("spec") or {}).get("required") or [])
     missing = sorted(required - (names if names is not None else required))
     if missing:
-        raise ConfigurationError(
-            "auth_params", f"lacks {', '.join(missing)}, required by {auth_spec_name!r}", "add the missing keys",
-        )
+        raise ConfigurationError("auth_params", f"lacks {', '.join(missing)}, required by {auth_spec_name!r}",
+                                 "add the missing keys")
 
 
 def _result(item: Mapping[str, Any], *, created: bool) -> dict[str, Any]:
@@ -1033,8 +1024,7 @@ def mapping_entries(mappings: Mapping[str, str]) -> list[dict[str, str]]:
             raise ConfigurationError("mappings", f"maps {source!r} to an empty XDM path",
                                      "give an XDM path such as '_tenant.zohoId'")
         entries.append({"sourceType": "ATTRIBUTE", "source": source, "destination": destination})
-    destinations = [e["destination"] for e in entries]
-    doubled = sorted({d for d in destinations if destinations.count(d) > 1})
+    doubled = sorted(d for d, n in Counter(e["destination"] for e in entries).items() if n > 1)
     if doubled:
         raise ConfigurationError("mappings", f"maps several columns to {', '.join(doubled)}",
                                  "map each XDM path from one column")
@@ -1043,14 +1033,11 @@ def mapping_entries(mappings: Mapping[str, str]) -> list[dict[str, str]]:
 
 def fingerprint(schema_id: str, entries: Iterable[Mapping[str, Any]]) -> tuple[str, frozenset[tuple[str, str, str]]]:
     """What makes two mapping sets the same; reads both of Data Prep's spellings (new and legacy)."""
-    return schema_id, frozenset(
-        (
-            str(e.get("sourceType") or "ATTRIBUTE").upper(),
-            str(e.get("source") if e.get("source") is not None else e.get("sourceAttribute")),
-            str(e.get("destination") if e.get("destination") is not None else e.get("destinationXdmPath")),
-        )
-        for e in entries
-    )
+    return schema_id, frozenset((
+        str(e.get("sourceType") or "ATTRIBUTE").upper(),
+        str(e.get("source") if e.get("source") is not None else e.get("sourceAttribute")),
+        str(e.get("destination") if e.get("destination") is not None else e.get("destinationXdmPath")),
+    ) for e in entries)
 
 
 def _schema_of(item: Mapping[str, Any]) -> str | None:
