@@ -639,7 +639,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         for pause in DUPLICATE_RECHECK_PAUSES:
             if len(matches) <= 1:
                 break
-            # Concurrent creators delete their extra copies within moments (step 3): look again.
+            # Concurrent creators delete their extra copies within moments (below): look again.
             self.client.transport.sleep(pause)
             matches = self._find_by_name(collection, name, filters)
         if len(matches) > 1:
