@@ -1,15 +1,12 @@
-"""The Platform gateway for one organization and sandbox: the IMS token, the headers, paging, Flow Service calls.
+"""IMS tokens and Flow Service calls for one organization and sandbox.
 
-IMS access tokens (OAuth Server-to-Server) are cached per process with a refresh margin. IMS issues no refresh
-token: a new token is asked for with the same credentials. Tokens live about 24 h (``expires_in`` is in
-seconds). One cache per process, keyed by token URL, client ID, org, scopes and secret, so every hook and task
-in a worker process, and every trigger of a triggerer, shares one token instead of asking IMS each time.
-
-Flow Service resources are addressed by their collection, the path segment of their URL: base connections live
-in ``connections``, then ``sourceConnections``, ``targetConnections``, ``flows`` and ``runs``. The name-based
-idempotency on top of these calls lives in :mod:`airflow_provider_zoho_aep.hooks.aep`. :class:`FlowServiceClient`
-serves workers (any call); :class:`AsyncFlowServiceClient` serves the triggerer (reads only), with the same token
-cache, headers and 401 refresh.
+:class:`IMSTokenProvider` caches OAuth Server-to-Server tokens per process, keyed by token URL, client ID, org,
+scopes and secret, so every hook and task of a worker and every trigger of a triggerer share one token (IMS issues
+no refresh token: a new one is asked for with the same credentials). :class:`FlowServiceClient` serves workers
+(any call), :class:`AsyncFlowServiceClient` the triggerer (reads only), with the same headers and 401 refresh.
+Resources are addressed by collection, the path segment of their URL (``connections`` for base connections,
+``sourceConnections``, ``targetConnections``, ``flows``, ``runs``); the name-based idempotency on top of these
+calls lives in :mod:`airflow_provider_zoho_aep.hooks.aep`.
 """
 
 from __future__ import annotations
@@ -27,12 +24,9 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
 
-from airflow_provider_zoho_aep import BASE_CONNECTIONS, FLOWS, RUNS, SOURCE_CONNECTIONS, TARGET_CONNECTIONS
 from airflow_provider_zoho_aep.client.errors import AEPAPIError
 from airflow_provider_zoho_aep.client.http import AsyncHttpTransport, HttpTransport
 from airflow_provider_zoho_aep.client.settings import AEPSettings
-
-# -- IMS tokens ------------------------------------------------------------------------------------------
 
 #: Refresh this many seconds before expiry (IMS tokens live ~24 h; 5 min is Adobe's own advice).
 REFRESH_MARGIN_SECONDS = 300.0
@@ -46,10 +40,9 @@ class _Cached:
 
 _cache: dict[tuple[str, ...], _Cached] = {}
 _cache_lock = threading.Lock()
-#: One lock per cache key, so threads that find no token wait for one request instead of each sending theirs.
+#: One lock per cache key (per event loop for coroutines, as an asyncio lock belongs to one loop), so callers that
+#: find no token wait for one request instead of each sending theirs.
 _fetch_locks: dict[tuple[str, ...], threading.Lock] = {}
-#: The same for coroutines, per event loop (an asyncio lock belongs to one loop): a thousand triggers that start
-#: together on an empty cache send one token request, not a thousand.
 _async_fetch_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, ...], asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )
@@ -64,9 +57,6 @@ def clear_token_cache() -> None:
 class IMSTokenProvider:
     """Gives a valid IMS access token, asking IMS only when the cached one is missing or close to expiry.
 
-    Sync callers (:meth:`get_token`, a worker) and async callers (:meth:`aget_token`, the triggerer) share one
-    cache per process, so a process asks IMS once per token lifetime whichever way it calls.
-
     :param token_url: IMS token endpoint
     :param client_id: OAuth client ID
     :param client_secret: OAuth client secret (sent in the form body, never the URL)
@@ -77,21 +67,14 @@ class IMSTokenProvider:
     :param async_transport: the async HTTP transport of :meth:`aget_token`
     :param on_token_async: awaited with every token :meth:`aget_token` mints (Airflow's ``amask_secret``)
     :param clock: wall clock, injectable for tests
+    :param refresh_margin: seconds before expiry at which a token counts as expired
     """
 
     def __init__(
-        self,
-        *,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        ims_org_id: str,
-        scopes: str,
-        transport: HttpTransport | None = None,
-        on_token: Callable[[str], None] | None = None,
+        self, *, token_url: str, client_id: str, client_secret: str, ims_org_id: str, scopes: str,
+        transport: HttpTransport | None = None, on_token: Callable[[str], None] | None = None,
         async_transport: AsyncHttpTransport | None = None,
-        on_token_async: Callable[[str], Awaitable[None]] | None = None,
-        clock: Callable[[], float] = time.time,
+        on_token_async: Callable[[str], Awaitable[None]] | None = None, clock: Callable[[], float] = time.time,
         refresh_margin: float = REFRESH_MARGIN_SECONDS,
     ) -> None:
         self._token_url = token_url
@@ -104,11 +87,13 @@ class IMSTokenProvider:
         self._on_token_async = on_token_async
         self._clock = clock
         self._margin = refresh_margin
-        secret_digest = hashlib.sha256(client_secret.encode()).hexdigest()[:16]
-        self._key = (token_url, client_id, ims_org_id, scopes, secret_digest)
-        for each in (transport, async_transport):
+        self._key = (token_url, client_id, ims_org_id, scopes, hashlib.sha256(client_secret.encode()).hexdigest()[:16])
+        self._scrub(client_secret)
+
+    def _scrub(self, secret: str) -> None:
+        for each in (self._transport, self._async_transport):
             if each is not None:
-                each.add_secret(client_secret)
+                each.add_secret(secret)
 
     def get_token(self) -> str:
         """A token valid for at least the refresh margin."""
@@ -120,48 +105,14 @@ class IMSTokenProvider:
         with fetch_lock:
             return self._cached() or self._fetch()  # another thread may have fetched it meanwhile
 
-    def _cached(self) -> str | None:
-        with _cache_lock:
-            cached = _cache.get(self._key)
-        if cached and cached.expires_at - self._margin > self._clock():
-            for each in (self._transport, self._async_transport):
-                if each is not None:
-                    each.add_secret(cached.token)
-            return cached.token
-        return None
-
     async def aget_token(self) -> str:
         """:meth:`get_token` for coroutines: the same cache, one request per loop when it is empty."""
         token = self._cached()
         if token:
             return token
-        loop = asyncio.get_running_loop()
-        locks = _async_fetch_locks.setdefault(loop, {})
-        lock = locks.setdefault(self._key, asyncio.Lock())
-        async with lock:
+        locks = _async_fetch_locks.setdefault(asyncio.get_running_loop(), {})
+        async with locks.setdefault(self._key, asyncio.Lock()):
             return self._cached() or await self._afetch()
-
-    async def _afetch(self) -> str:
-        if self._async_transport is None:
-            raise RuntimeError("IMSTokenProvider.aget_token needs an async_transport")
-        response = await self._async_transport.request("POST", self._token_url, **self._token_request())
-        token, expires_in = read_token_answer(response)
-        if self._on_token_async:
-            await self._on_token_async(token)
-        self._store(token, expires_in)
-        return token
-
-    def _store(self, token: str, expires_in: float) -> None:
-        for each in (self._transport, self._async_transport):
-            if each is not None:
-                each.add_secret(token)
-        with _cache_lock:
-            _cache[self._key] = _Cached(token, self._clock() + expires_in)
-
-    def _token_request(self) -> dict[str, Any]:
-        """The token request, sync or async: the credentials in the form body, never in the URL."""
-        return {"service": "IMS", "ok": (200,), "headers": {"Content-Type": "application/x-www-form-urlencoded"},
-                "data": token_form(self._client_id, self._client_secret, self._scopes)}
 
     def invalidate(self, token: str) -> None:
         """Drop ``token`` from the cache (after the gateway answered 401 for it)."""
@@ -170,6 +121,14 @@ class IMSTokenProvider:
             if cached and cached.token == token:
                 del _cache[self._key]
 
+    def _cached(self) -> str | None:
+        with _cache_lock:
+            cached = _cache.get(self._key)
+        if cached and cached.expires_at - self._margin > self._clock():
+            self._scrub(cached.token)
+            return cached.token
+        return None
+
     def _fetch(self) -> str:
         if self._transport is None:
             raise RuntimeError("IMSTokenProvider.get_token needs a transport")
@@ -177,14 +136,29 @@ class IMSTokenProvider:
         token, expires_in = read_token_answer(response)
         if self._on_token:
             self._on_token(token)
-        self._store(token, expires_in)
+        return self._store(token, expires_in)
+
+    async def _afetch(self) -> str:
+        if self._async_transport is None:
+            raise RuntimeError("IMSTokenProvider.aget_token needs an async_transport")
+        response = await self._async_transport.request("POST", self._token_url, **self._token_request())
+        token, expires_in = read_token_answer(response)
+        if self._on_token_async:
+            await self._on_token_async(token)
+        return self._store(token, expires_in)
+
+    def _store(self, token: str, expires_in: float) -> str:
+        self._scrub(token)
+        with _cache_lock:
+            _cache[self._key] = _Cached(token, self._clock() + expires_in)
         return token
 
-
-def token_form(client_id: str, client_secret: str, scopes: str) -> dict[str, str]:
-    """The form body of an OAuth Server-to-Server token request (credentials in the body, never the URL)."""
-    return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret,
-            "scope": scopes}
+    def _token_request(self) -> dict[str, Any]:
+        """The token request, sync or async: the credentials in the form body, never in the URL."""
+        form = {"grant_type": "client_credentials", "client_id": self._client_id,
+                "client_secret": self._client_secret, "scope": self._scopes}
+        return {"service": "IMS", "ok": (200,), "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+                "data": form}
 
 
 def read_token_answer(response: Any) -> tuple[str, float]:
@@ -204,23 +178,15 @@ def read_token_answer(response: Any) -> tuple[str, float]:
     return token, expires_in
 
 
-# -- Flow Service --------------------------------------------------------------------------------------------
-
 SERVICE = "Flow Service"
-COLLECTIONS = frozenset({BASE_CONNECTIONS, SOURCE_CONNECTIONS, TARGET_CONNECTIONS, FLOWS, RUNS})
 MAX_PAGES = 100
-#: Flow Service splits a filter value on commas (OR); such a value cannot be filtered on server-side.
-_UNFILTERABLE = ","
-
-
-def property_filters(filters: Mapping[str, str]) -> list[tuple[str, str]]:
-    """``{"name": "x", "connectionSpec.id": "y"}`` → repeated ``property=name==x`` query parameters (AND)."""
-    return [("property", f"{key}=={value}") for key, value in filters.items() if _UNFILTERABLE not in value]
 
 
 def list_params(filters: Mapping[str, str] | None, orderby: str | None, limit: int | None) -> list[tuple[str, str]]:
-    """The query of a list call: ``property`` filters, then ``orderby`` and ``limit`` when given."""
-    params = property_filters(filters or {})
+    """The query of a list call: ``{"name": "x", "flowId": "y"}`` as repeated ``property=name==x`` filters (AND),
+    then ``orderby`` and ``limit`` when given. Flow Service splits a filter value on commas (OR), so a value with a
+    comma is not filtered server-side (callers check names exactly anyway)."""
+    params = [("property", f"{key}=={value}") for key, value in (filters or {}).items() if "," not in value]
     if orderby:
         params.append(("orderby", orderby))
     if limit:
@@ -234,6 +200,11 @@ def first_item(body: Any, what: str) -> dict[str, Any]:
     if not items or not isinstance(items[0], dict):
         raise AEPAPIError(f"Flow Service GET {what} returned no item", status=200, service=SERVICE)
     return items[0]
+
+
+def segment(value: str) -> str:
+    """An ID as one URL path segment, so a stray '/' or '?' in a templated ID cannot change the call."""
+    return quote(str(value), safe="")
 
 
 def flow_service_headers(
@@ -268,26 +239,13 @@ class FlowServiceClient:
         self.tokens = tokens
         self.base_url = settings.flow_service_url
 
-    # -- plumbing ---------------------------------------------------------------------------------------
-
     def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Any = None,
-        json: Any = None,
-        idempotent: bool = True,
-        if_match: str | None = None,
-        ok: tuple[int, ...] = (200, 201, 204),
-        base_url: str | None = None,
+        self, method: str, path: str, *, params: Any = None, json: Any = None, idempotent: bool = True,
+        if_match: str | None = None, ok: tuple[int, ...] = (200, 201, 204), base_url: str | None = None,
         service: str = SERVICE,
     ) -> requests.Response:
-        """One Flow Service call. A 401 for an expired token refreshes the token once and retries once.
-
-        ``base_url`` and ``service`` let the other Platform APIs that take the same headers (the Data Landing
-        Zone, Data Prep) use this one path for token, headers and retries.
-        """
+        """One call; a 401 for an expired token refreshes the token once and retries once. ``base_url`` and
+        ``service`` serve the other Platform APIs that take the same headers (Data Landing Zone, Data Prep)."""
         token = self.tokens.get_token()
         url = (base_url or self.base_url) + path
         headers = flow_service_headers(self.settings, token, body=json is not None, if_match=if_match)
@@ -306,19 +264,11 @@ class FlowServiceClient:
             method, url, service=service, idempotent=idempotent, headers=headers, params=params, json=json, ok=ok
         )
 
-    # -- generic resource calls ---------------------------------------------------------------------------
-
     def list(
-        self,
-        collection: str,
-        filters: Mapping[str, str] | None = None,
-        *,
-        orderby: str | None = None,
-        limit: int | None = None,
-        max_items: int | None = None,
+        self, collection: str, filters: Mapping[str, str] | None = None, *, orderby: str | None = None,
+        limit: int | None = None, max_items: int | None = None,
     ) -> list[dict[str, Any]]:
         """All items of ``collection`` matching the ``property`` filters, following ``_links.next`` pages."""
-        _check_collection(collection)
         params = list_params(filters, orderby, limit)
         items: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
@@ -335,32 +285,25 @@ class FlowServiceClient:
 
     def get(self, collection: str, resource_id: str) -> dict[str, Any]:
         """One resource; Flow Service wraps it as ``{"items": [...]}``."""
-        _check_collection(collection)
         body = self.request("GET", f"/{collection}/{segment(resource_id)}", ok=(200,)).json()
         return first_item(body, f"/{collection}/{resource_id}")
 
     def create(self, collection: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST a new resource; returns ``{"id", "etag"}``. Never retried once it may have reached the server."""
-        _check_collection(collection)
         return self.request("POST", f"/{collection}", json=dict(body), idempotent=False, ok=(200, 201)).json()
 
     def patch(
         self, collection: str, resource_id: str, operations: Sequence[Mapping[str, Any]], etag: str | None
     ) -> dict[str, Any]:
         """PATCH with ``If-Match`` (the etag exactly as received, quotes included); returns the new etag."""
-        _check_collection(collection)
         return self.request(
             "PATCH", f"/{collection}/{segment(resource_id)}", json=[dict(op) for op in operations], if_match=etag,
             ok=(200,),
         ).json()
 
     def delete(self, collection: str, resource_id: str) -> bool:
-        """DELETE; True when deleted, False when it was already gone.
-
-        Gone is a 404, or a 400 with ``FLOW-1439-400``: Adobe's error catalogue calls 1439 "Resource not found"
-        and Flow Service answers it with either status.
-        """
-        _check_collection(collection)
+        """DELETE; True when deleted, False when it was already gone: a 404, or a 400 with ``FLOW-1439-400``
+        (Adobe's catalogue calls 1439 "Resource not found" and Flow Service answers it with either status)."""
         try:
             self.request("DELETE", f"/{collection}/{segment(resource_id)}", ok=(200, 202, 204))
         except AEPAPIError as err:
@@ -368,8 +311,6 @@ class FlowServiceClient:
                 return False
             raise
         return True
-
-    # -- specific calls -------------------------------------------------------------------------------------
 
     def get_connection_spec(self, spec_id: str) -> dict[str, Any]:
         body = self.request("GET", f"/connectionSpecs/{segment(spec_id)}", ok=(200,)).json()
@@ -391,16 +332,6 @@ class FlowServiceClient:
                             ok=(200,)).json()
 
 
-def _check_collection(collection: str) -> None:
-    if collection not in COLLECTIONS:
-        raise ValueError(f"unknown Flow Service collection {collection!r}")
-
-
-def segment(value: str) -> str:
-    """An ID as one URL path segment, so a stray '/' or '?' in a templated ID cannot change the call."""
-    return quote(str(value), safe="")
-
-
 class AsyncFlowServiceClient:
     """Reads Flow Service without blocking the event loop.
 
@@ -417,20 +348,17 @@ class AsyncFlowServiceClient:
 
     async def get_json(self, path: str, params: Any = None) -> Any:
         """GET a Flow Service path. A 401 for an expired token refreshes the token once and retries once."""
-        url = self.base_url + path
-        token = await self.tokens.aget_token()
+        url, token = self.base_url + path, await self.tokens.aget_token()
         try:
             response = await self.transport.request(
-                "GET", url, service=SERVICE, headers=flow_service_headers(self.settings, token), params=params
-            )
+                "GET", url, service=SERVICE, headers=flow_service_headers(self.settings, token), params=params)
         except AEPAPIError as err:
             if err.status != 401:
                 raise
             self.tokens.invalidate(token)
             token = await self.tokens.aget_token()
             response = await self.transport.request(
-                "GET", url, service=SERVICE, headers=flow_service_headers(self.settings, token), params=params
-            )
+                "GET", url, service=SERVICE, headers=flow_service_headers(self.settings, token), params=params)
         return response.json()
 
     async def list(

@@ -1,20 +1,12 @@
 """The one place where HTTP happens, for sync callers (``requests``) and async ones (``httpx``, the triggerer).
 
-Every call to IMS, Flow Service, the other Platform APIs or Zoho goes through :meth:`HttpTransport.request` or
-:meth:`AsyncHttpTransport.request`. Both
-
-* always send a timeout and never follow a redirect;
-* retry 429, 500, 502, 503, 504 and connection errors, honouring ``Retry-After`` (seconds or an HTTP date)
-  and otherwise backing off exponentially with full jitter, bounded in attempts and in total time;
-* raise :class:`AEPAPIError` for every other failure, with Adobe's code and request ID and no secret;
-* log one line per request (method, path, status) and never a body.
-
-Only the I/O differs; the decision after each attempt is :class:`_Attempts`, shared by both. The sync transport
-also sends writes: it never retries a non-idempotent request (a create) once it may have reached the server: a
-timeout, a reset after sending, or a 5xx raises :class:`AmbiguousWriteError` so the caller can look the
-resource up first. A 429 or a refused connection is safe to retry, because the server did not process it. The
-async transport sends only requests that are safe to repeat (reads and the IMS token request): creates belong
-to the worker, never to a trigger.
+Both transports send a timeout and never follow a redirect; retry 429, 500, 502, 503, 504 and connection errors,
+honouring ``Retry-After`` (seconds or an HTTP date), else backing off exponentially with full jitter, bounded in
+attempts and total time; raise :class:`AEPAPIError` for every other failure, with Adobe's code and request ID and
+no secret; and log one line per request, never a body. The decision after each attempt is :class:`_Attempts`,
+shared by both. A non-idempotent request (a create) is never retried once it may have reached the server: a
+timeout, a reset after sending, or a 5xx raises :class:`AmbiguousWriteError` so the caller can look the resource
+up first. The async transport sends only repeatable requests: creates belong to the worker, never to a trigger.
 """
 
 from __future__ import annotations
@@ -69,16 +61,13 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
     """``Retry-After`` as seconds to wait: an integer/decimal count, or an HTTP date. None when absent or bad."""
     if not value:
         return None
-    value = value.strip()
     try:
         return max(0.0, float(value))
     except ValueError:
         pass
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError):
-        return None
-    if when is None:
         return None
     return max(0.0, when.timestamp() - now())
 
@@ -89,26 +78,16 @@ def _retryable(status: int, code: str | None) -> bool:
 
 
 def retry_wait(
-    policy: RetryPolicy,
-    attempt: int,
-    wait: float | None,
-    elapsed: float,
-    rng: random.Random,
-    *,
-    throttles: int = 0,
-    throttled: bool = False,
+    policy: RetryPolicy, attempt: int, wait: float | None, elapsed: float, rng: random.Random, *,
+    throttles: int = 0, throttled: bool = False,
 ) -> tuple[float, None] | tuple[None, str]:
     """After failed attempt number ``attempt``: ``(seconds to wait, None)``, or ``(None, why we give up)``.
 
-    A 429 was refused before any processing, so 429s do not use up ``max_attempts``: they are bounded by the
-    time budget (and a wide cap of ten times ``max_attempts``). Their ``Retry-After`` gets up to 100 % (at most
-    1 s) of random jitter on top, so clients throttled at the same moment do not all come back at the same
-    moment: gateways send whole seconds, and a crowd waking together is throttled together again.
-
-    :param wait: the server's ``Retry-After`` in seconds, or None to back off exponentially
-    :param elapsed: seconds spent on this request so far, waits included
-    :param throttles: how many of the ``attempt`` attempts were answered 429
-    :param throttled: the last attempt was answered 429
+    A 429 was refused before any processing, so 429s (``throttles`` of the attempts; ``throttled``: the last one)
+    do not use up ``max_attempts``, only the time budget (and a cap of ten times ``max_attempts``). Their
+    ``Retry-After`` (``wait``; None backs off exponentially) gets up to 100 % (at most 1 s) of jitter on top:
+    gateways send whole seconds, and clients throttled together would otherwise come back together.
+    ``elapsed`` is the time spent on this request so far, waits included.
     """
     if attempt - throttles >= policy.max_attempts or attempt >= policy.max_attempts * 10:
         return None, "retry limit reached"
@@ -123,60 +102,28 @@ def retry_wait(
     return wait, None
 
 
-def api_error(
-    status: int,
-    body: Any,
-    header_request_id: str | None,
-    secrets: set[str],
-    *,
-    service: str,
-    method: str,
-    path: str,
-    attempt: int = 1,
-) -> AEPAPIError:
-    """The error for a non-success answer: Adobe's fields parsed from ``body`` and scrubbed of ``secrets``."""
-    fields = {k: (redact(v, secrets) if v else v) for k, v in parse_error_body(body).items()}
-    return AEPAPIError(
-        f"{service} {method} {path} failed",
-        status=status,
-        code=fields["code"],
-        title=fields["title"],
-        detail=fields["detail"],
-        request_id=fields["request_id"] or header_request_id,
-        service=service,
-        attempts=attempt,
-    )
-
-
 def response_error(
     response: requests.Response | httpx.Response, secrets: set[str], *, service: str, method: str, path: str,
     attempt: int = 1,
 ) -> AEPAPIError:
-    """:func:`api_error` for a ``requests`` or ``httpx`` answer; the body is parsed, scrubbed, and never logged."""
+    """The error for a non-success answer: Adobe's fields parsed from the body (never logged), scrubbed of
+    ``secrets``."""
     try:
         body = response.json()
     except ValueError:
         body = None
-    return api_error(response.status_code, body, response.headers.get("x-request-id"), secrets,
-                     service=service, method=method, path=path, attempt=attempt)
-
-
-def network_error(
-    service: str, method: str, path: str, *, timed_out: bool, attempt: int, safe_to_retry: bool
-) -> AEPAPIError:
-    """The error for a request that got no answer (timeout, refused, reset)."""
-    what = "timed out" if timed_out else "could not connect or the connection was reset"
-    message = f"{service} {method} {path} {what}"
-    if safe_to_retry:
-        return AEPAPIError(message, service=service, attempts=attempt)
-    return AmbiguousWriteError(message, timed_out=timed_out, service=service, attempts=attempt)
+    fields = {k: (redact(v, secrets) if v else v) for k, v in parse_error_body(body).items()}
+    return AEPAPIError(
+        f"{service} {method} {path} failed", status=response.status_code, code=fields["code"],
+        title=fields["title"], detail=fields["detail"],
+        request_id=fields["request_id"] or response.headers.get("x-request-id"), service=service, attempts=attempt,
+    )
 
 
 class _Attempts:
     """The attempts of one logical request: after each, either the seconds to wait or the error to raise."""
 
-    def __init__(self, transport: HttpTransport | AsyncHttpTransport, method: str, url: str, service: str,
-                 idempotent: bool) -> None:
+    def __init__(self, transport: _Transport, method: str, url: str, service: str, idempotent: bool) -> None:
         self.transport, self.method, self.service, self.idempotent = transport, method, service, idempotent
         self.path = urlsplit(url).path
         self.start = self.began = transport.clock()
@@ -189,16 +136,14 @@ class _Attempts:
 
     def no_answer(self, *, timed_out: bool, maybe_sent: bool = True) -> float:
         """After a timeout or a connection error; ``maybe_sent`` is False when the server cannot have seen it."""
-        if timed_out:
-            log.warning("%s %s: no answer within %.0f s (attempt %d)", self.method, self.path,
-                        self.transport.timeout, self.attempt)
-        else:
-            log.warning("%s %s: connection failed (attempt %d)", self.method, self.path, self.attempt)
-        safe = self.idempotent or not maybe_sent
-        self.last = network_error(self.service, self.method, self.path, timed_out=timed_out, attempt=self.attempt,
-                                  safe_to_retry=safe)
-        if not safe:
-            raise self.last from None
+        what = "timed out" if timed_out else "could not connect or the connection was reset"
+        log.warning("%s %s: %s (attempt %d, timeout %.0f s)", self.method, self.path, what, self.attempt,
+                    self.transport.timeout)
+        message = f"{self.service} {self.method} {self.path} {what}"
+        if not (self.idempotent or not maybe_sent):
+            raise AmbiguousWriteError(message, timed_out=timed_out, service=self.service,
+                                      attempts=self.attempt) from None
+        self.last = AEPAPIError(message, service=self.service, attempts=self.attempt)
         return self._wait(None, throttled=False)
 
     def answered(self, response: requests.Response | httpx.Response, ok: tuple[int, ...]) -> float | None:
@@ -223,48 +168,51 @@ class _Attempts:
         t = self.transport
         seconds, give_up = retry_wait(t.retry, self.attempt, wait, t.clock() - self.start, t.rng,
                                       throttles=self.throttles, throttled=throttled)
-        if give_up is not None:
+        if seconds is None:
             base = self.last or AEPAPIError("request failed")
             raise base.restated(f"{base.summary}; gave up: {give_up}", attempts=self.attempt) from None
-        assert seconds is not None  # retry_wait returns a wait whenever it does not give up
         log.info("%s %s: retrying in %.2f s", self.method, self.path, seconds)
         return seconds
 
 
-@dataclass
-class HttpTransport:
-    """A ``requests`` session with the retry policy and error handling of the whole provider.
+#: The jitter's generator, one for all: seeding one reads the OS entropy pool, which a thousand triggers starting
+#: together would pay inside the event loop.
+_JITTER = random.Random()
 
-    :param timeout: seconds per request (connect and read)
-    :param retry: the retry policy
-    :param secrets: values to scrub from any error text (client secrets, tokens); add with :meth:`add_secret`
-    :param sleep: how to wait (tests inject a fake)
-    :param clock: monotonic clock for the time budget (tests inject a fake)
-    """
+
+@dataclass
+class _Transport:
+    """What both transports hold: the timeout, the retry policy, the secrets to scrub, the clock."""
 
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     secrets: set[str] = field(default_factory=set)
-    sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    session: requests.Session = field(default_factory=requests.Session)
-    rng: random.Random = field(default_factory=random.Random)
+    rng: random.Random = _JITTER
 
     def add_secret(self, value: str | None) -> None:
         if value:
             self.secrets.add(value)
 
+
+@dataclass
+class HttpTransport(_Transport):
+    """A ``requests`` session with the retry policy and error handling of the whole provider.
+
+    :param timeout: seconds per request (connect and read)
+    :param retry: the retry policy
+    :param secrets: values to scrub from any error text (client secrets, tokens); add with :meth:`add_secret`
+    :param clock: monotonic clock for the time budget (tests inject a fake)
+    :param sleep: how to wait (tests inject a fake)
+    :param session: the ``requests`` session
+    """
+
+    sleep: Callable[[float], None] = time.sleep
+    session: requests.Session = field(default_factory=requests.Session)
+
     def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        service: str,
-        idempotent: bool = True,
-        headers: Mapping[str, str] | None = None,
-        params: Any = None,
-        json: Any = None,
-        data: Mapping[str, str] | None = None,
+        self, method: str, url: str, *, service: str, idempotent: bool = True, headers: Mapping[str, str] | None = None,
+        params: Any = None, json: Any = None, data: Mapping[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 202, 204),
     ) -> requests.Response:
         """Send one logical request, retrying as the policy allows; return the response or raise."""
@@ -300,31 +248,25 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
     return "NewConnectionError" in text or "NameResolutionError" in text or "Connection refused" in text
 
 
-# -- the async transport's shared client ---------------------------------------------------------------------
-#
 # A triggerer runs thousands of triggers in one event loop, so nothing here may block it or grow per trigger:
-# every transport without a client of its own shares one ``httpx.AsyncClient`` per event loop (one connection
-# pool), and that client's SSL context, whose CA bundle load takes tens of milliseconds, is built once per
-# process, in a worker thread, never inside the loop.
-
-_JITTER = random.Random()
+# transports without a client of their own share one ``httpx.AsyncClient`` per event loop, whose SSL context
+# (a CA bundle load) is built once per process, in a worker thread, never inside the loop.
 _ssl_context: ssl.SSLContext | None = None
 _ssl_lock = threading.Lock()
 _shared_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
 _shared_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-#: Requests one shared client has in flight (and connections it keeps open): a triggerer's triggers all talk to
-#: the same two hosts, and httpcore checks every pooled connection on each request, so a small pool is cheaper.
-#: More requests wait for a slot in an asyncio semaphore, whose queue costs O(1) per request, rather than in
-#: httpcore's pool queue, which is scanned whole every time a connection frees up.
+#: Requests one shared client has in flight (and connections it keeps open): the triggers all talk to the same
+#: two hosts, and httpcore scans its whole pool on each request and its whole queue when a connection frees up,
+#: so a small pool and an asyncio semaphore in front of it (O(1) per waiting request) cost less.
 MAX_IN_FLIGHT = 20
 POOL_LIMITS = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
 
 
 def _prepare() -> ssl.SSLContext:
-    """Everything slow a first request would otherwise do inside the loop: the SSL context (CA bundle) and the
-    modules httpx imports on its first request (anyio's asyncio backend, httpcore's HTTP/1.1)."""
+    """What a first request would otherwise do inside the loop: build the SSL context and import the modules
+    httpx imports on its first request."""
     global _ssl_context
     with _ssl_lock:
         if _ssl_context is None:
@@ -349,42 +291,21 @@ async def shared_client() -> httpx.AsyncClient:
     return client
 
 
-class AsyncHttpTransport:
+@dataclass
+class AsyncHttpTransport(_Transport):
     """An ``httpx.AsyncClient`` with the provider's timeout, retry policy and error handling (repeatable requests).
 
     :param timeout: seconds per request
     :param retry: the retry policy (shared with the sync transport)
     :param secrets: values to scrub from any error text; add with :meth:`add_secret`
-    :param sleep: how to wait (tests inject a fake)
     :param clock: monotonic clock for the time budget
+    :param sleep: how to wait (tests inject a fake)
     :param client: an httpx client of its own (tests pass one with a mock transport), closed by :meth:`aclose`;
         without one, the loop's shared client is used and left open for the other transports
     """
 
-    def __init__(
-        self,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-        *,
-        secrets: set[str] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        client: httpx.AsyncClient | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        self.secrets = set(secrets or ())
-        self.sleep = sleep
-        self.clock = clock
-        # One generator for all: seeding a Random reads the OS entropy pool and fills 2.5 KB of state, which a
-        # thousand triggers starting together would pay inside the loop.
-        self.rng = rng or _JITTER
-        self.client = client
-
-    def add_secret(self, value: str | None) -> None:
-        if value:
-            self.secrets.add(value)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    client: httpx.AsyncClient | None = None
 
     async def aclose(self) -> None:
         if self.client is not None:
@@ -397,15 +318,8 @@ class AsyncHttpTransport:
         await self.aclose()
 
     async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        service: str,
-        headers: Mapping[str, str] | None = None,
-        params: Any = None,
-        data: Mapping[str, str] | None = None,
-        ok: tuple[int, ...] = (200,),
+        self, method: str, url: str, *, service: str, headers: Mapping[str, str] | None = None, params: Any = None,
+        data: Mapping[str, str] | None = None, ok: tuple[int, ...] = (200,),
     ) -> httpx.Response:
         """Send one logical (repeatable) request, retrying as the policy allows; return the response or raise."""
         client = self.client or await shared_client()

@@ -1,8 +1,6 @@
-"""Validated settings for the two services, built from an Airflow Connection's fields.
+"""Validated settings for the two services, from an Airflow Connection's fields, checked before any network call.
 
-Plain Python with no Airflow import, so every rule here is checked before any network call and is easy to
-test. Each failure is a :class:`ConfigurationError` naming the field and the fix; secret values never appear
-in a message.
+Each failure is a :class:`ConfigurationError` naming the field and the fix, never a secret value.
 """
 
 from __future__ import annotations
@@ -54,16 +52,11 @@ def check_url(value: str, field: str, source: str, example: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(field, "is not an absolute URL", f"use a URL such as {example}", source)
     if parts.scheme == "http" and not is_loopback(value):
-        raise ConfigurationError(
-            field,
-            "must use https (plain http is only accepted for the local emulator on 127.0.0.1/localhost)",
-            f"use a URL such as {example}",
-            source,
-        )
+        raise ConfigurationError(field, "must use https (plain http is only accepted for the local emulator on "
+                                 "127.0.0.1/localhost)", f"use a URL such as {example}", source)
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigurationError(
-            field, "must not carry a query string, fragment or credentials", f"use a URL such as {example}", source
-        )
+        raise ConfigurationError(field, "must not carry a query string, fragment or credentials",
+                                 f"use a URL such as {example}", source)
     return value.strip().rstrip("/")
 
 
@@ -78,22 +71,15 @@ def parse_extra(raw: str | Mapping[str, Any] | None, allowed: set[str], source: 
             data = json.loads(raw)
         except ValueError as exc:
             # Say where, never what: the text may hold secrets.
-            raise ConfigurationError(
-                "extra",
-                f"is not valid JSON (line {getattr(exc, 'lineno', '?')}, column {getattr(exc, 'colno', '?')})",
-                'write a JSON object such as {"ims_org_id": "XXXX@AdobeOrg"}',
-                source,
-            ) from None
+            raise ConfigurationError("extra", f"is not valid JSON (line {getattr(exc, 'lineno', '?')}, column "
+                                     f"{getattr(exc, 'colno', '?')})",
+                                     'write a JSON object such as {"ims_org_id": "XXXX@AdobeOrg"}', source) from None
     if not isinstance(data, dict):
         raise ConfigurationError("extra", "is not a JSON object", "write a JSON object {...}", source)
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ConfigurationError(
-            "extra",
-            f"has unknown key(s) {', '.join(repr(k) for k in unknown)}",
-            f"use only {', '.join(sorted(allowed))}",
-            source,
-        )
+        raise ConfigurationError("extra", f"has unknown key(s) {', '.join(repr(k) for k in unknown)}",
+                                 f"use only {', '.join(sorted(allowed))}", source)
     return {k: v for k, v in data.items() if v is not None and v != ""}
 
 
@@ -136,42 +122,25 @@ class AEPSettings:
 
     @classmethod
     def from_connection_fields(
-        cls,
-        *,
-        login: str | None,
-        password: str | None,
-        host: str | None,
-        extra: str | Mapping[str, Any] | None,
+        cls, *, login: str | None, password: str | None, host: str | None, extra: str | Mapping[str, Any] | None,
         source: str = "Airflow Connection",
     ) -> AEPSettings:
         """Validate the fields of an ``adobe_experience_platform`` Airflow Connection."""
         ex = parse_extra(extra, set(cls.EXTRA_KEYS), source)
         client_id = _require(login, "login (Client ID)", "set it to the OAuth Server-to-Server client ID", source)
         secret = _require(password, "password (Client Secret)", "set it to the OAuth client secret", source)
-        org = _require(
-            ex.get("ims_org_id"),
-            "extra.ims_org_id",
-            "set it to your IMS organization ID (XXXX@AdobeOrg) from the Adobe Developer Console",
-            source,
-        )
+        org = _require(ex.get("ims_org_id"), "extra.ims_org_id",
+                       "set it to your IMS organization ID (XXXX@AdobeOrg) from the Adobe Developer Console", source)
         if not org.endswith("@AdobeOrg"):
-            raise ConfigurationError(
-                "extra.ims_org_id", "does not end with '@AdobeOrg'", "copy the full organization ID, e.g. "
-                "'ABCDEF0123456789ABCDEF01@AdobeOrg'", source,
-            )
+            raise ConfigurationError("extra.ims_org_id", "does not end with '@AdobeOrg'",
+                                     "copy the full organization ID, e.g. 'ABCDEF0123456789ABCDEF01@AdobeOrg'", source)
         sandbox = str(ex.get("sandbox_name", DEFAULT_SANDBOX)).strip()
         if not _SANDBOX.match(sandbox):
-            raise ConfigurationError(
-                "extra.sandbox_name",
-                f"{sandbox!r} is not a valid sandbox name (lower-case letters, digits and '-')",
-                "use the sandbox's technical name in lower case, e.g. 'prod'",
-                source,
-            )
-        platform_url = (
-            check_url(host, "host (Platform gateway URL)", source, DEFAULT_PLATFORM_URL)
-            if host and host.strip()
-            else DEFAULT_PLATFORM_URL
-        )
+            raise ConfigurationError("extra.sandbox_name",
+                                     f"{sandbox!r} is not a valid sandbox name (lower-case letters, digits and '-')",
+                                     "use the sandbox's technical name in lower case, e.g. 'prod'", source)
+        platform_url = (check_url(host, "host (Platform gateway URL)", source, DEFAULT_PLATFORM_URL)
+                        if host and host.strip() else DEFAULT_PLATFORM_URL)
         ims_url = check_url(str(ex.get("ims_token_url", DEFAULT_IMS_TOKEN_URL)), "extra.ims_token_url", source,
                             DEFAULT_IMS_TOKEN_URL)
         scopes = ",".join(s.strip() for s in str(ex.get("scopes", DEFAULT_SCOPES)).split(",") if s.strip())
@@ -226,12 +195,7 @@ class ZohoSettings:
 
     @classmethod
     def from_connection_fields(
-        cls,
-        *,
-        login: str | None,
-        password: str | None,
-        host: str | None,
-        extra: str | Mapping[str, Any] | None,
+        cls, *, login: str | None, password: str | None, host: str | None, extra: str | Mapping[str, Any] | None,
         source: str = "Airflow Connection",
     ) -> ZohoSettings:
         """Validate the fields of a ``zoho_crm`` Airflow Connection."""
@@ -240,17 +204,13 @@ class ZohoSettings:
         secret = _require(password, "password (Client Secret)", "set it to the Zoho OAuth client secret", source)
         refresh = str(ex.get("refresh_token", "")).strip()
         if not refresh:
-            raise ConfigurationError(
-                "extra.refresh_token", "is missing",
-                "generate one with a Zoho Self Client (grant_type=authorization_code, access_type=offline)", source,
-            )
+            raise ConfigurationError("extra.refresh_token", "is missing", "generate one with a Zoho Self Client "
+                                     "(grant_type=authorization_code, access_type=offline)", source)
         access = str(ex["access_token"]).strip() if ex.get("access_token") else None
         region = str(ex["region"]).strip().lower() if ex.get("region") else None
         if region is not None and region not in ZOHO_DATA_CENTRES:
-            raise ConfigurationError(
-                "extra.region", f"{region!r} is not a Zoho CRM data centre",
-                f"use one of {', '.join(ZOHO_DATA_CENTRES)}", source,
-            )
+            raise ConfigurationError("extra.region", f"{region!r} is not a Zoho CRM data centre",
+                                     f"use one of {', '.join(ZOHO_DATA_CENTRES)}", source)
         endpoint_raw = host.strip() if host else None
         accounts_raw = str(ex["accounts_url"]).strip() if ex.get("accounts_url") else None
         if region:
@@ -269,27 +229,21 @@ class ZohoSettings:
         endpoint_dc = _zoho_region_of(endpoint, api=True)
         accounts_dc = _zoho_region_of(accounts, api=False)
         if endpoint_dc is None:
-            raise ConfigurationError(
-                "host (CRM API endpoint)", f"{endpoint} is not a Zoho CRM API host",
-                "use https://www.zohoapis.<tld> of your data centre (or set extra.region)", source,
-            )
+            raise ConfigurationError("host (CRM API endpoint)", f"{endpoint} is not a Zoho CRM API host",
+                                     "use https://www.zohoapis.<tld> of your data centre (or set extra.region)", source)
         if accounts_dc is None:
-            raise ConfigurationError(
-                "extra.accounts_url", f"{accounts} is not a Zoho accounts server",
-                "use https://accounts.zoho.<tld> of your data centre (CA: accounts.zohocloud.ca)", source,
-            )
+            raise ConfigurationError("extra.accounts_url", f"{accounts} is not a Zoho accounts server",
+                                     "use https://accounts.zoho.<tld> of your data centre (CA: accounts.zohocloud.ca)",
+                                     source)
         if endpoint_dc != accounts_dc:
             raise ConfigurationError(
                 "extra.accounts_url",
                 f"belongs to data centre '{accounts_dc}' while host (CRM API endpoint) belongs to '{endpoint_dc}'",
                 f"use {ZOHO_DATA_CENTRES[endpoint_dc][0]} with {endpoint} (tokens only work in their own data centre)",
-                source,
-            )
+                source)
         if region and region != endpoint_dc:
-            raise ConfigurationError(
-                "extra.region", f"is '{region}' but the URLs belong to '{endpoint_dc}'",
-                "remove extra.region or make it match the URLs", source,
-            )
+            raise ConfigurationError("extra.region", f"is '{region}' but the URLs belong to '{endpoint_dc}'",
+                                     "remove extra.region or make it match the URLs", source)
         return cls(client_id, secret, endpoint, accounts, refresh, access, endpoint_dc)
 
 

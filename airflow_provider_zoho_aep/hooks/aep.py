@@ -1,16 +1,8 @@
-"""Hook for the ``adobe_experience_platform`` connection type: one class, read top to bottom.
-
-1. the Airflow Connection as validated settings, and the Flow Service clients built from it (the IMS token
-   cached per process and masked once per mint);
-2. the Flow Service resources of a pipeline, each created idempotently by name (:meth:`~AdobeExperiencePlatformHook.
-   _ensure`): base connection, source connection, target connection, dataflow, and their deletes;
-3. on-demand runs, at most one per window, read from a worker or (the ``a…`` methods) from the triggerer;
-4. Data Prep mapping sets, reused by content;
-5. the Data Landing Zone: its container, SAS credentials and verified uploads.
-
-Each public method checks its own arguments before any call (:mod:`airflow_provider_zoho_aep.validation`). A POST
-is never retried blindly: after an ambiguous failure (timeout, reset, 5xx) the resource is looked up first and
-what the server made is adopted (:meth:`~AdobeExperiencePlatformHook._create_once`).
+"""Hook for the ``adobe_experience_platform`` connection type, read top to bottom: 1. the Connection as settings
+and the Flow Service clients (IMS token cached per process, masked once per mint); 2. the pipeline's Flow Service
+resources, each created idempotently by name (:meth:`~AdobeExperiencePlatformHook._ensure`); 3. on-demand runs, at
+most one per window (the ``a…`` methods serve the triggerer); 4. Data Prep mapping sets, reused by content; 5. the
+Data Landing Zone. A POST is never retried blindly: after an ambiguous failure the resource is looked up first.
 """
 
 from __future__ import annotations
@@ -19,6 +11,7 @@ import asyncio
 import logging
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
@@ -70,12 +63,14 @@ from airflow_provider_zoho_aep.validation import (
 )
 from airflow_provider_zoho_aep.version_compat import BaseHook, aget_connection, mask_secret
 
-# The HTTP stack (client.http, client.flow_service) imports ``requests`` and ``httpx``, which take a few tenths
-# of a second to import: DAG files import the operators, which import the hooks, and the DAG processor parses
-# them again and again. So it is imported where a hook first talks to AEP, never at module level
-# (bench/parse_overhead.py measures it).
+# The HTTP stack imports ``requests`` and ``httpx``; DAG files import the hooks through the operators and are parsed
+# again and again, so it is imported where a hook first talks to AEP (bench/parse_overhead.py measures the cost).
 if TYPE_CHECKING:
-    from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, FlowServiceClient
+    from airflow_provider_zoho_aep.client.flow_service import (
+        AsyncFlowServiceClient,
+        FlowServiceClient,
+        IMSTokenProvider,
+    )
     from airflow_provider_zoho_aep.client.http import RetryPolicy
     from airflow_provider_zoho_aep.client.landing_zone import (
         LandingZone,
@@ -150,13 +145,9 @@ _async_settings_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict
 
 
 class AdobeExperiencePlatformHook(BaseHook):
-    """The Flow Service resources of a pipeline, idempotent by name; its runs per window; mapping sets; the Data
+    """The Flow Service resources of a pipeline, idempotent by name (``if_exists``: ``reuse`` returns the existing
+    one, ``update`` PATCHes it with ``If-Match``, ``fail`` raises); its runs per window; mapping sets; the Data
     Landing Zone.
-
-    Creates look the resource up by name first: ``if_exists="reuse"`` returns the existing one untouched,
-    ``"update"`` PATCHes it with ``If-Match``, ``"fail"`` raises. The IMS token is cached per process until five
-    minutes before it expires and is masked in logs as soon as it arrives. Every request has a timeout;
-    429/5xx/network errors are retried with backoff (:mod:`airflow_provider_zoho_aep.client.http`).
 
     :param aep_conn_id: the Airflow Connection ID (type ``adobe_experience_platform``)
     :param timeout: seconds per HTTP request; overrides the Connection's ``timeout`` extra
@@ -169,12 +160,8 @@ class AdobeExperiencePlatformHook(BaseHook):
     hook_name = "Adobe Experience Platform"
 
     def __init__(
-        self,
-        aep_conn_id: str = default_conn_name,
-        *,
-        timeout: float | None = None,
-        retry_policy: RetryPolicy | None = None,
-        **kwargs: Any,
+        self, aep_conn_id: str = default_conn_name, *, timeout: float | None = None,
+        retry_policy: RetryPolicy | None = None, **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.aep_conn_id = aep_conn_id
@@ -209,8 +196,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self._settings_of(self.get_connection(self.aep_conn_id))
 
     async def asettings(self) -> AEPSettings:
-        """:attr:`settings` for coroutines: the Connection is read with Airflow's async API (a sync read inside
-        the triggerer's event loop would block it), once per process and TTL."""
+        """:attr:`settings` for coroutines, read with Airflow's async API once per process and TTL."""
         if "settings" in self.__dict__:
             return self.settings
         cached = _async_settings.get(self.aep_conn_id)
@@ -235,50 +221,31 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     @cached_property
     def client(self) -> FlowServiceClient:
-        """The Flow Service client (built once per hook): the Connection's timeout, the retry policy, IMS tokens."""
-        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient, IMSTokenProvider
+        """The Flow Service client (built once per hook)."""
+        from airflow_provider_zoho_aep.client.flow_service import FlowServiceClient
         from airflow_provider_zoho_aep.client.http import HttpTransport, RetryPolicy
 
         settings = self.settings
         mask(settings.client_secret)
         transport = HttpTransport(timeout=self.timeout or settings.timeout, retry=self.retry_policy or RetryPolicy())
-        tokens = IMSTokenProvider(
-            token_url=settings.ims_token_url,
-            client_id=settings.client_id,
-            client_secret=settings.client_secret,
-            ims_org_id=settings.ims_org_id,
-            scopes=settings.scopes,
-            transport=transport,
-            on_token=mask,
-        )
-        return FlowServiceClient(settings, transport, tokens)
+        return FlowServiceClient(settings, transport, _ims_tokens(settings, transport=transport, on_token=mask))
 
     async def aget_async_client(self) -> AsyncFlowServiceClient:
-        """The async Flow Service client (built once per hook): the same token cache as :attr:`client`, and the
-        event loop's shared HTTP client."""
+        """The async Flow Service client (built once per hook), sharing :attr:`client`'s token cache."""
         if self._async_client is None:
-            from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient, IMSTokenProvider
+            from airflow_provider_zoho_aep.client.flow_service import AsyncFlowServiceClient
             from airflow_provider_zoho_aep.client.http import AsyncHttpTransport, RetryPolicy
 
             settings = await self.asettings()
             await amask(settings.client_secret)
             transport = AsyncHttpTransport(timeout=self.timeout or settings.timeout,
                                            retry=self.retry_policy or RetryPolicy())
-            tokens = IMSTokenProvider(
-                token_url=settings.ims_token_url,
-                client_id=settings.client_id,
-                client_secret=settings.client_secret,
-                ims_org_id=settings.ims_org_id,
-                scopes=settings.scopes,
-                async_transport=transport,
-                on_token_async=amask,
-            )
+            tokens = _ims_tokens(settings, async_transport=transport, on_token_async=amask)
             self._async_client = AsyncFlowServiceClient(settings, transport, tokens)
         return self._async_client
 
     def test_connection(self) -> tuple[bool, str]:
-        """Airflow's Test button: get an IMS token and read the Zoho CRM connection spec (proves credentials, org
-        and sandbox)."""
+        """Airflow's Test button: get an IMS token and read the Zoho CRM connection spec."""
         if self.retry_policy is None:
             from airflow_provider_zoho_aep.client.http import RetryPolicy
 
@@ -321,16 +288,9 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self.client.get(BASE_CONNECTIONS, check_required(base_connection_id, "base_connection_id"))
 
     def create_base_connection(
-        self,
-        name: str,
-        connection_spec_id: str,
-        auth_params: AuthParams,
-        *,
-        auth_spec_name: str = "Basic Authentication",
-        connection_spec_version: str = "1.0",
-        description: str | None = None,
-        if_exists: IfExists = "reuse",
-        check_connection_spec: bool = False,
+        self, name: str, connection_spec_id: str, auth_params: AuthParams, *,
+        auth_spec_name: str = "Basic Authentication", connection_spec_version: str = "1.0",
+        description: str | None = None, if_exists: IfExists = "reuse", check_connection_spec: bool = False,
     ) -> dict[str, Any]:
         """Create a base connection, or reuse/update the one with the same name and connection spec.
 
@@ -340,9 +300,8 @@ class AdobeExperiencePlatformHook(BaseHook):
         :param auth_spec_name: ``auth.specName``
         :param connection_spec_version: ``connectionSpec.version``
         :param description: optional description
-        :param if_exists: ``reuse`` (default), ``update`` (PATCH the credentials with If-Match) or ``fail``
-        :param check_connection_spec: read the connection spec first (:meth:`check_connection_spec`), so a retired
-            spec or a wrong ``auth_spec_name`` fails before anything is written
+        :param if_exists: ``reuse``, ``update`` (PATCH the credentials with If-Match) or ``fail``
+        :param check_connection_spec: fail before anything is written on a retired spec or a wrong auth spec
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
@@ -363,10 +322,8 @@ class AdobeExperiencePlatformHook(BaseHook):
             return values
 
         def body() -> dict[str, Any]:
-            return {
-                "auth": {"specName": auth_spec_name, "params": params()},
-                "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version},
-            }
+            return {"auth": {"specName": auth_spec_name, "params": params()},
+                    "connectionSpec": {"id": connection_spec_id, "version": connection_spec_version}}
 
         def patch(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
             return [{"op": "replace", "path": "/auth/params", "value": params()}]
@@ -383,14 +340,10 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self.client.test_connection(check_required(base_connection_id, "base_connection_id"))
 
     def check_connection_spec(
-        self,
-        connection_spec_id: str,
-        auth_spec_name: str | None = None,
-        auth_param_names: set[str] | None = None,
+        self, connection_spec_id: str, auth_spec_name: str | None = None, auth_param_names: set[str] | None = None,
     ) -> dict[str, Any]:
         """Pre-flight: the connection spec exists, offers ``auth_spec_name``, and ``auth_param_names`` cover
-        its required auth params. Raises :class:`AEPAPIError` with a clear message otherwise.
-        """
+        its required auth params."""
         check_required(connection_spec_id, "connection_spec_id", "pass the source's connection spec ID")
         try:
             spec = self.client.get_connection_spec(connection_spec_id)
@@ -404,8 +357,6 @@ class AdobeExperiencePlatformHook(BaseHook):
         if auth_spec_name is not None:
             _check_auth_params(spec, connection_spec_id, auth_spec_name, auth_param_names)
         return spec
-
-    # -- explore ------------------------------------------------------------------------------------------
 
     def list_tables(self, base_connection_id: str) -> list[dict[str, Any]]:
         """Tables the base connection exposes (``explore?objectType=root``); each ``path`` is a ``tableName``."""
@@ -425,11 +376,8 @@ class AdobeExperiencePlatformHook(BaseHook):
         check_required(base_connection_id, "base_connection_id")
         check_required(table_path, "table_path", "pass a table path from list_tables, e.g. 'Leads'")
         check_row_count(count)
-        body = self.client.explore(
-            base_connection_id,
-            [("objectType", "table"), ("object", table_path), ("preview", "true"), ("previewCount", str(count))],
-        )
-        return list((body or {}).get("data") or [])
+        query = [("objectType", "table"), ("object", table_path), ("preview", "true"), ("previewCount", str(count))]
+        return list((self.client.explore(base_connection_id, query) or {}).get("data") or [])
 
     # -- source and target connections -----------------------------------------------------------------------
 
@@ -442,15 +390,9 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self.client.get(TARGET_CONNECTIONS, check_required(target_connection_id, "target_connection_id"))
 
     def create_source_connection(
-        self,
-        name: str,
-        base_connection_id: str,
-        table_name: str,
-        *,
-        connection_spec_id: str = ZOHO_CRM_CONNECTION_SPEC_ID,
-        connection_spec_version: str = "1.0",
-        description: str | None = None,
-        if_exists: IfExists = "reuse",
+        self, name: str, base_connection_id: str, table_name: str, *,
+        connection_spec_id: str = ZOHO_CRM_CONNECTION_SPEC_ID, connection_spec_version: str = "1.0",
+        description: str | None = None, if_exists: IfExists = "reuse",
     ) -> dict[str, Any]:
         """Create the source connection for one table of a base connection, or reuse the one with this name.
 
@@ -460,7 +402,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         :param connection_spec_id: the base connection's connection spec
         :param connection_spec_version: ``connectionSpec.version``
         :param description: optional description
-        :param if_exists: ``reuse`` (default) or ``fail``; ``update`` is refused: Adobe does not carry it to dataflows
+        :param if_exists: ``reuse`` or ``fail`` (Adobe does not carry an ``update`` to the dataflows)
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
@@ -476,14 +418,8 @@ class AdobeExperiencePlatformHook(BaseHook):
                             if_exists, description)
 
     def create_target_connection(
-        self,
-        name: str,
-        dataset_id: str,
-        schema_id: str,
-        *,
-        schema_version: str = DEFAULT_SCHEMA_VERSION,
-        description: str | None = None,
-        if_exists: IfExists = "reuse",
+        self, name: str, dataset_id: str, schema_id: str, *, schema_version: str = DEFAULT_SCHEMA_VERSION,
+        description: str | None = None, if_exists: IfExists = "reuse",
     ) -> dict[str, Any]:
         """Create the Data Lake target connection for a dataset, or reuse the one with this name.
 
@@ -492,7 +428,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         :param schema_id: the dataset's XDM schema ``$id``, ``https://ns.adobe.com/<tenant>/schemas/<id>``
         :param schema_version: ``data.schema.version``
         :param description: optional description
-        :param if_exists: ``reuse`` (default) or ``fail``; ``update`` is refused: Adobe does not carry it to dataflows
+        :param if_exists: ``reuse`` or ``fail`` (Adobe does not carry an ``update`` to the dataflows)
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
@@ -506,8 +442,6 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self._ensure(TARGET_CONNECTIONS, name, {"connectionSpec.id": DATA_LAKE_CONNECTION_SPEC_ID},
                             lambda: body, None, if_exists, description)
 
-    # -- dataflows --------------------------------------------------------------------------------------------
-
     def find_flow_spec(self, name: str = "CRMToAEP") -> dict[str, Any]:
         """The flow spec called ``name`` (its ID is looked up, never hard-coded: it differs between sources)."""
         check_required(name, "flow_spec_name", "use 'CRMToAEP' for CRM sources")
@@ -518,40 +452,27 @@ class AdobeExperiencePlatformHook(BaseHook):
         return found[0]
 
     def create_dataflow(
-        self,
-        name: str,
-        source_connection_id: str,
-        target_connection_id: str,
-        delta_column: str | None = None,
-        *,
-        schedule_params: Mapping[str, Any],
-        mapping_id: str | None = None,
-        mapping_version: int = 0,
-        flow_spec_name: str = "CRMToAEP",
-        description: str | None = None,
-        if_exists: IfExists = "reuse",
+        self, name: str, source_connection_id: str, target_connection_id: str, delta_column: str | None = None, *,
+        schedule_params: Mapping[str, Any], mapping_id: str | None = None, mapping_version: int = 0,
+        flow_spec_name: str = "CRMToAEP", description: str | None = None, if_exists: IfExists = "reuse",
     ) -> dict[str, Any]:
         """Create the dataflow from a source connection to a target connection, or reuse the one with this name.
 
-        The flow spec is resolved by name and must list the source and target connections' specs. ``state`` is
-        never sent (Flow Service rejects it on create); a new dataflow starts enabled. Two flow specs, two shapes:
-        ``CRMToAEP`` copies a table (``Copy`` with ``delta_column``, required; ``Mapping`` optional);
-        ``CloudStorageToAEP`` reads files from the Data Landing Zone (``Mapping`` only, ``mapping_id`` required,
-        ``delta_column`` refused, scheduled ``once`` so runs are started per window).
+        The flow spec, resolved by name, must accept both connections' specs; ``state`` is never sent (Flow Service
+        rejects it on create). ``CRMToAEP`` copies a table (``Copy`` with ``delta_column``; ``Mapping`` optional);
+        ``CloudStorageToAEP`` reads landing-zone files (``Mapping`` only, scheduled ``once``, runs per window).
 
         :param name: dataflow name; re-runs find it by name and flow spec
-        :param source_connection_id: the source connection (one table)
+        :param source_connection_id: the source connection
         :param target_connection_id: the Data Lake target connection
-        :param delta_column: the column Flow Service uses to pick up new and changed records (``Copy``); required
-            by ``CRMToAEP``, refused by ``CloudStorageToAEP``
+        :param delta_column: the column ``Copy`` picks up changed records by (``CRMToAEP`` only, required there)
         :param schedule_params: ``scheduleParams``, as :func:`~airflow_provider_zoho_aep.client.schedule.
             schedule_params` builds them
         :param mapping_id: optional Data Prep mapping set ID (``Mapping``)
         :param mapping_version: the mapping set's version
         :param flow_spec_name: the flow spec, ``CRMToAEP`` for CRM sources
         :param description: optional description
-        :param if_exists: ``reuse`` (default), ``update`` (PATCH only what changed: the mapping in ``transformations``,
-            frequency, interval, backfill; never a ``startTime`` that has passed, which Adobe refuses) or ``fail``
+        :param if_exists: ``reuse``, ``update`` (PATCH only what changed, never a past ``startTime``) or ``fail``
         :return: ``{"id", "etag", "created", "updated"}``
         """
         self._check_create(name, if_exists, description)
@@ -624,15 +545,8 @@ class AdobeExperiencePlatformHook(BaseHook):
     # -- the Data Landing Zone source connection (files; no base connection) -------------------------------------
 
     def create_data_landing_zone_source_connection(
-        self,
-        name: str,
-        path: str,
-        *,
-        data_format: str = "delimited",
-        column_delimiter: str = ",",
-        compression_type: str | None = None,
-        encoding: str = "UTF-8",
-        description: str | None = None,
+        self, name: str, path: str, *, data_format: str = "delimited", column_delimiter: str = ",",
+        compression_type: str | None = None, encoding: str = "UTF-8", description: str | None = None,
         if_exists: IfExists = "reuse",
     ) -> dict[str, Any]:
         """Create the source connection that reads files from the Data Landing Zone, or reuse the one with this name.
@@ -698,7 +612,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         self.log.info("%s %s %s", "Deleted" if deleted else "Already gone:", noun, resource_id)
         return deleted
 
-    # -- how a create is made idempotent (every Flow Service resource) -------------------------------------------
+    # -- how a create is made idempotent ---------------------------------------------------------------------------
 
     def _find_by_name(self, collection: str, name: str, filters: Mapping[str, str] | None = None
                       ) -> list[dict[str, Any]]:
@@ -707,29 +621,17 @@ class AdobeExperiencePlatformHook(BaseHook):
         return [item for item in found if item.get("name") == name]
 
     def _ensure(
-        self,
-        collection: str,
-        name: str,
-        filters: Mapping[str, str],
-        body: Callable[[], Mapping[str, Any]],
-        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None,
-        if_exists: IfExists,
-        description: str | None,
+        self, collection: str, name: str, filters: Mapping[str, str], body: Callable[[], Mapping[str, Any]],
+        patch: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None, if_exists: IfExists, description: str | None,
     ) -> dict[str, Any]:
         """Make sure exactly one ``collection`` item named ``name`` exists: ``{"id", "etag", "created", "updated"}``.
 
-        Flow Service does not make names unique and a POST is not idempotent, so:
+        Flow Service does not make names unique and a POST is not idempotent, so: look up by exact name (and
+        ``filters``): one → reuse, update or fail; several → look again a few times while a race settles, then
+        refuse to guess; none → POST once (:meth:`_create_once`), then look up again and, if a concurrent caller
+        made the same name, keep the oldest and delete ours, so every caller returns the same ID.
 
-        1. look up by exact name (and ``filters``): none → create; one → ``reuse`` it, ``update`` it with
-           ``If-Match``, or ``fail``; several → look again a few times (a concurrent race settles within
-           moments), then refuse to guess;
-        2. POST once (:meth:`_create_once`: after an ambiguous failure look up again and adopt what the server
-           made, and only when nothing is there POST again);
-        3. after a successful POST look up once more: if a concurrent caller created the same name, keep the
-           oldest (``createdAt``, then ID) and delete ours, so every caller returns the same ID.
-
-        :param body: the rest of the POST body after ``name`` and ``description``; called only when a create is
-            needed (so a Zoho token is minted only when it will be used)
+        :param body: the rest of the POST body; called only when a create is needed (a Zoho token costs a request)
         :param patch: the JSON-Patch operations for ``if_exists="update"``, given the existing item
         """
         noun = _NOUNS[collection]
@@ -737,7 +639,7 @@ class AdobeExperiencePlatformHook(BaseHook):
         for pause in DUPLICATE_RECHECK_PAUSES:
             if len(matches) <= 1:
                 break
-            # Concurrent creators delete their extra copies within moments (step 3): look again.
+            # Concurrent creators delete their extra copies within moments (below): look again.
             self.client.transport.sleep(pause)
             matches = self._find_by_name(collection, name, filters)
         if len(matches) > 1:
@@ -782,12 +684,9 @@ class AdobeExperiencePlatformHook(BaseHook):
 
     def _create_once(self, post: Callable[[], Any], look_up: Callable[[], _T | None], what: str
                      ) -> tuple[Any, _T | None]:
-        """``(answer, None)`` of a POST, or ``(None, found)`` when an ambiguous failure turned out to have made it.
-
-        After an ambiguous failure (timeout, reset, 5xx) ``look_up`` runs before any new POST; after a timeout it
-        first waits one client timeout, since the server may still be making it. At most
-        :data:`MAX_CREATE_ATTEMPTS` POSTs.
-        """
+        """``(answer, None)`` of a POST, or ``(None, found)`` when an ambiguous failure (timeout, reset, 5xx) had
+        made it: ``look_up`` runs before any new POST, after a timeout only once one client timeout has passed
+        (the server may still be making it). At most :data:`MAX_CREATE_ATTEMPTS` POSTs."""
         last: AmbiguousWriteError | None = None
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
             try:
@@ -850,29 +749,22 @@ class AdobeExperiencePlatformHook(BaseHook):
         return _of_window(self._runs(flow_id), window)
 
     def start_dataflow_run(
-        self,
-        flow_id: str,
-        window_start: Any,
-        window_end: Any,
-        *,
-        delta_column: str | None = None,
-        if_run_exists: str = "reuse",
-        time_unit: str = "seconds",
+        self, flow_id: str, window_start: Any, window_end: Any, *, delta_column: str | None = None,
+        if_run_exists: str = "reuse", time_unit: str = "seconds",
     ) -> dict[str, Any]:
         """Start an on-demand run of a dataflow scheduled ``once`` for one window, at most once per window.
 
-        The flow's runs of exactly this window are looked up first: with ``reuse`` a running or succeeded one is
-        adopted (a failed or cancelled one is not: a retry must ingest the window again); ``fail`` raises when
-        any exists; ``rerun`` posts anyway. After an ambiguous failure of the POST, a run of this window that was
-        not there before is adopted rather than posted again.
+        With ``reuse`` a running or succeeded run of exactly this window is adopted (a failed or cancelled one is
+        not: a retry must ingest the window again); ``fail`` raises when any exists; ``rerun`` posts anyway. After
+        an ambiguous failure of the POST, a run of this window that was not there before is adopted.
 
         :param flow_id: the dataflow (its schedule must be ``once``)
-        :param window_start: start of the window, timezone-aware (datetime or ISO 8601 with offset), inclusive
+        :param window_start: start of the window, inclusive, timezone-aware (datetime or ISO 8601 with offset)
         :param window_end: end of the window, exclusive; not in the future
         :param delta_column: ``params.deltaColumn.name``; Adobe accepts it only on the flow's first run
         :param if_run_exists: ``reuse`` (default), ``rerun`` or ``fail``
         :param time_unit: unit of the run's epoch params, ``seconds`` (Adobe's tutorial) or ``milliseconds``
-            (Adobe's OpenAPI file); Adobe's documents disagree, so confirm it against your sandbox
+            (Adobe's OpenAPI file); confirm it against your sandbox
         :return: ``{"run_id", "created"}`` (``created`` False when a run of the window was adopted)
         """
         check_required(flow_id, "flow_id")
@@ -918,22 +810,14 @@ class AdobeExperiencePlatformHook(BaseHook):
         items = await client.list(RUNS, {"flowId": flow_id}, orderby="-createdAt", limit=limit)
         return [item for item in items if item.get("flowId") in (None, flow_id)]
 
-    async def afind_runs_for_window(
-        self, flow_id: str, window_start: Any, window_end: Any, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """:meth:`find_runs_for_window` for coroutines, over the newest ``limit`` runs."""
-        window = check_window(window_start, window_end)
-        return _of_window(await self.alist_runs(flow_id, limit), window)
-
     # -- 4. Data Prep mapping sets, reused by content ------------------------------------------------------------
 
     def create_mapping_set(
         self, schema_id: str, mappings: Mapping[str, str], *, schema_version: str = DEFAULT_SCHEMA_VERSION
     ) -> dict[str, Any]:
-        """The Data Prep mapping set for ``{source column: XDM path}`` into ``schema_id``, reused when it exists.
-
-        Mapping sets have no name: an existing set with the same output schema and the same mappings (order
-        ignored) is the one reused, before a create and after an ambiguous failure of one.
+        """The Data Prep mapping set for ``{source column: XDM path}`` into ``schema_id``; mapping sets have no
+        name, so one with the same output schema and mappings (order ignored) is reused, also after an ambiguous
+        failure of the create.
 
         :param schema_id: the target dataset's XDM schema ``$id``
         :param mappings: ``{CSV header column: XDM path}``, e.g. ``{"Email": "personalEmail.address"}``
@@ -974,8 +858,7 @@ class AdobeExperiencePlatformHook(BaseHook):
                                    service="Data Prep", **kwargs).json()
 
     def _find_mapping_sets(self, schema_id: str, entries: list[dict[str, str]]) -> list[dict[str, Any]]:
-        """The sandbox's mapping sets with this output schema and exactly these mappings, oldest first (Data Prep
-        pages with ``limit`` and ``start``)."""
+        """The sandbox's mapping sets with this output schema and exactly these mappings, oldest first."""
         wanted = fingerprint(schema_id, entries)
         found: list[dict[str, Any]] = []
         for page in range(MAPPING_SETS_MAX_PAGES):
@@ -1010,11 +893,11 @@ class AdobeExperiencePlatformHook(BaseHook):
         return self.landing_zone.get_credentials(refresh=refresh)
 
     def landing_zone_uploader(self, *, max_concurrency: int = 4, **options: Any) -> LandingZoneUploader:
-        """The uploader for this organization's landing zone (Azure today; an AWS-hosted one is refused clearly).
+        """The uploader for this organization's landing zone (Azure; an AWS-hosted one is refused clearly).
 
         :param max_concurrency: blocks in flight at once
         :param options: more :class:`~airflow_provider_zoho_aep.client.azure_blob_upload.AzureBlobUploader`
-            options (``block_size``, ``block_attempts``, ``timeout``)
+            options (``block_size``, ``timeout``, ``sdk_retries``)
         """
         from airflow_provider_zoho_aep.client.landing_zone import AMAZON_S3, not_supported
 
@@ -1025,21 +908,11 @@ class AdobeExperiencePlatformHook(BaseHook):
         return AzureBlobUploader(self.landing_zone.credentials, max_concurrency=max_concurrency, **options)
 
     def upload_files_to_landing_zone(
-        self,
-        files: Sequence[str | Path],
-        *,
-        module: str,
-        flow_id: str,
-        window_start: datetime,
-        window_end: datetime,
+        self, files: Sequence[str | Path], *, module: str, flow_id: str, window_start: datetime, window_end: datetime,
         uploader: LandingZoneUploader | None = None,
     ) -> list[UploadedFile]:
-        """Upload one window's files under deterministic names and verify each (size and MD5).
-
-        File *n* (from 1) becomes ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-000n.csv``. A file already there
-        with the same content is not sent again (its last-modified stamp stays); see
-        :mod:`~airflow_provider_zoho_aep.client.azure_blob_upload` for replacement, resume and retries. The run
-        window that covers the results is :func:`~airflow_provider_zoho_aep.client.landing_zone.window_covering`.
+        """Upload one window's files as ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-000n.csv`` (*n* from 1) and
+        verify each (size and MD5); a file already there with the same content is not sent again.
 
         :param files: local CSV files, in order (never empty files)
         :param module: the Zoho CRM module, e.g. ``Leads``
@@ -1071,40 +944,44 @@ class AdobeExperiencePlatformHook(BaseHook):
         paths = [f["path"] for f in manifest.get("files") or [] if f.get("records", 1) and f.get("bytes", 1)]
         uploaded = self.upload_files_to_landing_zone(paths, module=str(manifest.get("module") or ""),
                                                      flow_id=flow_id, window_start=start, window_end=end)
-        run_window = window_covering(uploaded) if uploaded else (None, None)
+        run_start, run_end = window_covering(uploaded) if uploaded else (None, None)
         return {"files": [u.as_dict() for u in uploaded],
-                "run_window_start": run_window[0].isoformat() if run_window[0] else None,
-                "run_window_end": run_window[1].isoformat() if run_window[1] else None}
+                "run_window_start": run_start.isoformat() if run_start else None,
+                "run_window_end": run_end.isoformat() if run_end else None}
+
+
+def _ims_tokens(settings: AEPSettings, **transport: Any) -> IMSTokenProvider:
+    """The IMS token provider for these settings, on ``transport`` (the sync or async one and its masker)."""
+    from airflow_provider_zoho_aep.client.flow_service import IMSTokenProvider
+
+    return IMSTokenProvider(token_url=settings.ims_token_url, client_id=settings.client_id,
+                            client_secret=settings.client_secret, ims_org_id=settings.ims_org_id,
+                            scopes=settings.scopes, **transport)
 
 
 def _refuse_update_of_flow_part(if_exists: str, noun: str) -> None:
     """Adobe: a source or target connection changed on its own does not reach the dataflows that use it."""
     if if_exists == "update":
         raise ConfigurationError(
-            "if_exists",
-            f"'update' is not supported for a {noun}: Adobe does not carry a change of a {noun} to the dataflows "
-            "that use it",
-            f"create a {noun} under a new name (if_exists='reuse') and point the dataflow at it, or change the "
-            "dataflow itself (AEPCreateDataflowOperator with if_exists='update' patches its mapping and schedule)",
-        )
+            "if_exists", f"'update' is not supported for a {noun}: Adobe does not carry a change of a {noun} to the "
+            "dataflows that use it", f"create a {noun} under a new name (if_exists='reuse') and point the dataflow at "
+            "it, or change the dataflow itself (AEPCreateDataflowOperator with if_exists='update' patches its mapping "
+            "and schedule)")
 
 
-def _check_auth_params(
-    spec: Mapping[str, Any], connection_spec_id: str, auth_spec_name: str, names: set[str] | None
-) -> None:
+def _check_auth_params(spec: Mapping[str, Any], connection_spec_id: str, auth_spec_name: str,
+                       names: set[str] | None) -> None:
     """``auth_spec_name`` is an auth spec of ``spec`` and ``names`` (when known) cover its required params."""
     auth_specs = {a.get("name"): a for a in spec.get("authSpec") or []}
     if auth_spec_name not in auth_specs:
-        raise ConfigurationError(
-            "auth_spec_name", f"{auth_spec_name!r} is not an auth spec of connection spec {connection_spec_id}",
-            f"use one of {', '.join(repr(n) for n in auth_specs) or '(none)'}",
-        )
+        raise ConfigurationError("auth_spec_name",
+                                 f"{auth_spec_name!r} is not an auth spec of connection spec {connection_spec_id}",
+                                 f"use one of {', '.join(repr(n) for n in auth_specs) or '(none)'}")
     required = set((auth_specs[auth_spec_name].get("spec") or {}).get("required") or [])
     missing = sorted(required - (names if names is not None else required))
     if missing:
-        raise ConfigurationError(
-            "auth_params", f"lacks {', '.join(missing)}, required by {auth_spec_name!r}", "add the missing keys",
-        )
+        raise ConfigurationError("auth_params", f"lacks {', '.join(missing)}, required by {auth_spec_name!r}",
+                                 "add the missing keys")
 
 
 def _result(item: Mapping[str, Any], *, created: bool) -> dict[str, Any]:
@@ -1147,8 +1024,7 @@ def mapping_entries(mappings: Mapping[str, str]) -> list[dict[str, str]]:
             raise ConfigurationError("mappings", f"maps {source!r} to an empty XDM path",
                                      "give an XDM path such as '_tenant.zohoId'")
         entries.append({"sourceType": "ATTRIBUTE", "source": source, "destination": destination})
-    destinations = [e["destination"] for e in entries]
-    doubled = sorted({d for d in destinations if destinations.count(d) > 1})
+    doubled = sorted(d for d, n in Counter(e["destination"] for e in entries).items() if n > 1)
     if doubled:
         raise ConfigurationError("mappings", f"maps several columns to {', '.join(doubled)}",
                                  "map each XDM path from one column")
@@ -1157,14 +1033,11 @@ def mapping_entries(mappings: Mapping[str, str]) -> list[dict[str, str]]:
 
 def fingerprint(schema_id: str, entries: Iterable[Mapping[str, Any]]) -> tuple[str, frozenset[tuple[str, str, str]]]:
     """What makes two mapping sets the same; reads both of Data Prep's spellings (new and legacy)."""
-    return schema_id, frozenset(
-        (
-            str(e.get("sourceType") or "ATTRIBUTE").upper(),
-            str(e.get("source") if e.get("source") is not None else e.get("sourceAttribute")),
-            str(e.get("destination") if e.get("destination") is not None else e.get("destinationXdmPath")),
-        )
-        for e in entries
-    )
+    return schema_id, frozenset((
+        str(e.get("sourceType") or "ATTRIBUTE").upper(),
+        str(e.get("source") if e.get("source") is not None else e.get("sourceAttribute")),
+        str(e.get("destination") if e.get("destination") is not None else e.get("destinationXdmPath")),
+    ) for e in entries)
 
 
 def _schema_of(item: Mapping[str, Any]) -> str | None:

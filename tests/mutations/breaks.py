@@ -35,8 +35,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="ims-token-never-masked",
         file=f"{PKG}/hooks/aep.py",
-        original="            on_token=mask,\n",
-        replacement="            on_token=None,\n",
+        original="transport=transport, on_token=mask)",
+        replacement="transport=transport, on_token=None)",
         promise="every IMS token minted goes through mask_secret",
         tests=(f"{TOKEN_SECRETS}::test_every_token_minted_is_masked",),
         fast=True,
@@ -113,8 +113,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="async-retry-blocking-sleep",
         file=f"{PKG}/client/http.py",
-        original="sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,",
-        replacement="sleep: Callable[[float], Awaitable[None]] = lambda s: asyncio.sleep(time.sleep(s) or 0),",
+        original="    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep\n",
+        replacement="    sleep: Callable[[float], Awaitable[None]] = lambda s: asyncio.sleep(time.sleep(s) or 0)\n",
         promise="triggers never block the event loop (the async transport's default wait between retries)",
         tests=(f"{ASYNC_RUNTIME}::test_the_default_wait_between_retries_never_blocks_the_event_loop",),
         fast=True,
@@ -139,8 +139,8 @@ BREAKS: tuple[Break, ...] = (
     Break(
         name="ims-credentials-in-the-url",
         file=f"{PKG}/client/flow_service.py",
-        original='"data": token_form(self._client_id, self._client_secret, self._scopes)}',
-        replacement='"params": token_form(self._client_id, self._client_secret, self._scopes)}',
+        original='                "data": form}',
+        replacement='                "params": form}',
         promise="secrets travel only in bodies and headers, never in URLs",
         tests=("tests/faults/test_tls_and_urls.py::test_every_secret_travels_in_a_body_or_header_never_in_a_url",),
     ),
