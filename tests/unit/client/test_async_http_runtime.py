@@ -141,4 +141,6 @@ async def test_the_default_wait_between_retries_never_blocks_the_event_loop() ->
         server.server_close()
     assert response.status_code == 200 and server.seen == 2
     assert elapsed >= 1.0  # it did wait out the Retry-After
-    assert beats > 20 and stall < 0.1, f"the event loop was blocked for {stall:.2f} s"
+    # A blocking wait would hold the loop for the whole Retry-After (1 s); a loaded machine may pause this process
+    # for a tenth of a second now and then, which says nothing about the transport.
+    assert beats > 20 and stall < 0.5, f"the event loop was blocked for {stall:.2f} s"
