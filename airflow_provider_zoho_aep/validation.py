@@ -88,12 +88,12 @@ def check_row_count(value: Any) -> int:
     return value
 
 
-def optional_text(value: str | None) -> str | None:
-    """A rendered optional template field: ``''`` and ``'None'`` (what ``{{ params.x }}`` renders for null) are
-    absent."""
-    if value is None or value.strip() in ("", "None"):
-        return None
-    return value.strip()
+def optional_text(value: Any) -> Any:
+    """A rendered optional template field, stripped: ``''`` and ``'None'`` (what ``{{ params.x }}`` renders for
+    null) are None; anything but text is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    return None if value.strip() in ("", "None") else value.strip()
 
 
 def operator_window(
