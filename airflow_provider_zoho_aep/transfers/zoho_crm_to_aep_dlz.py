@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho_aep.client import runs
-from airflow_provider_zoho_aep.client.windows import Window, check_time_unit
+from airflow_provider_zoho_aep.client.windows import Window, check_time_unit, covering
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zoho_aep.operators.dataflow_run import (
@@ -147,7 +147,7 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
             no_records = {"input_record_count": 0, "output_record_count": 0, "failed_record_count": 0}
             return {**run_result(window, no_records), "files": [], "records_exported": 0}
         files = [f["blob_name"] for f in uploaded]
-        run_window = self._run_window(datetime.fromisoformat(f["last_modified"]) for f in uploaded)
+        run_window = covering(datetime.fromisoformat(f["last_modified"]) for f in uploaded)
         self._wait_for_the_clock(run_window.end)
         self._check_no_foreign_files(uploader.list_files(module_folder(module)), files, run_window)
         self._remember(context, files=files, records_exported=records)
@@ -176,12 +176,6 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
         self._upload = {"files": files, "records_exported": records_exported}
         context["ti"].xcom_push(key=UPLOAD_KEY, value=self._upload)
 
-    @staticmethod
-    def _run_window(stamps: Iterable[datetime]) -> Window:
-        """``[oldest stamp, newest stamp + 1 s)``: every uploaded file and nothing from another second."""
-        whole = [stamp.replace(microsecond=0) for stamp in stamps]
-        return Window(min(whole), max(whole) + timedelta(seconds=1))
-
     def _landed_run(
         self, aep: AdobeExperiencePlatformHook, uploader: LandingZoneUploader, module: str, flow_id: str,
         window: Window,
@@ -193,7 +187,7 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
         stored = uploader.list_files(prefix)
         if not stored:
             return None
-        run_window = self._run_window(f.last_modified for f in stored)
+        run_window = covering(f.last_modified for f in stored)
         for run in aep.find_runs_for_window(flow_id, run_window.start, run_window.end):
             if runs.outcome(run) in ("success", "running"):
                 return run, sorted(f.blob_name for f in stored)
