@@ -1,9 +1,6 @@
-"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
-
-It imports only the Connection defaults (plain Python, :mod:`.client.settings`), so provider discovery stays
-cheap. The connection-form metadata here
-(``conn-fields`` / ``ui-field-behaviour``) is what Airflow 3.2+ reads; the hooks' classmethods carry the same
-form for 3.0/3.1, built from the same two dicts below.
+"""Provider metadata read by Airflow's ProvidersManager; it imports only plain-Python defaults, so discovery
+stays cheap. Airflow 3.2+ reads the connection forms here; 3.0/3.1 read the hooks' classmethods, built from the
+same dicts by :mod:`.hooks._connection_form`.
 """
 
 from __future__ import annotations
