@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 Outcome = Literal["running", "success", "failed"]
@@ -129,32 +128,13 @@ def failure_message(flow_id: str, run: Mapping[str, Any]) -> str:
     return " | ".join(parts)
 
 
-def latest(items: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The newest run by ``createdAt`` (the list is asked newest first, but do not rely on the server)."""
-    return max((item for item in items if isinstance(item, Mapping)), key=_created, default=None)
+def latest(items: Sequence[Mapping[str, Any]], flow_id: str | None = None) -> Mapping[str, Any] | None:
+    """The newest run by ``createdAt`` (of ``flow_id``, in case the server did not apply the filter), or None."""
+    found = [item for item in items
+             if isinstance(item, Mapping) and (flow_id is None or item.get("flowId") in (None, flow_id))]
+    return max(found, key=_created, default=None)
 
 
 def _created(run: Mapping[str, Any]) -> int:
     value = run.get("createdAt")
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-@dataclass(frozen=True)
-class RunCheck:
-    """One look at a flow's latest run: what it is and what it means."""
-
-    run: Mapping[str, Any] | None
-    outcome: Outcome
-
-    @property
-    def run_id(self) -> str | None:
-        return str(self.run["id"]) if self.run and self.run.get("id") else None
-
-
-def check(items: Sequence[Mapping[str, Any]], flow_id: str) -> RunCheck:
-    """Interpret the answer of ``GET /runs?property=flowId==<id>``: no run yet counts as running.
-
-    Runs of other flows are ignored, in case the server did not apply the filter.
-    """
-    run = latest([item for item in items if isinstance(item, Mapping) and item.get("flowId") in (None, flow_id)])
-    return RunCheck(run, "running" if run is None else outcome(run))

@@ -71,21 +71,19 @@ class AEPDataflowRunSensor(BaseSensorOperator):
     def poke(self, context: Context) -> bool | PokeReturnValue:
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
         run_id = optional_text(self.run_id)
-        if run_id:
-            run = hook.get_run(run_id)
-            found = runs.RunCheck(run, runs.outcome(run))
-        else:
-            found = runs.check(hook.list_runs(self.flow_id, limit=5), self.flow_id)
-        if found.run is None:
+        run = hook.get_run(run_id) if run_id else runs.latest(hook.list_runs(self.flow_id, limit=5), self.flow_id)
+        if run is None:
             self.log.info("Dataflow %s has no run yet", self.flow_id)
             return False
-        self._push_run_id(context, found.run_id)
-        self.log.info("Dataflow %s: run %s is %s", self.flow_id, found.run_id, runs.run_status(found.run))
-        if found.outcome == "running":
+        found_id = str(run["id"]) if run.get("id") else None
+        self._push_run_id(context, found_id)
+        self.log.info("Dataflow %s: run %s is %s", self.flow_id, found_id, runs.run_status(run))
+        outcome = runs.outcome(run)
+        if outcome == "running":
             return False
-        if found.outcome == "success":
-            return PokeReturnValue(is_done=True, xcom_value=runs.summary(found.run))
-        raise AirflowException(runs.failure_message(self.flow_id, found.run))
+        if outcome == "success":
+            return PokeReturnValue(is_done=True, xcom_value=runs.summary(run))
+        raise AirflowException(runs.failure_message(self.flow_id, run))
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:

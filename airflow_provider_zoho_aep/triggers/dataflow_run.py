@@ -52,16 +52,8 @@ class AEPDataflowRunTrigger(BaseTrigger):
         self.run_id = run_id
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "flow_id": self.flow_id,
-                "aep_conn_id": self.aep_conn_id,
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-                "run_id": self.run_id,
-            },
-        )
+        names = ("flow_id", "aep_conn_id", "poll_interval", "end_time", "run_id")
+        return f"{type(self).__module__}.{type(self).__qualname__}", {name: getattr(self, name) for name in names}
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
@@ -77,7 +69,7 @@ class AEPDataflowRunTrigger(BaseTrigger):
     async def _look(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any] | None:
         if self.run_id:
             return await hook.aget_run(self.run_id)
-        return runs.check(await hook.alist_runs(self.flow_id), self.flow_id).run
+        return runs.latest(await hook.alist_runs(self.flow_id), self.flow_id)
 
     async def _wait(self, hook: AdobeExperiencePlatformHook) -> dict[str, Any]:
         seen: str | None = self.run_id
