@@ -16,7 +16,7 @@ from airflow import __version__ as AIRFLOW_VERSION
 
 from airflow_provider_zoho_aep import AIRFLOW_FLOOR, airflow_version_tuple, check_airflow_floor
 
-# Before any other Airflow import: on too old an Airflow those fail with a bare ImportError instead.
+# Before any other Airflow import (E402): on too old an Airflow those fail with a bare ImportError instead.
 check_airflow_floor(AIRFLOW_VERSION)
 
 _V = airflow_version_tuple(AIRFLOW_VERSION)
@@ -25,14 +25,7 @@ AIRFLOW_V_3_1_PLUS: bool = _V >= (3, 1, 0)
 AIRFLOW_V_3_2_PLUS: bool = _V >= (3, 2, 0)
 AIRFLOW_V_3_3_PLUS: bool = _V >= (3, 3, 0)
 
-from airflow.sdk import (  # noqa: E402 - after the floor check
-    BaseOperator,
-    BaseOperatorLink,
-    BaseSensorOperator,
-    Context,
-    Param,
-    PokeReturnValue,
-)
+from airflow.sdk import BaseOperator, BaseOperatorLink, BaseSensorOperator, Context, Param, PokeReturnValue  # noqa: E402
 
 if TYPE_CHECKING or AIRFLOW_V_3_1_PLUS:
     from airflow.sdk import BaseHook
@@ -41,20 +34,10 @@ else:
 
 if TYPE_CHECKING or AIRFLOW_V_3_2_PLUS:
     from airflow.sdk import conf
-    from airflow.sdk.exceptions import (
-        AirflowException,
-        AirflowNotFoundException,
-        AirflowSensorTimeout,
-        TaskDeferred,
-    )
+    from airflow.sdk.exceptions import AirflowException, AirflowNotFoundException, AirflowSensorTimeout, TaskDeferred
 else:
     from airflow.configuration import conf
-    from airflow.exceptions import (
-        AirflowException,
-        AirflowNotFoundException,
-        AirflowSensorTimeout,
-        TaskDeferred,
-    )
+    from airflow.exceptions import AirflowException, AirflowNotFoundException, AirflowSensorTimeout, TaskDeferred
 
 if TYPE_CHECKING:
     from airflow.sdk.definitions.connection import Connection
@@ -99,10 +82,7 @@ async def aget_connection(conn_id: str) -> Connection:
     return connection
 
 
-_LAZY = {
-    "BaseTrigger": "airflow.triggers.base",
-    "TriggerEvent": "airflow.triggers.base",
-}
+_LAZY = {"BaseTrigger": "airflow.triggers.base", "TriggerEvent": "airflow.triggers.base"}
 
 
 def __getattr__(name: str) -> Any:
@@ -115,27 +95,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "AIRFLOW_FLOOR",
-    "AIRFLOW_VERSION",
-    "AIRFLOW_V_3_0_PLUS",
-    "AIRFLOW_V_3_1_PLUS",
-    "AIRFLOW_V_3_2_PLUS",
-    "AIRFLOW_V_3_3_PLUS",
-    "AirflowException",
-    "AirflowNotFoundException",
-    "AirflowSensorTimeout",
-    "BaseHook",
-    "BaseOperator",
-    "BaseOperatorLink",
-    "BaseSensorOperator",
-    "BaseTrigger",
-    "Context",
-    "Param",
-    "PokeReturnValue",
-    "TaskDeferred",
-    "TriggerEvent",
-    "aget_connection",
-    "amask_secret",
-    "conf",
-    "mask_secret",
+    "AIRFLOW_FLOOR", "AIRFLOW_VERSION", "AIRFLOW_V_3_0_PLUS", "AIRFLOW_V_3_1_PLUS", "AIRFLOW_V_3_2_PLUS",
+    "AIRFLOW_V_3_3_PLUS", "AirflowException", "AirflowNotFoundException", "AirflowSensorTimeout", "BaseHook",
+    "BaseOperator", "BaseOperatorLink", "BaseSensorOperator", "BaseTrigger", "Context", "Param", "PokeReturnValue",
+    "TaskDeferred", "TriggerEvent", "aget_connection", "amask_secret", "conf", "mask_secret",
 ]
