@@ -20,8 +20,7 @@ class AEPCreateDataLandingZoneSourceConnectionOperator(AEPCreateResourceOperator
     :param path: ``<container>/<folder>/`` (a folder, read recursively) or ``<container>/<file>`` (templated)
     :param data_format: ``delimited`` (CSV, default), ``json`` or ``parquet`` (templated)
     :param column_delimiter: one character, for ``delimited`` (templated)
-    :param compression_type: None for plain files, or ``gzip``, ``bzip2``, ``deflate``, ``zipDeflate``,
-        ``tarGzip``, ``tar`` (templated)
+    :param compression_type: None for plain files, or e.g. ``gzip``, ``zipDeflate`` (templated)
     :param description: optional description (templated)
     :param if_exists: ``reuse`` (default), ``update`` or ``fail`` (templated)
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)

@@ -23,17 +23,14 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
     :param name: dataflow name (templated)
     :param source_connection_id: the source connection, e.g. ``create_source.output`` (templated)
     :param target_connection_id: the target connection (templated)
-    :param delta_column: date-time column that marks new and changed records, e.g. ``Modified_Time``; required by
-        ``CRMToAEP``, not allowed with ``CloudStorageToAEP`` (templated)
+    :param delta_column: date-time column marking new and changed records, e.g. ``Modified_Time`` (templated)
     :param mapping_id: optional Data Prep mapping set ID (templated)
     :param mapping_version: the mapping set's version (templated)
-    :param flow_spec_name: ``CRMToAEP`` for CRM sources, ``CloudStorageToAEP`` for the Data Landing Zone
-        (templated)
+    :param flow_spec_name: ``CRMToAEP`` (CRM sources) or ``CloudStorageToAEP`` (Data Landing Zone) (templated)
     :param start_time: first run: a datetime, an ISO 8601 string or epoch seconds; None means now (templated)
     :param frequency: ``once``, ``minute``, ``hour``, ``day`` or ``week``; None means ``once`` for
         ``CloudStorageToAEP`` and ``hour`` otherwise (templated)
-    :param interval: runs every ``interval`` times ``frequency``; None means 1, and is all ``once`` takes
-        (templated)
+    :param interval: runs every ``interval`` times ``frequency``; None means 1 (``once`` takes only None) (templated)
     :param backfill: ingest records older than ``start_time``; None leaves Flow Service's default (templated)
     :param description: optional description (templated)
     :param if_exists: ``reuse`` (default), ``update`` (PATCH transformations and schedule) or ``fail`` (templated)

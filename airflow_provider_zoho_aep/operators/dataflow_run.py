@@ -143,10 +143,8 @@ class AEPRunDataflowOperator(BaseOperator):
     "failed_record_count"}``. A run that does not succeed fails the task with Adobe's error codes and messages.
 
     :param flow_id: the dataflow, e.g. ``create_dataflow.output``; its schedule must be ``once`` (templated)
-    :param window_start: start of the window, inclusive: a timezone-aware datetime or an ISO 8601 string with an
-        offset; default the DAG run's ``data_interval_start`` (templated)
-    :param window_end: end of the window, exclusive; not in the future; default ``data_interval_end``
-        (templated)
+    :param window_start: start of the window, inclusive (aware datetime or ISO 8601 with offset) (templated)
+    :param window_end: end of the window, exclusive, not in the future (templated)
     :param delta_column: ``params.deltaColumn.name``; Adobe accepts it only on a flow's first run (templated)
     :param if_run_exists: ``reuse`` (default), ``rerun`` or ``fail`` (templated)
     :param wait_for_completion: wait for the run to finish (default); False returns once it is started

@@ -20,8 +20,7 @@ class AEPCreateMappingSetOperator(BaseOperator):
     the mapping set ID (XCom ``return_value``) and pushes ``mapping_version``, which
     :class:`~airflow_provider_zoho_aep.operators.dataflow.AEPCreateDataflowOperator` takes.
 
-    :param schema_id: the target dataset's XDM schema ``$id``, ``https://ns.adobe.com/<tenant>/schemas/<id>``
-        (templated)
+    :param schema_id: the target dataset's XDM schema ``$id`` (templated)
     :param mappings: ``{CSV column: XDM path}``, e.g. ``{"Email": "personalEmail.address"}``, or a list of
         ``{"source", "destination", "sourceType"}`` (templated)
     :param schema_version: the schema reference's content type (templated)

@@ -55,8 +55,7 @@ class ZohoCRMExportOperator(BaseOperator):
     :param window_start: start of the window, included: datetime or ISO 8601 with an offset (templated)
     :param window_end: end of the window, excluded (templated); both bounds or neither
     :param zoho_conn_id: Airflow Connection of type ``zoho_crm`` (templated)
-    :param base_dir: folder under which run folders are made (templated); default ``$ZOHO_AEP_EXPORT_DIR`` or
-        the system's temporary folder
+    :param base_dir: where run folders are made; default ``$ZOHO_AEP_EXPORT_DIR`` or a temporary folder (templated)
     """
 
     template_fields: Sequence[str] = ("module", "fields", "window_start", "window_end", "zoho_conn_id", "base_dir")

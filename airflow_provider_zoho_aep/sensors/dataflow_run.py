@@ -34,8 +34,7 @@ class AEPDataflowRunSensor(BaseSensorOperator):
     with no run yet the sensor keeps waiting.
 
     :param flow_id: the dataflow, e.g. ``create_dataflow.output`` (templated)
-    :param run_id: the run to wait for, e.g. ``"{{ ti.xcom_pull(task_ids='run', key='run_id') }}"``; None waits
-        for the latest run (templated)
+    :param run_id: the run to wait for; None waits for the latest run (templated)
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
     :param deferrable: wait in the triggerer instead of holding a worker slot
     :param poke_interval: seconds between two reads of the runs

@@ -54,9 +54,8 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
     :param module: the Zoho CRM module's API name, e.g. ``Leads`` (templated)
     :param flow_id: the ``CloudStorageToAEP`` dataflow, scheduled ``once`` (templated)
     :param fields: field API names to export, None for all (templated)
-    :param window_start: start of the window, inclusive (datetime or ISO 8601 with offset); default the data
-        interval's start (templated)
-    :param window_end: end of the window, exclusive; default the data interval's end (templated)
+    :param window_start: start of the window, inclusive (aware datetime or ISO 8601 with offset) (templated)
+    :param window_end: end of the window, exclusive (templated)
     :param zoho_conn_id: Airflow Connection of type ``zoho_crm`` (templated)
     :param base_dir: where the export's run folder goes (removed after the upload) (templated)
     :param if_run_exists: ``reuse`` (default), ``rerun`` or ``fail`` (templated)
