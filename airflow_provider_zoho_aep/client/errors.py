@@ -133,16 +133,8 @@ class AEPAPIError(Exception):
         self, message: str, cls: type[AEPAPIError] | None = None, *, attempts: int | None = None
     ) -> AEPAPIError:
         """The same Adobe fields under a new summary (and, optionally, as another error type)."""
-        return (cls or AEPAPIError)(
-            message,
-            status=self.status,
-            code=self.code,
-            title=self.title,
-            detail=self.detail,
-            request_id=self.request_id,
-            service=self.service,
-            attempts=self.attempts if attempts is None else attempts,
-        )
+        fields = {key: getattr(self, key) for key in ("status", "code", "title", "detail", "request_id", "service")}
+        return (cls or AEPAPIError)(message, **fields, attempts=self.attempts if attempts is None else attempts)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keep the exception picklable (Airflow may ship it across processes) with all its fields.
