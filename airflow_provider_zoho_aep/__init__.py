@@ -1,8 +1,5 @@
-"""Apache Airflow provider for Zoho CRM ingestion into Adobe Experience Platform (AEP).
-
-This module stays import-light on purpose: DAG files import operators from their own modules, and the
-DAG processor parses those files every few seconds.
-"""
+"""Apache Airflow provider for Zoho CRM ingestion into Adobe Experience Platform (AEP); import-light, since
+the DAG processor parses DAG files every few seconds."""
 
 from __future__ import annotations
 
@@ -33,9 +30,8 @@ def check_airflow_floor(version: str) -> None:
             f"installed. Upgrade Airflow (pip install 'apache-airflow>={floor}') or pin an older provider."
         )
 
-# Too old an Airflow fails here, at package import, with both versions named. Only when Airflow is loaded
-# already (a DAG file, a worker, the provider discovery): the plain-Python client layer must stay importable
-# without importing Airflow. Every module that uses Airflow imports ``version_compat``, which checks as well.
+# Too old an Airflow fails at package import, but only when Airflow is loaded already: the plain-Python client
+# layer stays importable without it (``version_compat`` checks as well).
 _airflow_version = getattr(sys.modules.get("airflow"), "__version__", None)
 if isinstance(_airflow_version, str):
     check_airflow_floor(_airflow_version)

@@ -1,9 +1,6 @@
-"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
-
-It imports only the Connection defaults (plain Python, :mod:`.client.settings`), so provider discovery stays
-cheap. The connection-form metadata here
-(``conn-fields`` / ``ui-field-behaviour``) is what Airflow 3.2+ reads; the hooks' classmethods carry the same
-form for 3.0/3.1, built from the same two dicts below.
+"""Provider metadata read by Airflow's ProvidersManager; it imports only plain-Python defaults, so discovery
+stays cheap. Airflow 3.2+ reads the connection forms here; 3.0/3.1 read the hooks' classmethods, built from the
+same dicts by :mod:`.hooks._connection_form`.
 """
 
 from __future__ import annotations
@@ -99,6 +96,12 @@ ZOHO_CONN_FIELDS: dict[str, Any] = {
 }
 
 
+_PKG = "airflow_provider_zoho_aep"
+_AEP = "Adobe Experience Platform"
+_OPERATOR_MODULES = ("base_connection", "list_tables", "source_connection", "target_connection", "dataflow",
+                     "delete_dataflow", "dataflow_run", "data_landing_zone", "mapping", "zoho_export")
+
+
 def get_provider_info() -> dict[str, Any]:
     """The provider's metadata, as Airflow's ProvidersManager expects it."""
     return {
@@ -109,72 +112,36 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [
             {
                 "connection-type": "adobe_experience_platform",
-                "hook-class-name": "airflow_provider_zoho_aep.hooks.aep.AdobeExperiencePlatformHook",
-                "hook-name": "Adobe Experience Platform",
+                "hook-class-name": f"{_PKG}.hooks.aep.AdobeExperiencePlatformHook",
+                "hook-name": _AEP,
                 "ui-field-behaviour": AEP_UI_FIELD_BEHAVIOUR,
                 "conn-fields": AEP_CONN_FIELDS,
             },
             {
                 "connection-type": "zoho_crm",
-                "hook-class-name": "airflow_provider_zoho_aep.hooks.zoho_crm.ZohoCRMHook",
+                "hook-class-name": f"{_PKG}.hooks.zoho_crm.ZohoCRMHook",
                 "hook-name": "Zoho CRM",
                 "ui-field-behaviour": ZOHO_UI_FIELD_BEHAVIOUR,
                 "conn-fields": ZOHO_CONN_FIELDS,
             },
         ],
         "integrations": [
-            {
-                "integration-name": "Adobe Experience Platform",
-                "external-doc-url": "https://experienceleague.adobe.com/en/docs/experience-platform/sources/home",
-                "tags": ["service"],
-            },
-            {
-                "integration-name": "Zoho CRM",
-                "external-doc-url": "https://www.zoho.com/crm/developer/docs/api/v8/",
-                "tags": ["service"],
-            },
+            {"integration-name": _AEP, "tags": ["service"],
+             "external-doc-url": "https://experienceleague.adobe.com/en/docs/experience-platform/sources/home"},
+            {"integration-name": "Zoho CRM", "tags": ["service"],
+             "external-doc-url": "https://www.zoho.com/crm/developer/docs/api/v8/"},
         ],
         "hooks": [
-            {
-                "integration-name": "Adobe Experience Platform",
-                "python-modules": ["airflow_provider_zoho_aep.hooks.aep"],
-            },
-            {
-                "integration-name": "Zoho CRM",
-                "python-modules": ["airflow_provider_zoho_aep.hooks.zoho_crm"],
-            },
+            {"integration-name": _AEP, "python-modules": [f"{_PKG}.hooks.aep"]},
+            {"integration-name": "Zoho CRM", "python-modules": [f"{_PKG}.hooks.zoho_crm"]},
         ],
         "operators": [
-            {
-                "integration-name": "Adobe Experience Platform",
-                "python-modules": [
-                    "airflow_provider_zoho_aep.operators.base_connection",
-                    "airflow_provider_zoho_aep.operators.list_tables",
-                    "airflow_provider_zoho_aep.operators.source_connection",
-                    "airflow_provider_zoho_aep.operators.target_connection",
-                    "airflow_provider_zoho_aep.operators.dataflow",
-                    "airflow_provider_zoho_aep.operators.delete_dataflow",
-                    "airflow_provider_zoho_aep.operators.dataflow_run",
-                    "airflow_provider_zoho_aep.operators.data_landing_zone",
-                    "airflow_provider_zoho_aep.operators.mapping",
-                    "airflow_provider_zoho_aep.operators.zoho_export",
-                ],
-            }
+            {"integration-name": _AEP, "python-modules": [f"{_PKG}.operators.{name}" for name in _OPERATOR_MODULES]},
         ],
-        "sensors": [
-            {
-                "integration-name": "Adobe Experience Platform",
-                "python-modules": ["airflow_provider_zoho_aep.sensors.dataflow_run"],
-            }
-        ],
+        "sensors": [{"integration-name": _AEP, "python-modules": [f"{_PKG}.sensors.dataflow_run"]}],
         "extra-links": [
-            "airflow_provider_zoho_aep.operators.dataflow_run.AEPDataflowLink",
-            "airflow_provider_zoho_aep.operators.dataflow_run.AEPDataflowRunLink",
+            f"{_PKG}.operators.dataflow_run.AEPDataflowLink",
+            f"{_PKG}.operators.dataflow_run.AEPDataflowRunLink",
         ],
-        "triggers": [
-            {
-                "integration-name": "Adobe Experience Platform",
-                "python-modules": ["airflow_provider_zoho_aep.triggers.dataflow_run"],
-            }
-        ],
+        "triggers": [{"integration-name": _AEP, "python-modules": [f"{_PKG}.triggers.dataflow_run"]}],
     }

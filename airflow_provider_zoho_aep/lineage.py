@@ -1,14 +1,6 @@
-"""OpenLineage datasets of a dataflow: the Zoho CRM module it reads, the AEP dataset it writes.
-
-Names follow OpenLineage's dataset naming pattern (``namespace`` = scheme and authority of the system,
-``name`` = the dataset's path inside it), as its conventions do for warehouses such as Snowflake
-(``snowflake://<account>`` / ``db.schema.table``):
-
-* input: namespace ``zohocrm://<CRM API host>`` (e.g. ``zohocrm://www.zohoapis.eu``), name the module
-  (``Leads``);
-* output: namespace ``aep://<IMS org ID>``, name ``<sandbox>.<dataset ID>``.
-
-The OpenLineage provider is optional: without it :func:`operator_lineage` returns None and nothing else changes.
+"""OpenLineage datasets of a dataflow, named as OpenLineage's conventions name warehouses: the Zoho CRM module
+read (namespace ``zohocrm://<CRM API host>``, name ``Leads``) and the AEP dataset written (``aep://<IMS org ID>``,
+``<sandbox>.<dataset ID>``). Without the OpenLineage provider :func:`operator_lineage` returns None.
 """
 
 from __future__ import annotations
@@ -79,11 +71,9 @@ def operator_lineage(inputs: list[LineageDataset], outputs: list[LineageDataset]
 def dataflow_task_lineage(
     log: Logger | Any, aep_conn_id: str, flow_id: str, *, zoho_conn_id: str | None = None, module: str | None = None
 ) -> Any:
-    """The ``OperatorLineage`` of a task that runs ``flow_id``: what the dataflow reads, or the Zoho CRM ``module``
-    of ``zoho_conn_id`` when the task exported it itself, and the dataset the dataflow writes.
-
-    Best effort: when anything cannot be read it logs a warning and returns None, so lineage never fails (or
-    slows down) the ingestion.
+    """The ``OperatorLineage`` of a task that runs ``flow_id``: what the dataflow reads (or ``module`` of
+    ``zoho_conn_id`` when the task exported it) and the dataset it writes. Best effort: a failed read logs a
+    warning and returns None, so lineage never fails the ingestion.
     """
     from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 

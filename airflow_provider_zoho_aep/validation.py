@@ -1,9 +1,6 @@
-"""Argument checks of the public entry points, in one place.
-
-Each public hook method checks the arguments it takes, and each operator checks only what exists on the operator
-alone, so every argument is checked once, by its owner, before any network call. Every failure is a
-:class:`~airflow_provider_zoho_aep.client.errors.ConfigurationError` naming the field and the fix. Plain Python:
-importing this module costs a DAG parse nothing.
+"""Argument checks of the public entry points. Each hook method checks what it takes, each operator only what
+exists on the operator alone; every failure is a :class:`~airflow_provider_zoho_aep.client.errors.ConfigurationError`
+naming the field and the fix.
 """
 
 from __future__ import annotations
@@ -19,29 +16,28 @@ from airflow_provider_zoho_aep.client.windows import Window, check_window, parse
 
 IfExists = Literal["reuse", "update", "fail"]
 IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "update", "fail")
+IfRunExists = Literal["reuse", "rerun", "fail"]
+IF_RUN_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "rerun", "fail")
 
 #: What a Data Lake target connection's ``schema_id`` starts with.
 SCHEMA_PREFIX = "https://ns.adobe.com/"
 
 
+def _choice(value: Any, field: str, choices: tuple[str, ...]) -> Any:
+    if value not in choices:
+        raise ConfigurationError(field, f"{value!r} is not one of {', '.join(choices)}",
+                                 f"use {choices[0]!r} (default), {choices[1]!r} or {choices[2]!r}")
+    return value
+
+
 def check_if_exists(value: Any) -> IfExists:
     """``if_exists`` is one of ``reuse``, ``update``, ``fail``."""
-    if value not in IF_EXISTS_CHOICES:
-        raise ConfigurationError("if_exists", f"{value!r} is not one of {', '.join(IF_EXISTS_CHOICES)}",
-                                 "use 'reuse' (default), 'update' or 'fail'")
-    return value  # type: ignore[no-any-return]
-
-
-IfRunExists = Literal["reuse", "rerun", "fail"]
-IF_RUN_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "rerun", "fail")
+    return _choice(value, "if_exists", IF_EXISTS_CHOICES)  # type: ignore[no-any-return]
 
 
 def check_if_run_exists(value: Any) -> IfRunExists:
     """``if_run_exists`` is one of ``reuse``, ``rerun``, ``fail``."""
-    if value not in IF_RUN_EXISTS_CHOICES:
-        raise ConfigurationError("if_run_exists", f"{value!r} is not one of {', '.join(IF_RUN_EXISTS_CHOICES)}",
-                                 "use 'reuse' (default), 'rerun' or 'fail'")
-    return value  # type: ignore[no-any-return]
+    return _choice(value, "if_run_exists", IF_RUN_EXISTS_CHOICES)  # type: ignore[no-any-return]
 
 
 def check_name(value: Any, field: str = "name") -> str:
@@ -61,10 +57,7 @@ def check_description(value: Any) -> str | None:
 
 
 def check_required(value: Any, field: str, fix: str | None = None) -> str:
-    """A required text argument (an ID, a table name, a column, a flow spec name).
-
-    A templated ID renders to ``''`` or ``'None'`` when its upstream task pushed nothing, so both count as empty.
-    """
+    """A required text argument; ``''`` and ``'None'`` (a templated ID whose upstream pushed nothing) are empty."""
     if not isinstance(value, str) or not value.strip() or value.strip() == "None":
         raise ConfigurationError(field, "is empty",
                                  fix or f"pass the {field.replace('_', ' ')}, e.g. from upstream XCom")
@@ -88,12 +81,12 @@ def check_row_count(value: Any) -> int:
     return value
 
 
-def optional_text(value: str | None) -> str | None:
-    """A rendered optional template field: ``''`` and ``'None'`` (what ``{{ params.x }}`` renders for null) are
-    absent."""
-    if value is None or value.strip() in ("", "None"):
-        return None
-    return value.strip()
+def optional_text(value: Any) -> Any:
+    """A rendered optional template field, stripped: ``''`` and ``'None'`` (what ``{{ params.x }}`` renders for
+    null) are None; anything but text is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    return None if value.strip() in ("", "None") else value.strip()
 
 
 def operator_window(
@@ -104,14 +97,9 @@ def operator_window(
     *,
     check_future: bool = True,
 ) -> Window:
-    """The window an operator works on: ``window_start`` and ``window_end`` when given, else the DAG run's data
-    interval; checked (:func:`check_window`) unless ``check_future`` is False (a resumed task's window was
-    checked when it started).
-
-    Both bounds or neither: a window made of one argument and one half of the data interval is a mistake waiting
-    to happen. What a template renders for "nothing" (``''``, ``'None'``) is not given.
-    """
-    start, end = (optional_text(v) if isinstance(v, str) else v for v in (window_start, window_end))
+    """``window_start`` and ``window_end`` when given (both or neither), else the DAG run's data interval; checked
+    by :func:`check_window` unless ``check_future`` is False (the hook checks it, or a resumed task did)."""
+    start, end = optional_text(window_start), optional_text(window_end)
     if (start is None) != (end is None):
         missing = "window_end" if end is None else "window_start"
         raise ConfigurationError(missing, "is missing while the other bound is given", "pass both bounds, or neither")
@@ -137,11 +125,10 @@ def operator_window(
     return check_window(start, end)
 
 
-#: What each known flow spec takes: whether the ``Copy`` step's delta column is required (True), refused
-#: (False), and whether the flow must carry a mapping set and a ``once`` schedule. Other flow specs: as given.
+#: Per known flow spec: the ``Copy`` step's delta column required (True) or refused (False), a mapping set
+#: required, a ``once`` schedule required. Other flow specs: as given.
 FLOW_SPEC_RULES: dict[str, dict[str, bool]] = {
     "CRMToAEP": {"delta_column": True, "mapping": False, "once": False},
-    # Files in the landing zone: Mapping only (no Copy), and runs on demand per window, which needs ``once``.
     "CloudStorageToAEP": {"delta_column": False, "mapping": True, "once": True},
 }
 
@@ -173,8 +160,8 @@ def check_flow_spec_arguments(flow_spec_name: str, delta_column: str | None, map
 def check_landing_zone_path(value: Any) -> str:
     """A path inside the landing zone: ``<container>/<folder>/`` (a folder) or ``<container>/<file>``."""
     text = check_required(value, "path", "pass '<container>/<folder>/', e.g. 'dlz-user-container/zoho/Leads/'")
-    if text.startswith("/") or "//" in text or "\\" in text or any(part in ("", ".", "..")
-                                                                    for part in text.rstrip("/").split("/")):
+    parts = text.rstrip("/").split("/")
+    if text.startswith("/") or "//" in text or "\\" in text or any(part in ("", ".", "..") for part in parts):
         raise ConfigurationError("path", f"{text!r} is not a landing-zone path",
                                  "use '<container>/<folder>/', e.g. 'dlz-user-container/zoho/Leads/'")
     return text

@@ -1,26 +1,10 @@
 """Every Airflow name the provider uses, imported from where the running Airflow 3.x keeps it.
 
-The rest of the package imports Airflow only through this module (``tests/unit/test_version_compat.py``
-checks it), so a name that moves between releases is handled here, once. Where the names live:
-
-=================================  =====================  ===================================================
-name                               since                  before that
-=================================  =====================  ===================================================
-``airflow.sdk.BaseHook``           3.1                    ``airflow.hooks.base.BaseHook``
-``airflow.sdk.conf``               3.2                    ``airflow.configuration.conf``
-``airflow.sdk.exceptions.*``       3.2 (all used here)    ``airflow.exceptions``
-``airflow.sdk.log.amask_secret``   3.3                    ``mask_secret`` run in a worker thread
-``Connection.aextra_dejson``       3.3.2                  ``BaseHook.get_connection`` run in a worker thread
-=================================  =====================  ===================================================
-
-A small module of our own rather than ``apache-airflow-providers-common-compat``: the provider needs about
-fifteen names, all present on every 3.x line once the right module is picked, while common-compat resolves
-some two hundred names through a lazy import table, and its newer releases raise their own Airflow and Python
-floors, which would couple this package's floor to theirs.
-
-The names a DAG file needs (operators, sensors, hooks) are imported eagerly; they are what the DAG file
-imports anyway. The triggerer-only names (``BaseTrigger``, ``TriggerEvent``) and the masking functions are
-imported on first use, so parsing a DAG does not pay for them.
+The rest of the package imports Airflow only through this module (``tests/unit/test_version_compat.py`` checks
+it). Where the names moved: ``BaseHook`` to ``airflow.sdk`` in 3.1; ``conf`` and the exceptions to
+``airflow.sdk`` in 3.2; ``amask_secret`` in 3.3; ``Connection.aextra_dejson`` in 3.3.2. A module of our own
+rather than ``apache-airflow-providers-common-compat``, whose newer releases raise their own Airflow floor.
+Triggerer-only names (``BaseTrigger``, ``TriggerEvent``) are imported on first use, so a DAG parse skips them.
 """
 
 from __future__ import annotations
@@ -32,7 +16,7 @@ from airflow import __version__ as AIRFLOW_VERSION
 
 from airflow_provider_zoho_aep import AIRFLOW_FLOOR, airflow_version_tuple, check_airflow_floor
 
-# Before any other Airflow import: on too old an Airflow those fail with a bare ImportError instead.
+# Before any other Airflow import (E402): on too old an Airflow those fail with a bare ImportError instead.
 check_airflow_floor(AIRFLOW_VERSION)
 
 _V = airflow_version_tuple(AIRFLOW_VERSION)
@@ -41,14 +25,7 @@ AIRFLOW_V_3_1_PLUS: bool = _V >= (3, 1, 0)
 AIRFLOW_V_3_2_PLUS: bool = _V >= (3, 2, 0)
 AIRFLOW_V_3_3_PLUS: bool = _V >= (3, 3, 0)
 
-from airflow.sdk import (  # noqa: E402 - after the floor check
-    BaseOperator,
-    BaseOperatorLink,
-    BaseSensorOperator,
-    Context,
-    Param,
-    PokeReturnValue,
-)
+from airflow.sdk import BaseOperator, BaseOperatorLink, BaseSensorOperator, Context, Param, PokeReturnValue  # noqa: E402
 
 if TYPE_CHECKING or AIRFLOW_V_3_1_PLUS:
     from airflow.sdk import BaseHook
@@ -57,20 +34,10 @@ else:
 
 if TYPE_CHECKING or AIRFLOW_V_3_2_PLUS:
     from airflow.sdk import conf
-    from airflow.sdk.exceptions import (
-        AirflowException,
-        AirflowNotFoundException,
-        AirflowSensorTimeout,
-        TaskDeferred,
-    )
+    from airflow.sdk.exceptions import AirflowException, AirflowNotFoundException, AirflowSensorTimeout, TaskDeferred
 else:
     from airflow.configuration import conf
-    from airflow.exceptions import (
-        AirflowException,
-        AirflowNotFoundException,
-        AirflowSensorTimeout,
-        TaskDeferred,
-    )
+    from airflow.exceptions import AirflowException, AirflowNotFoundException, AirflowSensorTimeout, TaskDeferred
 
 if TYPE_CHECKING:
     from airflow.sdk.definitions.connection import Connection
@@ -85,12 +52,8 @@ def mask_secret(value: str) -> None:
 
 
 async def amask_secret(value: str) -> None:
-    """:func:`mask_secret` for async code (triggers): it never blocks the event loop.
-
-    Airflow 3.3 has ``airflow.sdk.log.amask_secret``, which talks to the supervisor asynchronously. Before
-    that, the synchronous call runs in a worker thread, where waiting on the supervisor blocks only that
-    thread.
-    """
+    """:func:`mask_secret` for triggers, never blocking the event loop: Airflow 3.3's ``amask_secret``, else the
+    synchronous call in a worker thread."""
     import airflow.sdk.log
 
     native = getattr(airflow.sdk.log, "amask_secret", None)
@@ -105,9 +68,8 @@ async def amask_secret(value: str) -> None:
 async def aget_connection(conn_id: str) -> Connection:
     """An Airflow Connection, read without blocking the event loop (for triggers).
 
-    ``BaseHook.aget_connection`` masks the Connection's secrets asynchronously only from Airflow 3.3.2 (the
-    release that added ``Connection.aextra_dejson``); before that it masks with a synchronous call that can
-    deadlock the triggerer, and Airflow 3.0 has no ``aget_connection`` at all. There, the synchronous
+    ``BaseHook.aget_connection`` masks secrets asynchronously only from 3.3.2 (which added
+    ``Connection.aextra_dejson``); before, it can deadlock the triggerer (3.0 lacks it), so the synchronous
     look-up runs in a worker thread.
     """
     from airflow.sdk.definitions.connection import Connection
@@ -120,14 +82,10 @@ async def aget_connection(conn_id: str) -> Connection:
     return connection
 
 
-_LAZY = {
-    "BaseTrigger": "airflow.triggers.base",
-    "TriggerEvent": "airflow.triggers.base",
-}
+_LAZY = {"BaseTrigger": "airflow.triggers.base", "TriggerEvent": "airflow.triggers.base"}
 
 
 def __getattr__(name: str) -> Any:
-    # Triggerer-only names: imported on first use so that a DAG file's import does not load them.
     if name in _LAZY:
         module = __import__(_LAZY[name], fromlist=[name])
         value = getattr(module, name)
@@ -137,27 +95,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "AIRFLOW_FLOOR",
-    "AIRFLOW_VERSION",
-    "AIRFLOW_V_3_0_PLUS",
-    "AIRFLOW_V_3_1_PLUS",
-    "AIRFLOW_V_3_2_PLUS",
-    "AIRFLOW_V_3_3_PLUS",
-    "AirflowException",
-    "AirflowNotFoundException",
-    "AirflowSensorTimeout",
-    "BaseHook",
-    "BaseOperator",
-    "BaseOperatorLink",
-    "BaseSensorOperator",
-    "BaseTrigger",
-    "Context",
-    "Param",
-    "PokeReturnValue",
-    "TaskDeferred",
-    "TriggerEvent",
-    "aget_connection",
-    "amask_secret",
-    "conf",
-    "mask_secret",
+    "AIRFLOW_FLOOR", "AIRFLOW_VERSION", "AIRFLOW_V_3_0_PLUS", "AIRFLOW_V_3_1_PLUS", "AIRFLOW_V_3_2_PLUS",
+    "AIRFLOW_V_3_3_PLUS", "AirflowException", "AirflowNotFoundException", "AirflowSensorTimeout", "BaseHook",
+    "BaseOperator", "BaseOperatorLink", "BaseSensorOperator", "BaseTrigger", "Context", "Param", "PokeReturnValue",
+    "TaskDeferred", "TriggerEvent", "aget_connection", "amask_secret", "conf", "mask_secret",
 ]

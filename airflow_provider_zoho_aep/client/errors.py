@@ -1,15 +1,6 @@
-"""The provider's error types.
-
-Two kinds of failure reach a user:
-
-* :class:`ConfigurationError` — something in an Airflow Connection or an operator argument is wrong. It is
-  raised before any network call and names the field and the fix.
-* :class:`AEPAPIError` — a remote service (Flow Service, IMS, Zoho accounts or CRM) said no, or could not be
-  reached. It carries the HTTP status, Adobe's error code (``FLOW-1418-400``, ``401013``...), the title, the
-  detail and the request ID to quote in a support ticket.
-
-Neither ever carries a secret: messages are built from field names, codes and Adobe's own text, and that text
-passes through :func:`redact` with every secret value the client knows.
+"""The provider's error types: :class:`ConfigurationError` (a Connection field or an argument is wrong; raised
+before any network call, naming the field and the fix) and :class:`AEPAPIError` (a remote service said no, with
+Adobe's or Zoho's code and request ID). Neither carries a secret: remote text passes through :func:`redact`.
 """
 
 from __future__ import annotations
@@ -126,38 +117,24 @@ class AEPAPIError(Exception):
         return HINTS.get(match.group(1)) if match else None
 
     def _render(self) -> str:
-        parts = [self.summary]
-        if self.status is not None:
-            parts.append(f"HTTP {self.status}")
-        if self.code:
-            parts.append(f"code {self.code}")
-        if self.title:
-            parts.append(f"title: {self.title}")
-        if self.detail and self.detail != self.title:
-            parts.append(f"detail: {self.detail}")
-        if self.request_id:
-            parts.append(f"request id: {self.request_id}")
-        if self.attempts > 1:
-            parts.append(f"after {self.attempts} attempts")
-        hint = self.hint
-        if hint:
-            parts.append(f"hint: {hint}")
-        return " | ".join(parts)
+        parts = [
+            self.summary,
+            f"HTTP {self.status}" if self.status is not None else "",
+            f"code {self.code}" if self.code else "",
+            f"title: {self.title}" if self.title else "",
+            f"detail: {self.detail}" if self.detail and self.detail != self.title else "",
+            f"request id: {self.request_id}" if self.request_id else "",
+            f"after {self.attempts} attempts" if self.attempts > 1 else "",
+            f"hint: {self.hint}" if self.hint else "",
+        ]
+        return " | ".join(part for part in parts if part)
 
     def restated(
         self, message: str, cls: type[AEPAPIError] | None = None, *, attempts: int | None = None
     ) -> AEPAPIError:
         """The same Adobe fields under a new summary (and, optionally, as another error type)."""
-        return (cls or AEPAPIError)(
-            message,
-            status=self.status,
-            code=self.code,
-            title=self.title,
-            detail=self.detail,
-            request_id=self.request_id,
-            service=self.service,
-            attempts=self.attempts if attempts is None else attempts,
-        )
+        fields = {key: getattr(self, key) for key in ("status", "code", "title", "detail", "request_id", "service")}
+        return (cls or AEPAPIError)(message, **fields, attempts=self.attempts if attempts is None else attempts)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keep the exception picklable (Airflow may ship it across processes) with all its fields.
@@ -173,10 +150,9 @@ def _rebuild(cls: type[AEPAPIError], message: str, state: dict[str, Any]) -> AEP
 
 
 class AmbiguousWriteError(AEPAPIError):
-    """A write may or may not have been applied: the answer never came (timeout, reset) or was a 5xx.
+    """A write may or may not have been applied (no answer, or a 5xx): look the resource up before any retry.
 
-    Never retry the write blindly after this: look the resource up first. ``timed_out`` says the server may
-    still be working on it, so a look-up right away could miss what it is about to make.
+    ``timed_out`` says the server may still be working on it, so a look-up right away could miss it.
     """
 
     def __init__(self, message: str, *, timed_out: bool = False, **fields: Any) -> None:
@@ -193,11 +169,8 @@ class DuplicateResourcesError(AEPAPIError):
 
 
 def parse_error_body(body: Any) -> dict[str, str | None]:
-    """Pull code, title, detail and request ID out of any of the error shapes Adobe and Zoho use.
-
-    Shapes: Flow Service problem (``type``/``title``/``report``), the gateway's ``error_code``/``message``,
-    the placeholder ``title``/``detail``, a bare ``errorMessage``, Zoho accounts ``error`` and Zoho CRM ``code``.
-    """
+    """Code, title, detail and request ID from any error body Adobe (Flow Service problem, gateway) or Zoho
+    (accounts ``error``, CRM ``code``) sends."""
     out: dict[str, str | None] = {"code": None, "title": None, "detail": None, "request_id": None}
     if not isinstance(body, Mapping):
         return out

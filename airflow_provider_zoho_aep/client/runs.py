@@ -1,16 +1,14 @@
-"""What a Flow Service run item says: is it finished, did it succeed, how many records, which errors.
+"""What a Flow Service run says: finished or not, succeeded or not, record counts, errors.
 
-The one interpretation of a run, used by the hook, the sensor's poke and the trigger. Pure functions on the
-run dict of ``GET /runs``. Adobe's pages disagree on spelling (``success`` / ``Failed``,
-``activities`` / ``activites``), so statuses compare case-insensitively and both spellings of the activities
-are read. Anything not known to be in progress and not an explicit success counts as failed: a terminal
-decision fails closed.
+The one reading of a run, for the hook, the sensor and the trigger. Adobe's pages disagree on spelling
+(``success`` / ``Failed``, ``activities`` / ``activites``), so statuses compare case-insensitively and both
+spellings are read. Anything not known to be running and not an explicit success is a failure: fail closed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 Outcome = Literal["running", "success", "failed"]
@@ -25,9 +23,7 @@ MAX_ERRORS = 10
 
 def normalise_status(status: Any) -> str:
     """``"In_Progress"`` → ``"inprogress"``; a missing status is ``""``."""
-    if not isinstance(status, str):
-        return ""
-    return "".join(ch for ch in status.lower() if ch not in "_- ")
+    return re.sub(r"[_\- ]", "", status.lower()) if isinstance(status, str) else ""
 
 
 def _dict(value: Any) -> Mapping[str, Any]:
@@ -43,8 +39,7 @@ def run_status(run: Mapping[str, Any]) -> str | None:
 def activities(run: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The run's activities, under either spelling Adobe uses."""
     items = run.get("activities")
-    if items is None:
-        items = run.get("activites")
+    items = run.get("activites") if items is None else items
     return [item for item in items or [] if isinstance(item, Mapping)]
 
 
@@ -101,23 +96,16 @@ def _error_line(error: Mapping[str, Any]) -> str:
 
 
 def _summary_error_lines(status_summary: Mapping[str, Any], record_summary: Mapping[str, Any]) -> list[str]:
-    """Adobe puts a run's errors in ``statusSummary.extensions`` and in ``recordSummary.failedInfo`` /
-    ``skippedInfo``; ``statusSummary.errors`` is read too (flow operations use it)."""
+    """Errors from ``statusSummary.errors`` / ``.extensions`` and ``recordSummary.failedInfo`` / ``skippedInfo``."""
     sources: list[Any] = [status_summary.get("errors")]
     extensions = status_summary.get("extensions")
     if isinstance(extensions, Mapping):
         sources.append(extensions.get("errors"))
-        sources += [value for key, value in extensions.items() if key != "errors" and key != "manifest"]
+        sources += [value for key, value in extensions.items() if key not in ("errors", "manifest")]
     elif extensions is not None:
         sources.append(extensions)
     sources += [record_summary.get("failedInfo"), record_summary.get("skippedInfo")]
-    lines = []
-    for source in sources:
-        for error in _error_items(source):
-            line = _error_line(error)
-            if line:
-                lines.append(line)
-    return lines
+    return [line for source in sources for error in _error_items(source) if (line := _error_line(error))]
 
 
 def errors(run: Mapping[str, Any]) -> list[str]:
@@ -126,8 +114,7 @@ def errors(run: Mapping[str, Any]) -> list[str]:
     found = _summary_error_lines(_dict(metrics.get("statusSummary")), _dict(metrics.get("recordSummary")))
     for activity in activities(run):
         found += _summary_error_lines(_dict(activity.get("statusSummary")), _dict(activity.get("recordSummary")))
-    unique = list(dict.fromkeys(found))
-    return unique[:MAX_ERRORS]
+    return list(dict.fromkeys(found))[:MAX_ERRORS]
 
 
 def failure_message(flow_id: str, run: Mapping[str, Any]) -> str:
@@ -141,35 +128,13 @@ def failure_message(flow_id: str, run: Mapping[str, Any]) -> str:
     return " | ".join(parts)
 
 
-def latest(items: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The newest run by ``createdAt`` (the list is asked newest first, but do not rely on the server)."""
-    runs = [item for item in items if isinstance(item, Mapping)]
-    if not runs:
-        return None
-    return max(enumerate(runs), key=lambda pair: (_created(pair[1]), -pair[0]))[1]
+def latest(items: Sequence[Mapping[str, Any]], flow_id: str | None = None) -> Mapping[str, Any] | None:
+    """The newest run by ``createdAt`` (of ``flow_id``, in case the server did not apply the filter), or None."""
+    found = [item for item in items
+             if isinstance(item, Mapping) and (flow_id is None or item.get("flowId") in (None, flow_id))]
+    return max(found, key=_created, default=None)
 
 
 def _created(run: Mapping[str, Any]) -> int:
     value = run.get("createdAt")
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-@dataclass(frozen=True)
-class RunCheck:
-    """One look at a flow's latest run: what it is and what it means."""
-
-    run: Mapping[str, Any] | None
-    outcome: Outcome
-
-    @property
-    def run_id(self) -> str | None:
-        return str(self.run["id"]) if self.run and self.run.get("id") else None
-
-
-def check(items: Sequence[Mapping[str, Any]], flow_id: str) -> RunCheck:
-    """Interpret the answer of ``GET /runs?property=flowId==<id>``: no run yet counts as running.
-
-    Runs of other flows are ignored, in case the server did not apply the filter.
-    """
-    run = latest([item for item in items if isinstance(item, Mapping) and item.get("flowId") in (None, flow_id)])
-    return RunCheck(run, "running" if run is None else outcome(run))

@@ -1,10 +1,7 @@
-"""A dataflow's ``scheduleParams``, checked before any call.
+"""A dataflow's ``scheduleParams``, checked before any call, from values that may be rendered strings.
 
-Flow Service's scheduling rules: ``startTime`` is epoch **seconds** (an integer); ``frequency`` is one of
-``once``, ``minute``, ``hour``, ``day``, ``week``; ``interval`` is required unless ``once`` and at least 15 for
-``minute``; ``backfill`` is a boolean; ``interval`` and ``backfill`` are not allowed with ``once``.
-
-Values may arrive as strings, because rendered template fields are strings.
+Flow Service's rules: ``startTime`` in epoch seconds; ``frequency`` one of :data:`FREQUENCIES`; ``interval``
+required unless ``once``, at least 15 for ``minute``; ``interval`` and ``backfill`` not allowed with ``once``.
 """
 
 from __future__ import annotations
@@ -36,34 +33,21 @@ def to_epoch_seconds(value: datetime | str | int | float | None, now: datetime |
     :param now: what "now" is (tests pass a fixed time)
     """
     if _absent(value):
-        moment = now or pendulum.now("UTC")
-        return int(moment.timestamp())
-    if isinstance(value, bool):
-        raise _bad_start(value)
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-        return _checked(int(moment.timestamp()), value)
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise _bad_start(value)
-        return _checked(int(value), value)
+        return int((now or pendulum.now("UTC")).timestamp())
+    moment: Any = value
     if isinstance(value, str):
-        text = value.strip()
         try:
-            number = float(text)
+            moment = float(value.strip())
         except ValueError:
-            number = None
-        if number is not None:
-            if not math.isfinite(number):
-                raise _bad_start(value)
-            return _checked(int(number), value)
-        try:
-            parsed = pendulum.parse(text, tz="UTC")
-        except (ValueError, TypeError):  # pendulum's ParserError is a ValueError
-            raise _bad_start(value) from None
-        if not isinstance(parsed, datetime):
-            raise _bad_start(value)
-        return _checked(int(parsed.timestamp()), value)
+            try:
+                moment = pendulum.parse(value.strip(), tz="UTC")
+            except (ValueError, TypeError):  # pendulum's ParserError is a ValueError
+                raise _bad_start(value) from None
+    if isinstance(moment, datetime):
+        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+        return _checked(int(aware.timestamp()), value)
+    if isinstance(moment, (int, float)) and not isinstance(moment, bool) and math.isfinite(moment):
+        return _checked(int(moment), value)
     raise _bad_start(value)
 
 

@@ -1,22 +1,15 @@
-"""Windows: what an export reads from Zoho CRM and what an on-demand dataflow run ingests. Checked before any
-call, converted in one place.
+"""Windows ``[start, end)``, timezone-aware: what an export reads and what an on-demand run ingests.
 
-A window is half-open, ``[start, end)``, and timezone-aware. An operator's window is its ``window_start`` and
-``window_end`` arguments, else the DAG run's data interval
-(:func:`airflow_provider_zoho_aep.validation.operator_window`). ``POST /runs`` carries it as
-``params.windowStartTime`` / ``params.windowEndTime`` (with ``params.startTime``, when the run starts).
-
-Adobe does not settle the unit of these three numbers: the Flow Service OpenAPI file says epoch milliseconds,
-while the on-demand ingestion tutorial's examples are 10-digit epoch seconds. So the unit is an argument
-(``seconds`` by default, as the tutorial's working examples use), and :func:`run_params` is the only place that
-converts. Reading a run back, both units are recognised: a value of 10**11 or more can only be milliseconds.
+Adobe's documents disagree on the unit of a run's epoch params (the OpenAPI file: milliseconds; the on-demand
+tutorial: seconds), so the unit is an argument and :func:`run_params` is the one place that converts. Reading a
+run back, a value of 10**11 or more can only be milliseconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
@@ -104,8 +97,11 @@ def check_time_unit(value: Any) -> TimeUnit:
     return value  # type: ignore[no-any-return]
 
 
-def _epoch(seconds: int, unit: TimeUnit) -> int:
-    return seconds * 1000 if unit == "milliseconds" else seconds
+def covering(stamps: Iterable[datetime]) -> Window:
+    """``[oldest stamp, newest stamp + 1 s)`` in whole seconds: the run window of files with these Last-Modified
+    stamps, and nothing from another second."""
+    whole = [stamp.replace(microsecond=0) for stamp in stamps]
+    return Window(min(whole), max(whole) + timedelta(seconds=1))
 
 
 def run_params(
@@ -115,11 +111,12 @@ def run_params(
 
     :param delta_column: sent as ``deltaColumn.name`` when given (Adobe accepts it only on a flow's first run)
     """
+    factor = 1000 if unit == "milliseconds" else 1
     started = int((now or datetime.now(timezone.utc)).timestamp())
     params: dict[str, Any] = {
-        "startTime": _epoch(started, unit),
-        "windowStartTime": _epoch(window.start_seconds, unit),
-        "windowEndTime": _epoch(window.end_seconds, unit),
+        "startTime": started * factor,
+        "windowStartTime": window.start_seconds * factor,
+        "windowEndTime": window.end_seconds * factor,
     }
     if delta_column:
         params["deltaColumn"] = {"name": delta_column}
@@ -145,9 +142,7 @@ def window_of(run: Mapping[str, Any]) -> tuple[int, int] | None:
     if not isinstance(params, Mapping):
         return None
     start, end = as_seconds(params.get("windowStartTime")), as_seconds(params.get("windowEndTime"))
-    if start is None or end is None:
-        return None
-    return start, end
+    return None if start is None or end is None else (start, end)
 
 
 def same_window(run: Mapping[str, Any], window: Window) -> bool:

@@ -1,9 +1,5 @@
-"""The connection-form classmethods Airflow 3.0/3.1 read, derived from the provider-info metadata.
-
-Airflow 3.2+ reads ``conn-fields`` / ``ui-field-behaviour`` from :mod:`..get_provider_info`; older 3.x calls the
-hooks' ``get_connection_form_widgets`` / ``get_ui_field_behaviour``. Both come from the same dicts, so the two
-forms cannot drift apart. wtforms and friends are imported only when Airflow asks for the form.
-"""
+"""The connection forms Airflow 3.0/3.1 read from the hooks, built from :mod:`..get_provider_info`'s dicts (what
+3.2+ reads), so the two cannot drift apart. wtforms is imported only when Airflow asks for the form."""
 
 from __future__ import annotations
 
@@ -11,13 +7,9 @@ from typing import Any
 
 
 def form_widgets(conn_fields: dict[str, Any]) -> dict[str, Any]:
-    """wtforms fields for ``conn_fields``, of the four classes Airflow 3.0/3.1 accept.
-
-    Airflow 3.1 drops a hook whose form uses any other field class (the connection type then disappears from
-    the UI), so: password format → PasswordField; integer or number → IntegerField; an enum → StringField
-    with an ``any_of`` validator (the 3.x UI turns it into a dropdown) and the choices in its description;
-    the rest → StringField.
-    """
+    """wtforms fields for ``conn_fields``, only of the classes Airflow 3.1 accepts (it drops a hook whose form
+    uses another): password → PasswordField, number → IntegerField, an enum → StringField with ``any_of`` (the UI
+    shows a dropdown), the rest → StringField."""
     from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
     from wtforms import IntegerField, PasswordField, StringField

@@ -18,21 +18,18 @@ class AEPCreateBaseConnectionOperator(AEPCreateResourceOperator):
     """Create a base connection for any AEP source, or reuse the one with the same name and spec.
 
     Returns the base connection ID (XCom ``return_value``) and pushes its etag under the key ``etag``.
-    Re-running the task never creates a duplicate: the connection is looked up by name first, and after an
-    ambiguous failure it is looked up again before any new attempt.
 
     :param name: base connection name (templated); re-runs find the connection by it
     :param connection_spec_id: the source's connection spec ID (templated)
-    :param auth_params: ``auth.params`` as the spec's auth spec defines them. Not templated, so secrets never
-        land in rendered template fields; build them from an Airflow Connection in a custom subclass or use a
-        preset such as :class:`AEPCreateZohoCRMBaseConnectionOperator`
+    :param auth_params: ``auth.params`` as the spec's auth spec defines them; not templated, so secrets never
+        land in rendered template fields
     :param auth_spec_name: ``auth.specName`` (templated)
     :param connection_spec_version: ``connectionSpec.version`` (templated)
     :param description: optional description (templated)
-    :param if_exists: ``reuse`` (default) returns the existing ID untouched; ``update`` PATCHes its credentials
-        with ``If-Match``; ``fail`` raises (templated)
-    :param check_connection_spec: read ``GET /connectionSpecs/{id}`` first, so a retired or unknown spec (or a
-        wrong ``auth_spec_name``) fails clearly before anything is written
+    :param if_exists: ``reuse`` (default), ``update`` (PATCH the credentials with ``If-Match``) or ``fail``
+        (templated)
+    :param check_connection_spec: read ``GET /connectionSpecs/{id}`` first, so a retired or unknown spec fails
+        before anything is written
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
     """
 
@@ -59,7 +56,7 @@ class AEPCreateBaseConnectionOperator(AEPCreateResourceOperator):
         self.check_connection_spec = check_connection_spec
 
     def auth_params_source(self) -> AuthParams:
-        """The params, or a callable the hook calls only when a create or update will send them."""
+        """The params, or a callable the hook calls only when a create or update sends them."""
         return self.auth_params  # type: ignore[return-value]  # the hook names a missing dict
 
     def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
@@ -75,14 +72,9 @@ class AEPCreateBaseConnectionOperator(AEPCreateResourceOperator):
 
 
 class AEPCreateZohoCRMBaseConnectionOperator(AEPCreateBaseConnectionOperator):
-    """Create the Zoho CRM base connection from a ``zoho_crm`` Airflow Connection (Adobe's tutorial, as a task).
+    """Create the Zoho CRM base connection from a ``zoho_crm`` Airflow Connection; returns its ID, pushes ``etag``.
 
-    The six ``auth.params`` come from the Zoho CRM Connection; with ``refresh_access_token=True`` a fresh access
-    token is minted from the refresh token, but only when a create or update will send it (a reuse spends none
-    of Zoho's token budget). Returns the base connection ID; pushes ``etag``.
-
-    Adobe deprecated the Zoho CRM source at the end of June 2025: with ``check_connection_spec=True`` a missing
-    spec fails with a message saying so.
+    The ``auth.params`` come from the Zoho CRM Connection, read only when a create or update sends them.
 
     :param name: base connection name (templated)
     :param description: optional description (templated)

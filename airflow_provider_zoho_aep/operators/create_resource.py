@@ -1,4 +1,4 @@
-"""The skeleton every Flow Service create operator shares: check the Connection, create, push to XCom."""
+"""The skeleton every Flow Service create operator shares: create (or reuse) by name, push to XCom."""
 
 from __future__ import annotations
 
@@ -15,10 +15,8 @@ if TYPE_CHECKING:
 class AEPCreateResourceOperator(BaseOperator):
     """Base of the create operators: idempotent by name, ID to ``return_value``, ``etag`` and ``created`` pushed.
 
-    Subclasses set :attr:`noun`, add their own arguments to :attr:`template_fields` and implement :meth:`create`
-    with one hook call, passing :meth:`create_options`; the hook checks the arguments it takes before any network
-    call. A subclass with arguments of its own (a schedule, a second Airflow Connection) checks them in
-    :meth:`validate`.
+    Subclasses set :attr:`noun`, extend :attr:`template_fields` and implement :meth:`create` with one hook call
+    (the hook checks what it takes); :meth:`validate` checks what exists on the operator alone.
 
     :param name: the resource's name; re-runs find it by this name (templated)
     :param description: optional description (templated)
@@ -46,10 +44,10 @@ class AEPCreateResourceOperator(BaseOperator):
         self.aep_conn_id = aep_conn_id
 
     def validate(self) -> None:
-        """Check what exists on the operator alone (not what the hook checks); no network call."""
+        """Check what exists on the operator alone; no network call."""
 
     def create_options(self) -> dict[str, Any]:
-        """The keyword arguments every hook create method takes from this base: description and if_exists."""
+        """The keyword arguments every hook create method takes from this base."""
         return {"description": self.description or None, "if_exists": self.if_exists}
 
     def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
@@ -58,9 +56,7 @@ class AEPCreateResourceOperator(BaseOperator):
 
     def execute(self, context: Context) -> str:
         self.validate()
-        hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        hook.validate_connection()
-        result = self.create(hook)
+        result = self.create(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id))
         ti = context["ti"]
         ti.xcom_push(key="etag", value=result["etag"])
         ti.xcom_push(key="created", value=result["created"])

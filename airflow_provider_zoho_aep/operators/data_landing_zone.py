@@ -13,17 +13,14 @@ from airflow_provider_zoho_aep.validation import optional_text
 class AEPCreateDataLandingZoneSourceConnectionOperator(AEPCreateResourceOperator):
     """Create the source connection that reads files uploaded to the sandbox's Data Landing Zone.
 
-    A landing-zone source connection needs no base connection. Point ``path`` at the folder the uploads go to
-    (``dlz-user-container/zoho/<module>/``): it is read recursively, so every window's files are in scope and a
-    run picks the ones whose last-modified time falls in its window. Returns the source connection ID (XCom
-    ``return_value``) and pushes its etag under ``etag``; re-runs reuse the one with this name.
+    It needs no base connection. ``path`` is read recursively; a run picks the files whose last-modified time
+    falls in its window. Returns the source connection ID (XCom ``return_value``) and pushes ``etag``.
 
     :param name: source connection name (templated)
     :param path: ``<container>/<folder>/`` (a folder, read recursively) or ``<container>/<file>`` (templated)
     :param data_format: ``delimited`` (CSV, default), ``json`` or ``parquet`` (templated)
     :param column_delimiter: one character, for ``delimited`` (templated)
-    :param compression_type: None for plain files, or ``gzip``, ``bzip2``, ``deflate``, ``zipDeflate``,
-        ``tarGzip``, ``tar`` (templated)
+    :param compression_type: None for plain files, or e.g. ``gzip``, ``zipDeflate`` (templated)
     :param description: optional description (templated)
     :param if_exists: ``reuse`` (default), ``update`` or ``fail`` (templated)
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
@@ -50,12 +47,11 @@ class AEPCreateDataLandingZoneSourceConnectionOperator(AEPCreateResourceOperator
         self.compression_type = compression_type
 
     def create(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any]:
-        compression = optional_text(self.compression_type) if isinstance(self.compression_type, str) else None
         return hook.create_data_landing_zone_source_connection(
             self.name,
             self.path,
             data_format=self.data_format,
             column_delimiter=self.column_delimiter,
-            compression_type=compression,
+            compression_type=optional_text(self.compression_type),
             **self.create_options(),
         )

@@ -16,27 +16,21 @@ from airflow_provider_zoho_aep.validation import optional_text
 class AEPCreateDataflowOperator(AEPCreateResourceOperator):
     """Create the dataflow from a source connection into a dataset; reuse it on re-runs.
 
-    Two flow specs: ``CRMToAEP`` copies a CRM table on a schedule (``delta_column`` required, mapping optional);
-    ``CloudStorageToAEP`` reads files from the Data Landing Zone (``mapping_id`` required, no ``delta_column``,
-    scheduled ``once``: runs are started per window). The flow spec is looked up by name at run time and must
-    accept the source connection's spec. Returns the
-    flow ID (XCom ``return_value``) and pushes its etag under ``etag``. Follow with
-    :class:`~airflow_provider_zoho_aep.sensors.dataflow_run.AEPDataflowRunSensor` to wait for its first run.
+    ``CRMToAEP`` copies a CRM table on a schedule (``delta_column`` required); ``CloudStorageToAEP`` reads files
+    from the Data Landing Zone (``mapping_id`` required, no ``delta_column``, scheduled ``once``). Returns the
+    flow ID (XCom ``return_value``) and pushes ``etag``.
 
     :param name: dataflow name (templated)
     :param source_connection_id: the source connection, e.g. ``create_source.output`` (templated)
     :param target_connection_id: the target connection (templated)
-    :param delta_column: date-time column that marks new and changed records, e.g. ``Modified_Time``; required by
-        ``CRMToAEP``, not allowed with ``CloudStorageToAEP`` (templated)
+    :param delta_column: date-time column marking new and changed records, e.g. ``Modified_Time`` (templated)
     :param mapping_id: optional Data Prep mapping set ID (templated)
     :param mapping_version: the mapping set's version (templated)
-    :param flow_spec_name: ``CRMToAEP`` for CRM sources, ``CloudStorageToAEP`` for the Data Landing Zone
-        (templated)
+    :param flow_spec_name: ``CRMToAEP`` (CRM sources) or ``CloudStorageToAEP`` (Data Landing Zone) (templated)
     :param start_time: first run: a datetime, an ISO 8601 string or epoch seconds; None means now (templated)
     :param frequency: ``once``, ``minute``, ``hour``, ``day`` or ``week``; None means ``once`` for
         ``CloudStorageToAEP`` and ``hour`` otherwise (templated)
-    :param interval: runs every ``interval`` times ``frequency``; None means 1 for periodic schedules and is the only
-        value ``once`` accepts; at least 15 for ``minute`` (templated)
+    :param interval: runs every ``interval`` times ``frequency``; None means 1 (``once`` takes only None) (templated)
     :param backfill: ingest records older than ``start_time``; None leaves Flow Service's default (templated)
     :param description: optional description (templated)
     :param if_exists: ``reuse`` (default), ``update`` (PATCH transformations and schedule) or ``fail`` (templated)
@@ -77,7 +71,7 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
         self.backfill = backfill
 
     def validate(self) -> None:
-        """The schedule arguments and the rendered mapping version are the operator's own: check them first."""
+        """The schedule arguments and the rendered mapping version are the operator's own."""
         self.mapping_version_int()
         self.schedule_params()
 
@@ -86,10 +80,9 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
         return schedule_params(self.resolved_frequency(), self.interval, self.start_time, self.backfill)
 
     def resolved_frequency(self) -> str:
-        frequency = optional_text(self.frequency) if isinstance(self.frequency, str) else self.frequency
-        if frequency is None:
+        if (frequency := optional_text(self.frequency)) is None:
             return "once" if self.flow_spec_name == "CloudStorageToAEP" else "hour"
-        return frequency
+        return str(frequency)
 
     def mapping_version_int(self) -> int:
         value = self.mapping_version
@@ -104,9 +97,9 @@ class AEPCreateDataflowOperator(AEPCreateResourceOperator):
             self.name,
             self.source_connection_id,
             self.target_connection_id,
-            optional_text(self.delta_column) if isinstance(self.delta_column, str) else self.delta_column,
+            optional_text(self.delta_column),
             schedule_params=self.schedule_params(),
-            mapping_id=optional_text(self.mapping_id) if isinstance(self.mapping_id, str) else self.mapping_id,
+            mapping_id=optional_text(self.mapping_id),
             mapping_version=self.mapping_version_int(),
             flow_spec_name=self.flow_spec_name,
             **self.create_options(),

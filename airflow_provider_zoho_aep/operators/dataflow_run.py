@@ -1,8 +1,7 @@
 """Operator that ingests one window through a dataflow: an on-demand run per Airflow data interval.
 
-It also holds the waiting that :class:`AEPRunDataflowOperator` and the Data Landing Zone transfer share:
-:func:`wait_for_run` (push the run ID, then wait in the worker or in the triggerer) and :func:`complete_run`
-(read the trigger's event back).
+It also holds the waiting it shares with the Data Landing Zone transfer: :func:`wait_for_run` and
+:func:`complete_run`.
 """
 
 from __future__ import annotations
@@ -33,17 +32,13 @@ def seconds(value: timedelta | float) -> float:
 
 
 def aep_ui_url(sandbox: str, tenant: str | None, path: str) -> str:
-    """A page of the AEP UI: ``https://experience.adobe.com/#/@<tenant>/sname:<sandbox>/platform/<path>``.
-
-    Without a tenant (Connection extra ``ui_tenant``) the shell opens the organization the browser last used.
-    """
+    """A page of the AEP UI; without a tenant the shell opens the organization the browser last used."""
     org = f"@{quote(tenant, safe='')}/" if tenant else ""
     return f"{EXPERIENCE_CLOUD_URL}#/{org}sname:{quote(sandbox, safe='')}/platform/{path}"
 
 
 def run_links(hook: AdobeExperiencePlatformHook, flow_id: str, run_id: str) -> dict[str, str]:
-    """The dataflow's and the run's pages in the AEP UI, for :class:`AEPDataflowLink` and
-    :class:`AEPDataflowRunLink`."""
+    """The dataflow's and the run's pages in the AEP UI."""
     settings = hook.settings
     dataflow = aep_ui_url(settings.sandbox_name, settings.ui_tenant, f"source/dataflows/{quote(flow_id, safe='')}")
     return {"dataflow": dataflow, "run": f"{dataflow}/runs/{quote(run_id, safe='')}"}
@@ -84,12 +79,12 @@ def wait_for_run(
     poll_interval: float,
     timeout: float,
 ) -> dict[str, Any]:
-    """Push ``run_id`` to XCom, then wait for that run and return :func:`run_result`.
+    """Push ``run_id`` to XCom and the UI links to the task, then wait for the run; returns :func:`run_result`.
 
     A run that does not succeed fails the task with Adobe's errors. ``deferrable`` hands the wait to the
-    triggerer; the task then resumes in its ``execute_complete``, which calls :func:`complete_run`. Without
-    ``wait_for_completion`` the run is returned as it is now.
+    triggerer (the task resumes in ``execute_complete``, which calls :func:`complete_run`).
     """
+    task.aep_ui_links = run_links(hook, flow_id, run_id)  # type: ignore[attr-defined]
     context["ti"].xcom_push(key="run_id", value=run_id)
     run = hook.get_run(run_id)
     if not wait_for_completion:
@@ -111,10 +106,13 @@ def wait_for_run(
     return _succeeded(task, flow_id, window, runs.summary(run))
 
 
-def complete_run(task: BaseOperator, flow_id: str, window: Window, event: Any) -> dict[str, Any]:
+def complete_run(task: BaseOperator, flow_id: str, aep_conn_id: str, window: Window, event: Any) -> dict[str, Any]:
     """:func:`run_result` from the trigger's single event; anything but an explicit success fails the task."""
-    from airflow_provider_zoho_aep.triggers.dataflow_run import finished_run
+    from airflow_provider_zoho_aep.triggers.dataflow_run import event_run_id, finished_run
 
+    if run_id := event_run_id(event):
+        task.aep_ui_links = run_links(  # type: ignore[attr-defined]
+            AdobeExperiencePlatformHook(aep_conn_id=aep_conn_id), flow_id, run_id)
     return _succeeded(task, flow_id, window, finished_run(flow_id, event))
 
 
@@ -122,49 +120,38 @@ class AEPDataflowLink(BaseOperatorLink):
     """The dataflow's page in the AEP UI (Sources → Dataflows)."""
 
     name = "AEP dataflow"
+    key = "dataflow"
 
     def get_link(self, operator: BaseOperator, *, ti_key: Any) -> str:
-        links = getattr(operator, "aep_ui_links", None) or {}
-        return str(links.get("dataflow") or "")
+        return str((getattr(operator, "aep_ui_links", None) or {}).get(self.key) or "")
 
 
-class AEPDataflowRunLink(BaseOperatorLink):
+class AEPDataflowRunLink(AEPDataflowLink):
     """The run's page in the AEP UI (the dataflow's activity, with this run)."""
 
     name = "AEP dataflow run"
-
-    def get_link(self, operator: BaseOperator, *, ti_key: Any) -> str:
-        links = getattr(operator, "aep_ui_links", None) or {}
-        return str(links.get("run") or "")
+    key = "run"
 
 
 class AEPRunDataflowOperator(BaseOperator):
     """Ingest one window through a dataflow scheduled ``once``: start an on-demand run and wait for it.
 
-    The window defaults to the DAG run's data interval, so each DAG run (a scheduled one, a backfill, a clear)
-    ingests exactly its own interval: ``POST /runs`` with ``params.windowStartTime`` / ``windowEndTime``.
-    Before posting, the flow's runs are searched for one of the same window: ``if_run_exists="reuse"`` adopts
-    a running or succeeded one (never a second run for a window; a failed or cancelled run is not reused, so an
-    Airflow retry ingests the window again), ``"rerun"`` always starts a new run, ``"fail"`` raises.
-
-    The run ID is pushed to XCom (key ``run_id``) before waiting. The return value (XCom ``return_value``) is
-    ``{"run_id", "status", "window_start", "window_end", "input_record_count", "output_record_count",
+    The window defaults to the DAG run's data interval. A run of the same window is looked for first:
+    ``if_run_exists="reuse"`` adopts a running or succeeded one (a failed or cancelled one is not reused),
+    ``"rerun"`` always starts a new run, ``"fail"`` raises. ``run_id`` is pushed to XCom before waiting; the return
+    value is ``{"run_id", "status", "window_start", "window_end", "input_record_count", "output_record_count",
     "failed_record_count"}``. A run that does not succeed fails the task with Adobe's error codes and messages.
 
     :param flow_id: the dataflow, e.g. ``create_dataflow.output``; its schedule must be ``once`` (templated)
-    :param window_start: start of the window, inclusive: a timezone-aware datetime or an ISO 8601 string with an
-        offset; default the DAG run's ``data_interval_start`` (templated)
-    :param window_end: end of the window, exclusive; not in the future; default ``data_interval_end``
-        (templated)
+    :param window_start: start of the window, inclusive (aware datetime or ISO 8601 with offset) (templated)
+    :param window_end: end of the window, exclusive, not in the future (templated)
     :param delta_column: ``params.deltaColumn.name``; Adobe accepts it only on a flow's first run (templated)
     :param if_run_exists: ``reuse`` (default), ``rerun`` or ``fail`` (templated)
     :param wait_for_completion: wait for the run to finish (default); False returns once it is started
     :param deferrable: wait in the triggerer instead of holding a worker slot
     :param poll_interval: seconds between two reads of the run
     :param timeout: seconds to wait for the run before failing
-    :param time_unit: unit of the run's epoch params, ``seconds`` (default, as Adobe's on-demand tutorial) or
-        ``milliseconds`` (as Adobe's OpenAPI file says); Adobe's documents disagree, so confirm it against your
-        sandbox (templated)
+    :param time_unit: unit of the run's epoch params, ``seconds`` (default) or ``milliseconds`` (templated)
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
     """
 
@@ -212,35 +199,22 @@ class AEPRunDataflowOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         window = self.window(context)
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        # The hook checks the window, flow_id, if_run_exists, time_unit and delta_column before any call.
         started = hook.start_dataflow_run(self.flow_id, window.start, window.end,
                                           delta_column=optional_text(self.delta_column),
                                           if_run_exists=self.if_run_exists, time_unit=self.time_unit)
         run_id = started["run_id"]
         self.log.info("Dataflow %s: run %s %s window %s", self.flow_id, run_id,
                       "started for" if started["created"] else "reused for", window)
-        self.aep_ui_links = run_links(hook, self.flow_id, run_id)
         return wait_for_run(self, context, hook, self.flow_id, window, run_id,
                             wait_for_completion=self.wait_for_completion, deferrable=self.deferrable,
                             poll_interval=self.poll_interval, timeout=self.timeout)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger's single event; anything but an explicit success fails the task."""
-        from airflow_provider_zoho_aep.triggers.dataflow_run import event_run_id
-
-        if run_id := event_run_id(event):
-            self.aep_ui_links = run_links(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id), self.flow_id,
-                                          run_id)
-        return complete_run(self, self.flow_id, self.window(context), event)
-
-    # -- lineage ---------------------------------------------------------------------------------------------
+        return complete_run(self, self.flow_id, self.aep_conn_id, self.window(context), event)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        """OpenLineage: the Zoho CRM module read, the AEP dataset written (None without the OpenLineage provider).
-
-        Reads the dataflow's source and target connections (and the base connection's CRM endpoint) to name
-        them; see :mod:`airflow_provider_zoho_aep.lineage` for the naming.
-        """
+        """OpenLineage: the Zoho CRM module read, the AEP dataset written (None without the OpenLineage provider)."""
         from airflow_provider_zoho_aep.lineage import dataflow_task_lineage
 
         return dataflow_task_lineage(self.log, self.aep_conn_id, str(self.flow_id))

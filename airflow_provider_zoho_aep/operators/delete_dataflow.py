@@ -17,10 +17,8 @@ if TYPE_CHECKING:
 class AEPDeleteDataflowOperator(BaseOperator):
     """Delete a dataflow, then optionally its source and target connections, then optionally the base connection.
 
-    Flow Service refuses to delete anything a dataflow still uses (``1418-400``), so the order is fixed:
-    dataflow → source and target connections → base connection. The dataflow is read first to learn those
-    IDs. Safe to re-run: anything already gone is skipped, and a dataflow that is gone already is reported
-    as such (its connections then cannot be found from it and are left alone).
+    That is the order Flow Service accepts (it refuses to delete what a dataflow still uses, ``1418-400``). Safe
+    to re-run: anything already gone is skipped (a gone dataflow's connections cannot be found and are left).
 
     Returns ``{"flow_id", "deleted": [...], "already_gone": [...]}`` with ``kind:id`` entries.
 
@@ -49,18 +47,13 @@ class AEPDeleteDataflowOperator(BaseOperator):
         self.delete_base_connection = delete_base_connection
         self.aep_conn_id = aep_conn_id
 
-    def validate(self) -> None:
-        """Check what exists on the operator alone (the hook checks the IDs); no network call."""
-        if self.delete_base_connection and not self.delete_connections:
+    def execute(self, context: Context) -> dict[str, Any]:
+        if self.delete_base_connection and not self.delete_connections:  # the hook checks the IDs
             raise ConfigurationError(
                 "delete_base_connection", "needs delete_connections=True",
                 "the base connection can only go after the source connection that uses it",
             )
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        self.validate()
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        hook.validate_connection()
         deleted: list[str] = []
         gone: list[str] = []
 

@@ -16,15 +16,13 @@ if TYPE_CHECKING:
 class AEPCreateMappingSetOperator(BaseOperator):
     """Create the mapping set from CSV columns to XDM paths of a schema; reuse an identical one on re-runs.
 
-    A mapping set has no name, so "the same one" is one with the same output schema and the same mappings (order
-    ignored): it is looked up by listing the sandbox's mapping sets before a create and after an ambiguous
-    failure of one. Returns the mapping set ID (XCom ``return_value``) and pushes ``mapping_version``, which
+    A mapping set has no name: "the same one" has the same output schema and mappings (order ignored). Returns
+    the mapping set ID (XCom ``return_value``) and pushes ``mapping_version``, which
     :class:`~airflow_provider_zoho_aep.operators.dataflow.AEPCreateDataflowOperator` takes.
 
-    :param schema_id: the target dataset's XDM schema ``$id``, ``https://ns.adobe.com/<tenant>/schemas/<id>``
-        (templated)
-    :param mappings: ``{CSV header column: XDM path}``, e.g. ``{"Email": "personalEmail.address"}``; for Zoho
-        exports the columns are the fields' API names (templated)
+    :param schema_id: the target dataset's XDM schema ``$id`` (templated)
+    :param mappings: ``{CSV column: XDM path}``, e.g. ``{"Email": "personalEmail.address"}``, or a list of
+        ``{"source", "destination", "sourceType"}`` (templated)
     :param schema_version: the schema reference's content type (templated)
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
     """
@@ -49,7 +47,6 @@ class AEPCreateMappingSetOperator(BaseOperator):
 
     def execute(self, context: Context) -> str:
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
-        hook.validate_connection()
         result = hook.create_mapping_set(self.schema_id, self.mappings, schema_version=self.schema_version)
         context["ti"].xcom_push(key="mapping_version", value=result["version"])
         self.log.info("%s mapping set %s (version %s)", "Created" if result["created"] else "Reused", result["id"],

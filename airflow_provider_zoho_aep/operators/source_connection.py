@@ -13,8 +13,7 @@ from airflow_provider_zoho_aep.operators.create_resource import AEPCreateResourc
 class AEPCreateSourceConnectionOperator(AEPCreateResourceOperator):
     """Create the source connection that reads one table (a Zoho CRM module) of a base connection.
 
-    Returns the source connection ID (XCom ``return_value``) and pushes its etag under ``etag``. The source
-    connection is looked up by name and base connection first, so re-runs reuse it.
+    Returns the source connection ID (XCom ``return_value``) and pushes ``etag``; re-runs reuse it.
 
     :param name: source connection name (templated)
     :param base_connection_id: the base connection, e.g. ``create_base_connection.output`` (templated)

@@ -13,9 +13,7 @@ from airflow_provider_zoho_aep.operators.create_resource import AEPCreateResourc
 class AEPCreateTargetConnectionOperator(AEPCreateResourceOperator):
     """Create the target connection that writes into an AEP dataset (the Data Lake connection spec).
 
-    The dataset and its XDM schema come from the Catalog and Schema Registry APIs; pass their IDs. Returns the
-    target connection ID (XCom ``return_value``) and pushes its etag under ``etag``; re-runs reuse the target
-    connection with the same name.
+    Returns the target connection ID (XCom ``return_value``) and pushes ``etag``; re-runs reuse it.
 
     :param name: target connection name (templated)
     :param dataset_id: Catalog dataset ID, e.g. ``5f3c2bfc1a2b3c4d5e6f7a8b`` (templated)

@@ -44,20 +44,18 @@ def empty_folder(folder: str) -> str:
 
 
 class ZohoCRMExportOperator(BaseOperator):
-    """Export the records of a Zoho CRM module modified in one window, and return the manifest.
+    """Export the records of a Zoho CRM module modified in one window ``[start, end)``; returns the manifest.
 
-    The window defaults to the DAG run's data interval, half-open ``[start, end)``: consecutive runs export
-    every modification once. Files land in a folder of this task instance (see :func:`run_folder`); the
-    manifest, pushed as ``return_value``, names them with their record counts, sizes and SHA-256. A window
-    without records succeeds with ``records: 0`` and no file.
+    The window defaults to the DAG run's data interval. Files land in a folder of this task instance
+    (:func:`run_folder`); the manifest names them with record counts, sizes and SHA-256. An empty window
+    succeeds with ``records: 0`` and no file.
 
     :param module: the module's API name, e.g. ``Leads`` (templated)
     :param fields: field API names to export, None for all (templated); ``id`` and ``Modified_Time`` always
     :param window_start: start of the window, included: datetime or ISO 8601 with an offset (templated)
     :param window_end: end of the window, excluded (templated); both bounds or neither
     :param zoho_conn_id: Airflow Connection of type ``zoho_crm`` (templated)
-    :param base_dir: folder under which run folders are made (templated); default ``$ZOHO_AEP_EXPORT_DIR`` or
-        the system's temporary folder
+    :param base_dir: where run folders are made; default ``$ZOHO_AEP_EXPORT_DIR`` or a temporary folder (templated)
     """
 
     template_fields: Sequence[str] = ("module", "fields", "window_start", "window_end", "zoho_conn_id", "base_dir")
@@ -83,11 +81,10 @@ class ZohoCRMExportOperator(BaseOperator):
         self.base_dir = base_dir
 
     def execute(self, context: Context) -> dict[str, Any]:
-        # Which window (arguments or data interval); check_export_arguments below checks it, with the rest.
         window = operator_window(self.window_start, self.window_end, context.get("data_interval_start"),
                                  context.get("data_interval_end"), check_future=False)
         folder = run_folder(optional_text(self.base_dir), context)
-        # The hook checks the arguments too, before any call; here they are checked before the folder is emptied.
+        # The hook checks these too; here they must hold before the folder is emptied.
         check_export_arguments(self.module, window.start, window.end, self.fields, folder)
         hook = ZohoCRMHook(zoho_conn_id=self.zoho_conn_id)
         manifest = hook.export_modified_records(self.module, window.start, window.end, fields=self.fields,

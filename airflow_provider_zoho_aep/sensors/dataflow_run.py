@@ -24,23 +24,17 @@ DEFAULT_TIMEOUT_SECONDS = 24 * 60 * 60
 
 
 class AEPDataflowRunSensor(BaseSensorOperator):
-    """Wait until a dataflow run finishes: the run ``run_id`` (``GET /runs/{id}``), or without it the flow's
-    latest run (``GET /runs?property=flowId==<id>&orderby=-createdAt``).
+    """Wait until a dataflow run finishes: the run ``run_id``, or without it the flow's latest run.
 
-    Without ``run_id`` the sensor watches whichever run is newest when it looks: on a flow that Adobe schedules
-    by itself that can be a run that finished long before this DAG run, and it says nothing about this DAG run's
-    data interval. To ingest one window per DAG run, start the run with
-    :class:`~airflow_provider_zoho_aep.operators.dataflow_run.AEPRunDataflowOperator` (which waits for it), or
-    pass its ``run_id`` here.
-
-    Success returns (XCom ``return_value``) ``{"run_id", "status", "input_record_count", "output_record_count",
-    "failed_record_count"}``. Any other final status (``failed``, ``partialSuccess``, cancelled, unknown) fails
-    the task with the run's error codes and messages. The run ID is pushed under the key ``run_id`` as soon as
-    a run is seen. With no run yet (a new dataflow waits for its start time) the sensor keeps waiting.
+    Without ``run_id`` the newest run is watched, whichever it is (on a flow Adobe schedules itself, maybe one of
+    long ago); to ingest one window per DAG run use
+    :class:`~airflow_provider_zoho_aep.operators.dataflow_run.AEPRunDataflowOperator` or pass its ``run_id``.
+    Success returns ``{"run_id", "status", "input_record_count", "output_record_count", "failed_record_count"}``;
+    any other final status fails the task with the run's errors. ``run_id`` is pushed as soon as a run is seen;
+    with no run yet the sensor keeps waiting.
 
     :param flow_id: the dataflow, e.g. ``create_dataflow.output`` (templated)
-    :param run_id: the run to wait for, e.g. ``"{{ ti.xcom_pull(task_ids='run', key='run_id') }}"``; None waits
-        for the latest run (templated)
+    :param run_id: the run to wait for; None waits for the latest run (templated)
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform`` (templated)
     :param deferrable: wait in the triggerer instead of holding a worker slot
     :param poke_interval: seconds between two reads of the runs
@@ -76,21 +70,19 @@ class AEPDataflowRunSensor(BaseSensorOperator):
     def poke(self, context: Context) -> bool | PokeReturnValue:
         hook = AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id)
         run_id = optional_text(self.run_id)
-        if run_id:
-            run = hook.get_run(run_id)
-            found = runs.RunCheck(run, runs.outcome(run))
-        else:
-            found = runs.check(hook.list_runs(self.flow_id, limit=5), self.flow_id)
-        if found.run is None:
+        run = hook.get_run(run_id) if run_id else runs.latest(hook.list_runs(self.flow_id, limit=5), self.flow_id)
+        if run is None:
             self.log.info("Dataflow %s has no run yet", self.flow_id)
             return False
-        self._push_run_id(context, found.run_id)
-        self.log.info("Dataflow %s: run %s is %s", self.flow_id, found.run_id, runs.run_status(found.run))
-        if found.outcome == "running":
+        found_id = str(run["id"]) if run.get("id") else None
+        self._push_run_id(context, found_id)
+        self.log.info("Dataflow %s: run %s is %s", self.flow_id, found_id, runs.run_status(run))
+        outcome = runs.outcome(run)
+        if outcome == "running":
             return False
-        if found.outcome == "success":
-            return PokeReturnValue(is_done=True, xcom_value=runs.summary(found.run))
-        raise AirflowException(runs.failure_message(self.flow_id, found.run))
+        if outcome == "success":
+            return PokeReturnValue(is_done=True, xcom_value=runs.summary(run))
+        raise AirflowException(runs.failure_message(self.flow_id, run))
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
@@ -99,7 +91,7 @@ class AEPDataflowRunSensor(BaseSensorOperator):
         done = self.poke(context)
         if isinstance(done, PokeReturnValue):
             return done.xcom_value
-        # Imported here, not at module level: the trigger's HTTP stack would slow every parse of the DAG file.
+        # Imported here: the trigger's HTTP stack would slow every parse of the DAG file.
         from airflow_provider_zoho_aep.triggers.dataflow_run import defer_until_finished
 
         defer_until_finished(self, flow_id=self.flow_id, aep_conn_id=self.aep_conn_id,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho_aep.client import runs
-from airflow_provider_zoho_aep.client.windows import Window, check_time_unit
+from airflow_provider_zoho_aep.client.windows import Window, check_time_unit, covering
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.hooks.zoho_crm import ZohoCRMHook
 from airflow_provider_zoho_aep.operators.dataflow_run import (
@@ -17,18 +17,12 @@ from airflow_provider_zoho_aep.operators.dataflow_run import (
     AEPDataflowLink,
     AEPDataflowRunLink,
     complete_run,
-    run_links,
     run_result,
     seconds,
     wait_for_run,
 )
 from airflow_provider_zoho_aep.operators.zoho_export import empty_folder, run_folder
-from airflow_provider_zoho_aep.validation import (
-    check_if_run_exists,
-    check_required,
-    operator_window,
-    optional_text,
-)
+from airflow_provider_zoho_aep.validation import check_if_run_exists, check_required, operator_window, optional_text
 from airflow_provider_zoho_aep.version_compat import AirflowException, BaseOperator, conf
 
 if TYPE_CHECKING:
@@ -44,33 +38,24 @@ MAX_CLOCK_WAIT_SECONDS = 120.0
 class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
     """Export one window of a Zoho CRM module, upload its files to the Data Landing Zone, and ingest exactly them.
 
-    The path Adobe names in place of its retired Zoho CRM source: records whose ``Modified_Time`` is in the window
-    (default: the DAG run's data interval) are exported with Zoho's Bulk Read API, uploaded under deterministic
-    names (``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-0001.csv``) and verified, and an on-demand run of the
-    ``CloudStorageToAEP`` dataflow is started whose window covers exactly those uploads (a run picks files by
-    their last-modified time in the landing zone). ``run_id`` is pushed to XCom before waiting.
-
-    Exactly once per window:
-
-    * a window whose files are in the landing zone and whose run succeeded (or is running) is not exported or
-      uploaded again: the task returns that run's summary (``if_run_exists="reuse"``, the default; ``"fail"``
-      raises; ``"rerun"`` exports, uploads and runs again);
-    * a window whose run failed or was cancelled is exported, uploaded (identical files are not re-sent) and run
-      again, so an Airflow retry lands it once;
-    * an empty window uploads nothing and starts no run (the landing zone fails empty files).
+    Records whose ``Modified_Time`` is in the window (default: the DAG run's data interval) are exported, uploaded
+    under deterministic names (``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-0001.csv``) and verified; then an
+    on-demand run of the ``CloudStorageToAEP`` dataflow is started whose window covers exactly those uploads.
+    ``run_id`` is pushed to XCom before waiting. Exactly once per window: a window whose files landed and whose
+    run succeeded (or is running) is not exported again (``if_run_exists="reuse"``; ``"fail"`` raises,
+    ``"rerun"`` runs it again); after a failed run the window is exported and run again (identical files are not
+    re-sent); an empty window uploads nothing and starts no run.
 
     Returns ``{"run_id", "status", "window_start", "window_end", "files", "records_exported",
-    "input_record_count", "output_record_count", "failed_record_count"}``; ``records_exported`` is None when an
-    earlier try's run is reused. Uploads of two windows of one module must not interleave (their run windows
-    would overlap): the task refuses to start a run whose window holds files it did not upload; give the task
-    ``max_active_tis_per_dag=1`` or the DAG ``max_active_runs=1``.
+    "input_record_count", "output_record_count", "failed_record_count"}`` (``records_exported`` is None when an
+    earlier try's run is reused). A run never starts over files of another upload in its window, so let one
+    window of a module upload at a time (``max_active_runs=1`` or ``max_active_tis_per_dag=1``).
 
     :param module: the Zoho CRM module's API name, e.g. ``Leads`` (templated)
     :param flow_id: the ``CloudStorageToAEP`` dataflow, scheduled ``once`` (templated)
     :param fields: field API names to export, None for all (templated)
-    :param window_start: start of the window, inclusive (datetime or ISO 8601 with offset); default the data
-        interval's start (templated)
-    :param window_end: end of the window, exclusive; default the data interval's end (templated)
+    :param window_start: start of the window, inclusive (aware datetime or ISO 8601 with offset) (templated)
+    :param window_end: end of the window, exclusive (templated)
     :param zoho_conn_id: Airflow Connection of type ``zoho_crm`` (templated)
     :param base_dir: where the export's run folder goes (removed after the upload) (templated)
     :param if_run_exists: ``reuse`` (default), ``rerun`` or ``fail`` (templated)
@@ -161,7 +146,7 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
             no_records = {"input_record_count": 0, "output_record_count": 0, "failed_record_count": 0}
             return {**run_result(window, no_records), "files": [], "records_exported": 0}
         files = [f["blob_name"] for f in uploaded]
-        run_window = self._run_window(datetime.fromisoformat(f["last_modified"]) for f in uploaded)
+        run_window = covering(datetime.fromisoformat(f["last_modified"]) for f in uploaded)
         self._wait_for_the_clock(run_window.end)
         self._check_no_foreign_files(uploader.list_files(module_folder(module)), files, run_window)
         self._remember(context, files=files, records_exported=records)
@@ -173,22 +158,14 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger's event: the run's result and what the try before the deferral uploaded."""
-        from airflow_provider_zoho_aep.triggers.dataflow_run import event_run_id
-
-        if run_id := event_run_id(event):
-            self.aep_ui_links = run_links(AdobeExperiencePlatformHook(aep_conn_id=self.aep_conn_id), self.flow_id,
-                                          run_id)
-        result = complete_run(self, self.flow_id, self.window(context), event)
+        result = complete_run(self, self.flow_id, self.aep_conn_id, self.window(context), event)
         ti = context["ti"]
         pushed = ti.xcom_pull(task_ids=self.task_id, key=UPLOAD_KEY, map_indexes=getattr(ti, "map_index", None))
         return {**result, **(pushed if isinstance(pushed, dict) else {})}
 
-    # -- steps -----------------------------------------------------------------------------------------------
-
     def _wait(
         self, context: Context, aep: AdobeExperiencePlatformHook, flow_id: str, window: Window, run_id: str
     ) -> dict[str, Any]:
-        self.aep_ui_links = run_links(aep, flow_id, run_id)
         result = wait_for_run(self, context, aep, flow_id, window, run_id,
                               wait_for_completion=self.wait_for_completion, deferrable=self.deferrable,
                               poll_interval=self.poll_interval, timeout=self.timeout)
@@ -197,12 +174,6 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
     def _remember(self, context: Context, *, files: list[str], records_exported: int | None) -> None:
         self._upload = {"files": files, "records_exported": records_exported}
         context["ti"].xcom_push(key=UPLOAD_KEY, value=self._upload)
-
-    @staticmethod
-    def _run_window(stamps: Iterable[datetime]) -> Window:
-        """``[oldest stamp, newest stamp + 1 s)``: every uploaded file and nothing from another second."""
-        whole = [stamp.replace(microsecond=0) for stamp in stamps]
-        return Window(min(whole), max(whole) + timedelta(seconds=1))
 
     def _landed_run(
         self, aep: AdobeExperiencePlatformHook, uploader: LandingZoneUploader, module: str, flow_id: str,
@@ -215,7 +186,7 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
         stored = uploader.list_files(prefix)
         if not stored:
             return None
-        run_window = self._run_window(f.last_modified for f in stored)
+        run_window = covering(f.last_modified for f in stored)
         for run in aep.find_runs_for_window(flow_id, run_window.start, run_window.end):
             if runs.outcome(run) in ("success", "running"):
                 return run, sorted(f.blob_name for f in stored)
@@ -254,8 +225,6 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
                 "now would ingest them twice. No run was started; let one window of a module upload at a time "
                 "(max_active_runs=1 or max_active_tis_per_dag=1)"
             )
-
-    # -- lineage ---------------------------------------------------------------------------------------------
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage: the Zoho CRM module read, the AEP dataset written (None without the OpenLineage provider)."""

@@ -18,25 +18,21 @@ if TYPE_CHECKING:
 
 
 def transient(err: AEPAPIError) -> bool:
-    """An error worth another poll: no answer at all, a 401 (the token path retried once already), a 429 or 5xx.
+    """An error worth another poll: no answer, a 401 (the token was refreshed once already), a 429 or 5xx.
 
-    The transport has already retried it within one request's budget; the trigger's own deadline is longer, so
-    giving up here would fail a run that is fine (a rate limit of 1 request/s across a thousand triggers, say).
+    The transport retried it within one request's budget; the trigger's deadline is longer.
     """
     return err.status is None or err.status == 401 or _retryable(err.status, err.code)
 
 
 class AEPDataflowRunTrigger(BaseTrigger):
-    """Polls Flow Service through the hook's async methods until the run is terminal.
+    """Polls Flow Service through the hook's async methods until the run (``run_id``, else the flow's latest)
+    is terminal.
 
-    With ``run_id`` it reads that run (``GET /runs/{id}``); without, the flow's latest run
-    (``GET /runs?property=flowId==<id>&orderby=-createdAt``), whichever it is.
-
-    Yields exactly one event, then returns: ``{"status": "success", "run": {...}}``,
-    ``{"status": "failed", "run": {...}, "message": ...}``, ``{"status": "timeout", "run_id", "message"}`` once
-    ``end_time`` passes, or ``{"status": "error", "message"}`` when Flow Service refuses the read for good. A
-    transient error (no answer, 429, 5xx) is logged and polled through until the deadline. Only reads: it never
-    creates anything, so a triggerer restart is harmless.
+    Yields exactly one event: ``{"status": "success", "run"}``, ``{"status": "failed", "run", "message"}``,
+    ``{"status": "timeout", "run_id", "message"}`` once ``end_time`` passes, or ``{"status": "error", "message"}``
+    when Flow Service refuses the read for good. A transient error is logged and polled through. It only reads,
+    so a triggerer restart is harmless.
 
     :param flow_id: the dataflow
     :param aep_conn_id: Airflow Connection of type ``adobe_experience_platform``
@@ -56,16 +52,8 @@ class AEPDataflowRunTrigger(BaseTrigger):
         self.run_id = run_id
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "flow_id": self.flow_id,
-                "aep_conn_id": self.aep_conn_id,
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-                "run_id": self.run_id,
-            },
-        )
+        names = ("flow_id", "aep_conn_id", "poll_interval", "end_time", "run_id")
+        return f"{type(self).__module__}.{type(self).__qualname__}", {name: getattr(self, name) for name in names}
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
@@ -81,7 +69,7 @@ class AEPDataflowRunTrigger(BaseTrigger):
     async def _look(self, hook: AdobeExperiencePlatformHook) -> Mapping[str, Any] | None:
         if self.run_id:
             return await hook.aget_run(self.run_id)
-        return runs.check(await hook.alist_runs(self.flow_id), self.flow_id).run
+        return runs.latest(await hook.alist_runs(self.flow_id), self.flow_id)
 
     async def _wait(self, hook: AdobeExperiencePlatformHook) -> dict[str, Any]:
         seen: str | None = self.run_id
@@ -121,17 +109,14 @@ class AEPDataflowRunTrigger(BaseTrigger):
             await asyncio.sleep(min(self.poll_interval, remaining))
 
 
-# -- the task's side: defer to the trigger, read its event back -------------------------------------------------
-
-
 def defer_until_finished(
     task: BaseOperator, *, flow_id: str, aep_conn_id: str, poll_interval: float, timeout: float,
     run_id: str | None = None,
 ) -> NoReturn:
     """Hand the wait to :class:`AEPDataflowRunTrigger`; the task resumes in its ``execute_complete``.
 
-    The trigger keeps its own deadline (it survives triggerer restarts); defer's own timeout would skip
-    ``execute_complete``, so none is given.
+    The trigger keeps the deadline (it survives triggerer restarts); defer's own timeout would skip
+    ``execute_complete``.
     """
     task.defer(
         trigger=AEPDataflowRunTrigger(flow_id=flow_id, aep_conn_id=aep_conn_id, poll_interval=poll_interval,

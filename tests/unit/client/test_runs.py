@@ -85,16 +85,15 @@ def test_errors_are_bounded() -> None:
     assert len(found) == runs.MAX_ERRORS and all(len(line) <= 500 for line in found)
 
 
-def test_latest_and_check() -> None:
+def test_latest_of_a_flow() -> None:
     older = {"id": "old", "flowId": "f1", "createdAt": 1, "metrics": {"statusSummary": {"status": "success"}}}
     newer = {"id": "new", "flowId": "f1", "createdAt": 2, "metrics": {"statusSummary": {"status": "queued"}}}
     other = {"id": "x", "flowId": "f2", "createdAt": 3, "metrics": {"statusSummary": {"status": "success"}}}
     assert runs.latest([older, newer]) == newer
     assert runs.latest([]) is None
-    found = runs.check([older, other, newer], "f1")
-    assert found.run_id == "new" and found.outcome == "running"
-    empty = runs.check([], "f1")
-    assert empty.run is None and empty.run_id is None and empty.outcome == "running"
+    assert runs.latest([older, other, newer]) == other
+    assert runs.latest([older, other, newer], "f1") == newer and runs.outcome(newer) == "running"
+    assert runs.latest([other], "f1") is None
 
 
 def test_errors_where_adobe_puts_them_on_a_run() -> None:

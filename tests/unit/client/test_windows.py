@@ -76,3 +76,12 @@ def test_same_window_whatever_the_unit() -> None:
     assert same_window({"params": {"windowStartTime": "1767312000000", "windowEndTime": 1767315600}}, window)
     assert not same_window({"params": {"windowStartTime": 1767312000, "windowEndTime": 1767315601}}, window)
     assert not same_window({"params": {}}, window) and not same_window({}, window)
+
+
+def test_covering_spans_every_stamp_in_whole_seconds_and_ends_after_the_newest() -> None:
+    from airflow_provider_zoho_aep.client.windows import covering
+
+    t = datetime(2026, 1, 3, 8, 0, 5, 700000, tzinfo=timezone.utc)
+    window = covering([t + timedelta(seconds=2), t])
+    assert window == Window(t.replace(microsecond=0), t.replace(microsecond=0) + timedelta(seconds=3))
+    assert window.contains(t + timedelta(seconds=2)) and not window.contains(t + timedelta(seconds=3))

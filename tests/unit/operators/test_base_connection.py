@@ -91,12 +91,6 @@ class TestAEPCreateBaseConnectionOperator:
         op.execute(context)
         assert hook_cls.return_value.create_base_connection.call_args.args[2] == {"password": "{{ params.secret }}"}
 
-    def test_the_connection_is_validated_before_the_create(self, hook_cls: Any, context: Any) -> None:
-        op = AEPCreateBaseConnectionOperator(task_id="create", name="n", connection_spec_id="s", auth_params=AUTH)
-        op.execute(context)
-        names = [c[0] for c in hook_cls.return_value.mock_calls]
-        assert names == ["validate_connection", "create_base_connection"]
-
     @pytest.mark.parametrize(("result", "verb"), CREATE_OUTCOMES)
     def test_if_exists_outcome_is_returned_pushed_and_logged(
         self, hook_cls: Any, context: Any, ti: Any, logs: Any, result: dict[str, Any], verb: str
@@ -125,15 +119,6 @@ class TestAEPCreateBaseConnectionOperator:
         with pytest.raises(type(error)) as raised:
             op.execute(context)
         assert raised.value is error
-        ti.xcom_push.assert_not_called()
-
-    def test_a_bad_aep_connection_fails_before_the_create(self, hook_cls: Any, context: Any, ti: Any) -> None:
-        hook_cls.return_value.validate_connection.side_effect = ConfigurationError(
-            "extra.ims_org_id", "is missing", "set it")
-        op = AEPCreateBaseConnectionOperator(task_id="create", name="n", connection_spec_id="s", auth_params=AUTH)
-        with pytest.raises(ConfigurationError, match=r"extra\.ims_org_id"):
-            op.execute(context)
-        hook_cls.return_value.create_base_connection.assert_not_called()
         ti.xcom_push.assert_not_called()
 
 

@@ -108,11 +108,3 @@ def test_a_hook_error_propagates_and_nothing_is_pushed(hook_cls: Any, context: A
         op.execute(context)
     assert raised.value is error
     ti.xcom_push.assert_not_called()
-
-
-def test_a_bad_aep_connection_fails_before_the_create(hook_cls: Any, context: Any) -> None:
-    hook_cls.return_value.validate_connection.side_effect = ConfigurationError("login", "is missing", "set it")
-    op = AEPCreateSourceConnectionOperator(task_id="source", name="n", base_connection_id="bc", table_name="Leads")
-    with pytest.raises(ConfigurationError, match="login"):
-        op.execute(context)
-    hook_cls.return_value.create_source_connection.assert_not_called()

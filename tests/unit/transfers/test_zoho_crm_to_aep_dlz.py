@@ -88,6 +88,7 @@ class Hooks:
 def hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hooks:
     fake = Hooks(tmp_path)
     monkeypatch.setattr(transfer, "AdobeExperiencePlatformHook", lambda **kwargs: fake.aep)
+    monkeypatch.setattr(dataflow_run, "AdobeExperiencePlatformHook", lambda **kwargs: fake.aep)
     monkeypatch.setattr(transfer, "ZohoCRMHook", lambda **kwargs: fake.zoho)
     monkeypatch.setattr(ZohoCRMToAEPDataLandingZoneOperator, "_wait_for_the_clock",
                         staticmethod(lambda run_end: fake.record("clock")))
