@@ -19,7 +19,6 @@ import math
 import os
 import random
 import tempfile
-import threading
 import time
 import zipfile
 import zlib
@@ -76,15 +75,14 @@ _TOKEN_ERRORS = {
 }
 
 # Access tokens per (accounts server, client, refresh token digest), shared by every hook of the process: each
-# refresh draws on the 10-per-10-minutes budget that Adobe spends for the same refresh token.
+# refresh draws on the 10-per-10-minutes budget that Adobe spends for the same refresh token. One get or set of a
+# dict is atomic, so threads need no lock.
 _cache: dict[tuple[str, ...], tuple[str, float]] = {}
-_cache_lock = threading.Lock()
 
 
 def clear_token_cache() -> None:
     """Forget cached Zoho access tokens (tests)."""
-    with _cache_lock:
-        _cache.clear()
+    _cache.clear()
 
 
 def parse_expiry(body: dict[str, Any]) -> float:
@@ -226,8 +224,7 @@ class ZohoCRMHook(BaseHook):
         api_domain = body.get("api_domain")
         if isinstance(api_domain, str) and api_domain.rstrip("/") != s.endpoint:
             self.log.warning("Zoho reports api_domain %s, which differs from the configured endpoint", api_domain)
-        with _cache_lock:
-            _cache[self._cache_key] = (token, time.time() + parse_expiry(body))
+        _cache[self._cache_key] = (token, time.time() + parse_expiry(body))
         self._token = token
         return token
 
@@ -235,8 +232,7 @@ class ZohoCRMHook(BaseHook):
         """A newly minted access token when ``refresh_access_token``, else the cached or stored one."""
         if refresh_access_token:
             return self.refresh_access_token()
-        with _cache_lock:
-            cached = _cache.get(self._cache_key)
+        cached = _cache.get(self._cache_key)
         if cached and cached[1] - ACCESS_TOKEN_MARGIN_SECONDS > time.time():
             return cached[0]
         return self.settings.access_token or self.refresh_access_token()
