@@ -1,19 +1,14 @@
 """Uploads to an Azure-hosted Data Landing Zone with Microsoft's SDK (``azure-storage-blob``, the ``dlz`` extra).
 
-One file, one :meth:`AzureBlobUploader.upload`:
+:meth:`AzureBlobUploader.upload` of one file: a blob already there with the same size and MD5 is the file itself
+(a retry after a success) and is not sent again, so its Last-Modified stamp, which the run window selects on,
+stays. Else **one** ``upload_blob`` with the file's Content-MD5 and ``validate_content=True``, on a condition: a
+new blob must not exist yet (If-None-Match ``*``), a replacement must still be the blob looked at (If-Match its
+etag); only the commit makes the blob visible. Then Get Blob Properties must show the file's size and MD5.
 
-1. **Already there?** Get Blob Properties on the name. A blob of the same size and MD5 is the file itself (a retry
-   after a success): nothing is sent, so its Last-Modified stamp, which the run window selects on, stays.
-2. **One** ``upload_blob``, with the file's MD5 as Content-MD5 and ``validate_content=True`` (the store checks each
-   request's body), on a condition: a new blob must not exist yet (``overwrite=False``, sent as If-None-Match
-   ``*``), a replacement must still be the blob looked at (If-Match its etag). A file larger than one block goes in
-   blocks, at most ``max_concurrency`` at once; only the commit makes the blob visible, so a reader sees no blob,
-   the old one or the whole new one.
-3. **Verify.** Get Blob Properties again: size and MD5 must be the file's, else an error before any run starts.
-
-Each request is retried by the SDK's retry policy. A 403 (the SAS expired or was revoked) gets fresh credentials
-and the file is sent again whole (a file is at most one Bulk Read page), at most :data:`MAX_CREDENTIAL_ROUNDS`
-times. No SDK error text leaves this module (it can quote the request): errors are rebuilt from status and code.
+The SDK retries each request. A 403 (the SAS expired or was revoked) gets fresh credentials and the file is sent
+again whole (a file is at most one Bulk Read page). No SDK error text leaves this module (it can quote the
+request): errors are rebuilt from status and code.
 """
 
 from __future__ import annotations
@@ -27,7 +22,6 @@ from typing import Any, TypeVar
 from airflow_provider_zoho_aep.client.errors import redact
 from airflow_provider_zoho_aep.client.landing_zone import (
     SERVICE,
-    CredentialsSource,
     LandingZoneCredentials,
     LandingZoneError,
     StoredFile,
@@ -36,8 +30,6 @@ from airflow_provider_zoho_aep.client.landing_zone import (
 )
 
 log = logging.getLogger(__name__)
-INSTALL_HINT = "pip install airflow-provider-zoho-aep[dlz]"
-DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024
 #: Credential rounds per file: the first credentials, then fresh ones after each refusal.
 MAX_CREDENTIAL_ROUNDS = 3
 T = TypeVar("T")
@@ -49,9 +41,8 @@ def _sdk() -> Any:
         from azure.core import MatchConditions, exceptions
         from azure.storage.blob import ContainerClient, ContentSettings, LinearRetry
     except ImportError:
-        raise ImportError(
-            f"Uploading to the Data Landing Zone needs Microsoft's azure-storage-blob: {INSTALL_HINT}"
-        ) from None
+        raise ImportError("Uploading to the Data Landing Zone needs Microsoft's azure-storage-blob: "
+                          "pip install airflow-provider-zoho-aep[dlz]") from None
     return SimpleNamespace(ContainerClient=ContainerClient, ContentSettings=ContentSettings, LinearRetry=LinearRetry,
                            MatchConditions=MatchConditions, exceptions=exceptions)
 
@@ -63,11 +54,9 @@ class _Refused(Exception):
 class AzureBlobUploader:
     """A :class:`~airflow_provider_zoho_aep.client.landing_zone.LandingZoneUploader` for Azure Blob Storage.
 
-    :param credentials: where SAS credentials come from; called again with ``after_refusal`` after a 403
+    :param credentials: gives SAS credentials; called again with ``after_refusal=<the refused ones>`` after a 403
     :param max_concurrency: the SDK's ``max_concurrency``: blocks in flight at once
-    :param block_size: bytes per block (the SDK's ``max_block_size``). A file of at most one block goes in one Put
-        Blob (``max_single_put_size``): the SDK reads a single put whole, so memory stays at ``max_concurrency``
-        blocks whatever the file's size.
+    :param block_size: bytes per block; a file of at most one block goes in one Put Blob
     :param timeout: seconds for connecting and for each read
     :param sdk_retries: retries of the SDK's retry policy per request
     :param sdk_backoff: seconds between the SDK's retries
@@ -75,10 +64,10 @@ class AzureBlobUploader:
 
     def __init__(
         self,
-        credentials: CredentialsSource,
+        credentials: Callable[..., LandingZoneCredentials],
         *,
         max_concurrency: int = 4,
-        block_size: int = DEFAULT_BLOCK_SIZE,
+        block_size: int = 4 * 1024 * 1024,
         timeout: float = 60.0,
         sdk_retries: int = 3,
         sdk_backoff: float = 0.5,
@@ -92,15 +81,14 @@ class AzureBlobUploader:
             "max_block_size": block_size, "max_single_put_size": block_size,
             "connection_timeout": timeout, "read_timeout": timeout,
             "retry_policy": self.sdk.LinearRetry(backoff=sdk_backoff, random_jitter_range=0, retry_total=sdk_retries),
-            # The SDK's request log redacts every query parameter (the SAS) and header outside its allow-list, so
-            # no setting is needed for secrecy; DEBUG keeps its lines out of the task log for these clients only,
-            # without touching the level of its logger for the rest of the process.
+            # The SDK's request log already redacts the SAS; DEBUG keeps its lines out of the task log for these
+            # clients only, leaving its logger's level alone for the rest of the process.
             "http_logging_level": logging.DEBUG,
         }
         self._secrets: set[str] = set()
 
     def upload(self, local_path: str | Path, blob_name: str, *, md5: str | None = None) -> UploadedFile:
-        """Upload one file to ``blob_name`` and verify it; see the module docstring for every step.
+        """Upload one file to ``blob_name`` and verify it (see the module docstring).
 
         :param local_path: the file
         :param blob_name: its name in the container
@@ -187,7 +175,7 @@ class AzureBlobUploader:
             raise
 
     def _call(self, action: Callable[[], T], name: str, what: str) -> T:
-        """Run one SDK call; turn its errors into :class:`LandingZoneError` (or :class:`_Refused` for a 403)."""
+        """Run one SDK call; its errors become :class:`LandingZoneError` (or :class:`_Refused` for a 403)."""
         errors = self.sdk.exceptions
         try:
             return action()

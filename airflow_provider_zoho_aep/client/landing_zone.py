@@ -1,18 +1,16 @@
 """The sandbox's Data Landing Zone: its container, its SAS credentials, and where files go in it.
 
-The two Platform calls go through :meth:`FlowServiceClient.request` with another base URL (same IMS token, headers,
-retries and error parsing as every Flow Service call). The SAS token is a credential: each one is handed to
-``on_secret`` (the hook passes Airflow's ``mask_secret``) and to the transport's scrubbing as it arrives, and
-:class:`LandingZoneCredentials` never shows it. Credentials are read at first use and **refreshed only after the
-blob store refused them**: a refresh makes a new stored access policy, which likely revokes the SAS other tools of
-the organization hold.
+Both Platform calls go through :meth:`FlowServiceClient.request` (same IMS token, retries and errors as every Flow
+Service call). Each SAS token is handed to ``on_secret`` and to the transport's scrubbing as it arrives.
+Credentials are **refreshed only after the blob store refused them**: a refresh makes a new stored access policy,
+which likely revokes the SAS other tools of the organization hold.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,7 +26,7 @@ LANDING_ZONE_PATH = "/data/foundation/connectors/landingzone"
 ZONE_TYPE = "user_drop_zone"
 AMAZON_S3 = "Amazon S3"
 #: How far a run's window reaches beyond the uploads' Last-Modified stamps (clock skew between us, the blob store
-#: and Flow Service; Last-Modified has whole seconds).
+#: and Flow Service).
 DEFAULT_WINDOW_MARGIN = timedelta(minutes=1)
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
@@ -58,14 +56,13 @@ class LandingZone:
 
 @dataclass(frozen=True)
 class LandingZoneCredentials:
-    """The SAS credentials of an Azure-hosted landing zone. The token never appears in ``repr`` or ``str``.
+    """The SAS credentials of an Azure-hosted landing zone; the token never appears in ``repr`` or ``str``.
 
     :param container_name: the container, e.g. ``dlz-user-container``
     :param storage_account_name: the Azure storage account
-    :param sas_uri: the container URL with the SAS token as its query (what ``ContainerClient.from_container_url``
-        takes)
+    :param sas_uri: the container URL with the SAS token as its query
     :param sas_token: the SAS token alone (no leading ``?``)
-    :param expiry: ``expiryDate`` as Adobe sent it (a date), for messages
+    :param expiry: ``expiryDate`` as Adobe sent it, for messages
     """
 
     container_name: str
@@ -81,20 +78,13 @@ class LandingZoneCredentials:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """The values to scrub from any text: the token, its signature alone, and the signature percent-encoded
-        as the SDK writes it into each request's URL (which urllib3 logs at DEBUG)."""
+        """What to scrub: the token, its signature, and the signature percent-encoded as the SDK puts it in URLs."""
         signature = dict(parse_qsl(self.sas_token)).get("sig")
         encoded = quote(signature, safe="") if signature else None
         return tuple(dict.fromkeys(v for v in (self.sas_token, signature, encoded, self.sas_uri) if v))
 
     def __str__(self) -> str:
         return f"landing zone container {self.container_url} (SAS expires {self.expiry or 'unknown'})"
-
-
-class CredentialsSource(Protocol):
-    """What an uploader asks for credentials: the current ones, or (``after_refusal``) working ones."""
-
-    def __call__(self, *, after_refusal: LandingZoneCredentials | None = None) -> LandingZoneCredentials: ...
 
 
 @dataclass(frozen=True)
@@ -127,7 +117,7 @@ class StoredFile:
 
     :param blob_name: the blob's name in the container
     :param size: bytes
-    :param last_modified: the store's Last-Modified stamp (what a run's window selects on)
+    :param last_modified: the store's Last-Modified stamp
     """
 
     blob_name: str
@@ -136,8 +126,7 @@ class StoredFile:
 
 
 class LandingZoneUploader(Protocol):
-    """Puts local files into the landing zone and proves they arrived whole (Azure today; an S3 uploader would
-    implement the same two methods)."""
+    """Puts local files into the landing zone and proves they arrived whole (Azure today)."""
 
     def upload(self, local_path: str | Path, blob_name: str, *, md5: str | None = None) -> UploadedFile: ...
 
@@ -170,10 +159,8 @@ class LandingZoneClient:
     def get_credentials(self, *, refresh: bool = False) -> LandingZoneCredentials:
         """``GET …/credentials`` (or ``POST …&action=refresh`` when ``refresh``), masked on arrival."""
         params = [("type", ZONE_TYPE)] + ([("action", "refresh")] if refresh else [])
-        # A refresh revokes the previous token, but sending it twice is harmless: the second answer is the one.
         body = self._call("POST" if refresh else "GET", "/credentials", params)
-        if body.get("dlzProvider") == AMAZON_S3:
-            # Even an answer we cannot use carries secrets: hide them before raising.
+        if body.get("dlzProvider") == AMAZON_S3:  # even an answer we cannot use carries secrets: hide them first
             self._protect(str(v) for k, v in (body.get("credentials") or {}).items() if k != "clientId" and v)
             raise not_supported()
         token, uri = str(body.get("SASToken") or "").lstrip("?"), str(body.get("SASUri") or "")
@@ -187,13 +174,9 @@ class LandingZoneClient:
         return self._current
 
     def credentials(self, *, after_refusal: LandingZoneCredentials | None = None) -> LandingZoneCredentials:
-        """The credentials to upload with (a :class:`CredentialsSource`).
-
-        Without ``after_refusal``: the cached ones, read once. After the blob store refused ``after_refusal``:
-        read again (Adobe hands out a fresh token once the old one has expired), and only when that is still the
-        refused token, refresh it: at most once per client, since every refresh revokes the token other tools
-        hold. A refreshed token refused too means the refusal is not about the token (permissions).
-        """
+        """The credentials to upload with: the cached ones, or after the store refused ``after_refusal``, read
+        again (Adobe hands out a fresh token once the old one expired) and, when still the refused token,
+        refreshed, at most once per client. A refreshed token refused too is not about the token (permissions)."""
         if after_refusal is None:
             return self._current or self.get_credentials()
         fresh = self.get_credentials()
@@ -211,9 +194,9 @@ class LandingZoneClient:
         base_url = self.flow.settings.platform_url + LANDING_ZONE_PATH
         body = self.flow.request(method, path, params=params, base_url=base_url, service=SERVICE,
                                  ok=(200, 201)).json()
-        if not isinstance(body, Mapping):
+        if not isinstance(body, dict):
             raise AEPAPIError(f"{SERVICE} {method} {LANDING_ZONE_PATH}{path} answered no object", service=SERVICE)
-        return dict(body)
+        return body
 
     def _protect(self, values: Iterable[str]) -> None:
         for value in values:
@@ -257,11 +240,8 @@ def _component(value: str, field_name: str) -> str:
 
 
 def blob_name(module: str, flow_id: str, window_start: datetime, window_end: datetime, part: int) -> str:
-    """The blob name of one part of one window: ``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-0001.csv``.
-
-    Only the module, the flow and the window's bounds go into it, never record data, so a retry of the same
-    window writes the same names (and an identical file is not sent again).
-    """
+    """``zoho/<module>/<flow_id>/<startZ>_<endZ>_part-0001.csv``: no record data in it, so a retry of the same
+    window writes the same names (and an identical file is not sent again)."""
     if window_end <= window_start:
         raise ConfigurationError("window_end", "is not after window_start", "pass a half-open window [start, end)")
     if not isinstance(part, int) or not 1 <= part <= 9999:
@@ -278,11 +258,8 @@ def module_folder(module: str) -> str:
 def window_covering(
     files: Iterable[UploadedFile], margin: timedelta = DEFAULT_WINDOW_MARGIN
 ) -> tuple[datetime, datetime]:
-    """The run window ``[start, end)`` that covers these files' Last-Modified stamps, widened by ``margin``.
-
-    A run selects files by their Last-Modified time in the landing zone (an identical blob that was not sent again
-    keeps its earlier stamp, which the window then covers too).
-    """
+    """The run window ``[start, end)`` covering these files' Last-Modified stamps (a run selects on them),
+    widened by ``margin``."""
     stamps = [f.last_modified for f in files]
     if not stamps:
         raise ValueError("no files: an empty window uploads nothing and starts no run")
@@ -291,7 +268,7 @@ def window_covering(
 
 
 def file_md5(path: str | Path, chunk_size: int = 1 << 20) -> str:
-    """Hex MD5 of a file, read in chunks (memory stays flat however large the file is)."""
+    """Hex MD5 of a file, read in chunks (flat memory)."""
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as handle:
         while chunk := handle.read(chunk_size):

@@ -1,26 +1,16 @@
-"""Hook for the ``zoho_crm`` connection type: Zoho OAuth credentials and the Zoho CRM calls this provider makes.
+"""Hook for the ``zoho_crm`` connection type: the Connection, access tokens, :meth:`ZohoCRMHook.call` (every CRM
+request), Bulk Read jobs, and :meth:`ZohoCRMHook.export_modified_records` with its page writer :func:`write_page`.
 
-Top to bottom: the Connection as settings; access tokens (minted from the refresh token, cached per process);
-:meth:`ZohoCRMHook.call`, the one function every CRM request goes through; Bulk Read jobs; and
-:meth:`ZohoCRMHook.export_modified_records` with its page writer :func:`write_page`.
-
-The export of a window ``[start, end)``: ``POST /crm/bulk/v8/read`` adds a job; ``GET /crm/bulk/v8/read/{id}``
-until it is ``COMPLETED``; ``GET {download_url}`` gives a zip holding one CSV of up to 200,000 records;
-``more_records`` means a new job with ``page_token = next_page_token`` reads the next page.
-
-* **Exact windows.** Zoho does not document whether its comparators include their bound, so the criteria ask
-  for one second more on each side: read either way, every record of the window is in the answer. Each row's
-  ``Modified_Time`` is then compared, as an instant, with the exact window, and the extra rows are dropped: a
-  record on a boundary lands in one window, and a record that a job selected but rendered after it was edited
-  into another window lands in that window's export only.
-* **Flat memory, whole files.** The zip is downloaded in chunks into a spooled temporary file (in memory up to
-  :data:`ZIP_IN_MEMORY`); ``zipfile`` streams its CSV member (checking its CRC) into ``csv``, row by row. A page
-  is written to ``<name>.partial``, renamed once whole; a broken download or a damaged zip is fetched again.
+A window ``[start, end)`` is exported by Bulk Read jobs chained with ``next_page_token``, each giving a zip of one
+CSV. Zoho does not document whether its comparators include their bound, so the criteria reach one second past
+each side; each row's ``Modified_Time`` is then compared, as an instant, with the exact window: a record on a
+boundary, or edited into another window after a job selected it, lands in one window only. The zip is spooled
+(in memory up to :data:`ZIP_IN_MEMORY`), ``zipfile`` streams its member into ``csv``, and a page is written to
+``<name>.partial``, renamed once whole; a broken download or a damaged zip is fetched again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
@@ -29,7 +19,6 @@ import math
 import os
 import random
 import tempfile
-import threading
 import time
 import zipfile
 import zlib
@@ -37,6 +26,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from functools import cached_property
 from os import PathLike
+from pathlib import Path
 from typing import IO, Any
 
 import requests
@@ -85,15 +75,14 @@ _TOKEN_ERRORS = {
 }
 
 # Access tokens per (accounts server, client, refresh token digest), shared by every hook of the process: each
-# refresh draws on the 10-per-10-minutes budget that Adobe spends for the same refresh token.
+# refresh draws on the 10-per-10-minutes budget that Adobe spends for the same refresh token. One get or set of a
+# dict is atomic, so threads need no lock.
 _cache: dict[tuple[str, ...], tuple[str, float]] = {}
-_cache_lock = threading.Lock()
 
 
 def clear_token_cache() -> None:
     """Forget cached Zoho access tokens (tests)."""
-    with _cache_lock:
-        _cache.clear()
+    _cache.clear()
 
 
 def parse_expiry(body: dict[str, Any]) -> float:
@@ -119,7 +108,7 @@ class BulkReadJobFailedError(AEPAPIError):
 
 
 class _DownloadBroken(Exception):
-    """The download ended early or the zip is damaged: download again."""
+    """The download ended early or the zip is damaged."""
 
 
 def _mask(value: str) -> None:
@@ -127,10 +116,7 @@ def _mask(value: str) -> None:
 
 
 class ZohoCRMHook(BaseHook):
-    """Zoho CRM: OAuth credentials, access tokens, and the Bulk Read export of a window of a module.
-
-    Every access token obtained is masked in logs at once. Token-endpoint errors (which Zoho sends with
-    HTTP 200) are raised with their likely cause, and throttling is never retried in a loop.
+    """Zoho CRM: OAuth credentials, access tokens (each masked at once), and the Bulk Read export of a window.
 
     :param zoho_conn_id: the Airflow Connection ID (type ``zoho_crm``)
     :param timeout: seconds per HTTP request
@@ -199,8 +185,7 @@ class ZohoCRMHook(BaseHook):
 
     @cached_property
     def transport(self) -> HttpTransport:
-        """Timeouts, retries of 5xx and connection errors, scrubbed errors. Its session streams every answer:
-        a result zip is read in chunks, every other body when ``.json()`` reads it."""
+        """Timeouts, retries of 5xx and connection errors, scrubbed errors; every answer streamed."""
         session = requests.Session()
         session.stream = True
         retry = self.retry_policy or RetryPolicy(max_attempts=3, max_total_seconds=60)
@@ -219,11 +204,8 @@ class ZohoCRMHook(BaseHook):
         return s.accounts_url, s.client_id, hashlib.sha256(s.refresh_token.encode()).hexdigest()[:16]
 
     def refresh_access_token(self) -> str:
-        """Mint a new access token from the refresh token (one call to the accounts server).
-
-        Zoho's token endpoint reports errors in the body, often with HTTP 200: success means an ``access_token``
-        is present, whatever the status. "Access Denied" is never retried: the window is up to ten minutes.
-        """
+        """Mint an access token from the refresh token. Zoho reports errors in the body, often with HTTP 200;
+        none is retried ("Access Denied" lasts up to ten minutes)."""
         s = self.settings
         form = {"grant_type": "refresh_token", "client_id": s.client_id, "client_secret": s.client_secret,
                 "refresh_token": s.refresh_token}  # a form body: a query string would end up in proxies' logs
@@ -242,18 +224,15 @@ class ZohoCRMHook(BaseHook):
         api_domain = body.get("api_domain")
         if isinstance(api_domain, str) and api_domain.rstrip("/") != s.endpoint:
             self.log.warning("Zoho reports api_domain %s, which differs from the configured endpoint", api_domain)
-        with _cache_lock:
-            _cache[self._cache_key] = (token, time.time() + parse_expiry(body))
+        _cache[self._cache_key] = (token, time.time() + parse_expiry(body))
         self._token = token
         return token
 
     def get_access_token(self, refresh_access_token: bool = True) -> str:
-        """An access token: newly minted when ``refresh_access_token``, else the cached or stored one (minted if
-        there is none)."""
+        """A newly minted access token when ``refresh_access_token``, else the cached or stored one."""
         if refresh_access_token:
             return self.refresh_access_token()
-        with _cache_lock:
-            cached = _cache.get(self._cache_key)
+        cached = _cache.get(self._cache_key)
         if cached and cached[1] - ACCESS_TOKEN_MARGIN_SECONDS > time.time():
             return cached[0]
         return self.settings.access_token or self.refresh_access_token()
@@ -294,13 +273,11 @@ class ZohoCRMHook(BaseHook):
     # ---- one CRM call ---------------------------------------------------------------------------------------
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """One Zoho CRM API request to ``{endpoint}{path}``, the way every CRM call of this hook is made.
+        """One Zoho CRM request to ``{endpoint}{path}``; the caller reads the body.
 
-        A 401 ``INVALID_TOKEN`` mints one new access token and asks again. A 429 (Zoho's concurrency limit, or
-        its 10 downloads a minute) was not processed, so it waits ``Retry-After`` (else backs off) with jitter
-        and asks again, within ``throttle_budget``. Exhausted API credits (``LIMIT_EXCEEDED``) raise at once,
-        with their reset time: every retry would spend credits other integrations need. Timeouts, 5xx and
-        connection errors are the transport's. The body is not read yet: the caller reads it.
+        A 401 ``INVALID_TOKEN`` mints one new token and asks again. A 429 (concurrency, or 10 downloads a minute)
+        waits ``Retry-After`` (else backs off) with jitter, within ``throttle_budget``. Exhausted credits
+        (``LIMIT_EXCEEDED``) raise at once: a retry would spend credits other integrations need.
         """
         shown = path.split("?", 1)[0]  # a download link's query is a key to its file: never in a log or error
         started = time.monotonic()
@@ -350,9 +327,8 @@ class ZohoCRMHook(BaseHook):
     # ---- fields and Bulk Read jobs ----------------------------------------------------------------------
 
     def resolve_fields(self, module: str, fields: Sequence[str] | None) -> list[str]:
-        """The export's columns: ``fields`` in the user's order (every field of the module, in Zoho's order, when
-        None), checked against the module's fields metadata, duplicates dropped. ``id`` and ``Modified_Time``
-        are always exported: when missing, they are put first, in that order."""
+        """The export's columns: ``fields`` in the user's order (else the module's, in Zoho's order), checked
+        against the module's metadata, without duplicates; ``id`` and ``Modified_Time`` first when missing."""
         try:
             response = self.call("GET", FIELDS_PATH, params={"module": module})
         except AEPAPIError as err:
@@ -378,8 +354,7 @@ class ZohoCRMHook(BaseHook):
             raise AEPAPIError(f"Zoho CRM answered no state for Bulk Read job {job_id}", service=_SERVICE) from None
 
     def _run_job(self, query: dict[str, Any]) -> dict[str, Any]:
-        """Add a job and poll it until it ends, backing off (every look costs an API credit). A job that ends
-        in FAILURE gets one new job, then an error."""
+        """Add a job and poll it, backing off (each look costs a credit); a FAILURE gets one new job."""
         failed: list[str] = []
         while True:
             response = self.call("POST", BULK_READ_PATH, json={"query": query, "file_type": "csv"}, idempotent=False)
@@ -418,12 +393,8 @@ class ZohoCRMHook(BaseHook):
         fields: Sequence[str] | None = None,
         out_dir: str | PathLike[str],
     ) -> dict[str, Any]:
-        """Export the records of ``module`` whose ``Modified_Time`` is in ``[window_start, window_end)``.
-
-        Uses Zoho's Bulk Read API v8 (jobs of up to 200,000 records, chained with ``next_page_token``) and
-        writes plain CSV files (header, UTF-8, RFC 4180) into ``out_dir``, one per page, streaming. Arguments
-        are checked before any call; unknown fields are found with one read of the module's fields metadata,
-        before any Bulk Read job.
+        """Export the records of ``module`` whose ``Modified_Time`` is in ``[window_start, window_end)`` into
+        CSV files (UTF-8, RFC 4180), one per Bulk Read page; unknown fields fail before any job.
 
         :param module: the module's API name, e.g. ``Leads``
         :param window_start: start of the window, included (timezone-aware)
@@ -474,8 +445,8 @@ class ZohoCRMHook(BaseHook):
 
     def _export_page(self, job: dict[str, Any], columns: list[str], window: Window, out_path: str
                      ) -> dict[str, Any] | None:
-        """Download a job's zip and write its rows of the window. A broken download or a damaged zip is fetched
-        again from scratch (``download_attempts`` in all); an expired link is read again from the job (twice)."""
+        """Download a job's zip and write its rows of the window; a broken download is fetched again
+        (``download_attempts`` in all), an expired link read again from the job (twice)."""
         attempts, rereads = 0, 0
         with _Spool(ZIP_IN_MEMORY) as spool:  # unnamed once on disk: nothing is left behind by a killed task
             while True:
@@ -517,11 +488,8 @@ class ZohoCRMHook(BaseHook):
 
 
 def write_page(zip_file: IO[bytes], columns: list[str], window: Window, out_path: str) -> dict[str, Any] | None:
-    """Write the rows of a Bulk Read zip whose ``Modified_Time`` is in ``window`` into ``out_path``.
-
-    ``zipfile`` streams the zip's one CSV member into ``csv``; each row's time is parsed and compared in UTC;
-    the kept rows are written with ``columns``, whatever the member's column order, in RFC 4180 (CRLF, minimal
-    quoting). The file appears under its name only once whole; no file, and None, when no row is kept.
+    """Write the rows of a Bulk Read zip whose ``Modified_Time`` is in ``window`` into ``out_path``, in the order
+    of ``columns``; the file appears under its name only once whole; no file, and None, when no row is kept.
 
     :param zip_file: the zip, a binary file open for reading (left open)
     :return: the manifest's entry for the file: ``path``, ``records``, ``bytes``, ``sha256``
@@ -554,7 +522,7 @@ def write_page(zip_file: IO[bytes], columns: list[str], window: Window, out_path
                         writer.writerow([row[i] for i in pick])
                         records += 1
     except BaseException as err:
-        _remove(partial)
+        Path(partial).unlink(missing_ok=True)
         if isinstance(err, _DAMAGED_ZIP):
             raise _DownloadBroken(f"the Bulk Read result is not a whole zip ({err})") from None
         if isinstance(err, (csv.Error, UnicodeDecodeError)):
@@ -564,7 +532,7 @@ def write_page(zip_file: IO[bytes], columns: list[str], window: Window, out_path
                               service=_SERVICE) from None
         raise
     if records == 0:
-        _remove(partial)
+        Path(partial).unlink(missing_ok=True)
         return None
     digest = hashlib.sha256()
     with open(partial, "rb") as written:
@@ -615,8 +583,7 @@ class _Spool(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
 
 
 def _link_path(endpoint: str, link: str) -> str:
-    """A job's ``download_url`` as a path on the CRM endpoint; a link elsewhere is refused (it would get the
-    access token)."""
+    """A job's ``download_url`` as a path on the CRM endpoint; elsewhere is refused (it would get the token)."""
     if not link:
         raise AEPAPIError("a completed Bulk Read job names no download_url", service=_SERVICE)
     if link.startswith(("http://", "https://")):
@@ -638,8 +605,3 @@ def _json(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from airflow_provider_zoho_aep.client.errors import ConfigurationError
 from airflow_provider_zoho_aep.client.landing_zone import (
+    LandingZoneClient,
     LandingZoneCredentials,
     UploadedFile,
     blob_name,
@@ -83,3 +86,36 @@ def test_file_md5_streams(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"x" * 3000)
     assert file_md5(path, chunk_size=7) == hashlib.md5(b"x" * 3000).hexdigest()
+
+
+class FakeFlow:
+    """A Flow Service client that hands out the SAS token of the current ``generation``."""
+
+    def __init__(self) -> None:
+        self.settings = SimpleNamespace(platform_url="https://platform.example")
+        self.transport = SimpleNamespace(secrets=set())
+        self.transport.add_secret = self.transport.secrets.add
+        self.issued = 0
+        self.generation = 1
+
+    def request(self, method: str, path: str, **_: Any) -> Any:
+        self.issued += 1
+        token = f"sv=2020-04-08&sr=c&sig=token{self.generation}"
+        body = {"containerName": "c", "storageAccountName": "a", "SASToken": token,
+                "SASUri": f"https://a.blob/c?{token}"}
+        return SimpleNamespace(json=lambda: body)
+
+
+def test_every_sas_token_is_masked_once_and_scrubbed_as_it_arrives() -> None:
+    masked: list[str] = []
+    flow = FakeFlow()
+    client = LandingZoneClient(flow, on_secret=masked.append)  # type: ignore[arg-type]
+    first = client.credentials()
+    assert client.credentials() is first and flow.issued == 1  # read once
+    flow.generation += 1  # the refused token expired: Adobe hands out a new one, no refresh needed
+    second = client.credentials(after_refusal=first)
+    assert second.sas_token != first.sas_token
+    client.get_credentials()  # the same token again is not masked twice
+    for credentials in (first, second):
+        assert set(credentials.secrets) <= flow.transport.secrets and set(credentials.secrets) <= set(masked)
+    assert len(masked) == len(set(masked))
