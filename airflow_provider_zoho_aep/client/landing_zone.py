@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote
@@ -27,7 +27,6 @@ ZONE_TYPE = "user_drop_zone"
 AMAZON_S3 = "Amazon S3"
 #: How far a run's window reaches beyond the uploads' Last-Modified stamps (clock skew between us, the blob store
 #: and Flow Service).
-DEFAULT_WINDOW_MARGIN = timedelta(minutes=1)
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -253,18 +252,6 @@ def blob_name(module: str, flow_id: str, window_start: datetime, window_end: dat
 def module_folder(module: str) -> str:
     """The folder of a module's files inside the container (what the DLZ source connection's path points at)."""
     return f"zoho/{_component(module, 'module')}/"
-
-
-def window_covering(
-    files: Iterable[UploadedFile], margin: timedelta = DEFAULT_WINDOW_MARGIN
-) -> tuple[datetime, datetime]:
-    """The run window ``[start, end)`` covering these files' Last-Modified stamps (a run selects on them),
-    widened by ``margin``."""
-    stamps = [f.last_modified for f in files]
-    if not stamps:
-        raise ValueError("no files: an empty window uploads nothing and starts no run")
-    # Last-Modified has whole seconds: the end is exclusive, so reach one second past the newest stamp.
-    return min(stamps) - margin, max(stamps) + timedelta(seconds=1) + margin
 
 
 def file_md5(path: str | Path, chunk_size: int = 1 << 20) -> str:

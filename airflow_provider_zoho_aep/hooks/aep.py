@@ -42,6 +42,7 @@ from airflow_provider_zoho_aep.client.windows import (
     Window,
     check_time_unit,
     check_window,
+    covering,
     parse_moment,
     run_params,
     same_window,
@@ -938,16 +939,14 @@ class AdobeExperiencePlatformHook(BaseHook):
             window covering them, ``run_window_start`` / ``run_window_end`` (ISO 8601), or None for both when the
             manifest has no records (nothing uploaded; an empty window starts no run)
         """
-        from airflow_provider_zoho_aep.client.landing_zone import window_covering
-
         start, end = (parse_moment(manifest.get(key), f"manifest.{key}") for key in ("window_start", "window_end"))
         paths = [f["path"] for f in manifest.get("files") or [] if f.get("records", 1) and f.get("bytes", 1)]
         uploaded = self.upload_files_to_landing_zone(paths, module=str(manifest.get("module") or ""),
                                                      flow_id=flow_id, window_start=start, window_end=end)
-        run_start, run_end = window_covering(uploaded) if uploaded else (None, None)
+        run = covering(u.last_modified for u in uploaded) if uploaded else None
         return {"files": [u.as_dict() for u in uploaded],
-                "run_window_start": run_start.isoformat() if run_start else None,
-                "run_window_end": run_end.isoformat() if run_end else None}
+                "run_window_start": run.start.isoformat() if run else None,
+                "run_window_end": run.end.isoformat() if run else None}
 
 
 def _ims_tokens(settings: AEPSettings, **transport: Any) -> IMSTokenProvider:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from airflow_provider_zoho_aep.client.landing_zone import window_covering
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from emulator import Emulator
 from tests.contract.openapi_contract import contract
@@ -17,6 +16,7 @@ from tests.integration.test_data_landing_zone import (
     RECORDS,
     WINDOW_END,
     WINDOW_START,
+    covering_of,
     file_pipeline,
     finished,
     start_run,
@@ -33,7 +33,7 @@ def test_dlz_life_cycle_matches_the_openapi_file(emulator: Emulator, tmp_path: P
     uploaded = hook.upload_files_to_landing_zone([write_csv(tmp_path / "a.csv", RECORDS)], module="Leads",
                                                  flow_id=ids["flow"], window_start=WINDOW_START,
                                                  window_end=WINDOW_END)
-    finished(hook, start_run(hook, ids["flow"], *window_covering(uploaded)))
+    finished(hook, start_run(hook, ids["flow"], *covering_of(uploaded)))
 
     sent = flow_service_requests(emulator)
     posts = {r.path.split("/")[4]: json.loads(r.body) for r in sent if r.method == "POST"}

@@ -20,8 +20,9 @@ import pytest
 import airflow_provider_zoho_aep.hooks.aep as landing_zone_hook_module
 from airflow_provider_zoho_aep import DATA_LANDING_ZONE_CONNECTION_SPEC_ID
 from airflow_provider_zoho_aep.client.errors import AEPAPIError, ConfigurationError
-from airflow_provider_zoho_aep.client.landing_zone import LandingZoneError, window_covering
+from airflow_provider_zoho_aep.client.landing_zone import LandingZoneError, UploadedFile
 from airflow_provider_zoho_aep.client.schedule import schedule_params
+from airflow_provider_zoho_aep.client.windows import covering
 from airflow_provider_zoho_aep.hooks.aep import AdobeExperiencePlatformHook
 from airflow_provider_zoho_aep.operators.data_landing_zone import AEPCreateDataLandingZoneSourceConnectionOperator
 from airflow_provider_zoho_aep.operators.dataflow import AEPCreateDataflowOperator
@@ -39,6 +40,13 @@ RECORDS = [
     {"id": "4876876000000002", "Last_Name": "Zoë Ñúñez", "Email": "zn@example.com", "Description": "line 1\nline 2"},
     {"id": "4876876000000003", "Last_Name": "李", "Email": "li@example.com", "Description": ""},
 ]
+
+
+
+def covering_of(uploaded: list[UploadedFile]) -> tuple[datetime, datetime]:
+    """The run window of these uploads, as the transfer starts it."""
+    run = covering(u.last_modified for u in uploaded)
+    return run.start, run.end
 
 
 def write_csv(path: Path, records: list[dict[str, str]]) -> Path:
@@ -260,12 +268,14 @@ def test_a_zoho_export_manifest_uploads_and_names_its_run_window(emulator: Emula
     manifest = {"module": "Leads", "window_start": WINDOW_START.isoformat(), "window_end": WINDOW_END.isoformat(),
                 "fields": list(RECORDS[0]), "records": 3, "bytes": 0,
                 "files": [{"path": str(f), "records": 1, "bytes": f.stat().st_size, "sha256": ""} for f in files]}
-    before = datetime.now(timezone.utc).replace(microsecond=0)
     answer = hook.upload_export_to_landing_zone(manifest, "flow-9")
     json.dumps(answer)
     assert [f["blob_name"].rsplit("_", 1)[1] for f in answer["files"]] == ["part-0001.csv", "part-0002.csv"]
     start, end = datetime.fromisoformat(answer["run_window_start"]), datetime.fromisoformat(answer["run_window_end"])
-    assert start <= before and end > datetime.now(timezone.utc) - timedelta(seconds=1)
+    # Exactly the seconds of the uploads' stamps: [oldest second, newest second + 1 s), the transfer's rule.
+    stamps = [datetime.fromisoformat(f["last_modified"]) for f in answer["files"]]
+    assert start == min(stamps).replace(microsecond=0)
+    assert end == max(stamps).replace(microsecond=0) + timedelta(seconds=1)
     empty = {**manifest, "records": 0, "files": []}
     assert hook.upload_export_to_landing_zone(empty, "flow-9") == {"files": [], "run_window_start": None,
                                                                     "run_window_end": None}
@@ -356,7 +366,7 @@ def test_a_run_over_the_upload_window_lands_every_record_once(emulator: Emulator
     uploaded = hook.upload_files_to_landing_zone(
         [write_csv(tmp_path / "p1.csv", RECORDS[:2]), write_csv(tmp_path / "p2.csv", RECORDS[2:])],
         module="Leads", flow_id=ids["flow"], window_start=WINDOW_START, window_end=WINDOW_END)
-    start, end = window_covering(uploaded)
+    start, end = covering_of(uploaded)
     run = finished(hook, start_run(hook, ids["flow"], start, end, unit))
     assert run["metrics"]["statusSummary"]["status"] == "success"
     assert run["metrics"]["recordSummary"] == {"inputRecordCount": 3, "outputRecordCount": 3, "failedRecordCount": 0}
@@ -378,12 +388,12 @@ def test_a_mapping_error_fails_the_run_with_adobes_error_and_lands_nothing(emula
                                                  flow_id=ids["flow"], window_start=WINDOW_START,
                                                  window_end=WINDOW_END)
     emulator.inject_mapping_errors(1)
-    run = finished(hook, start_run(hook, ids["flow"], *window_covering(uploaded)))
+    run = finished(hook, start_run(hook, ids["flow"], *covering_of(uploaded)))
     assert run["metrics"]["statusSummary"]["status"] == "Failed"
     assert run["metrics"]["statusSummary"]["extensions"]["errors"][0]["code"] == "MAPPER-3700-400"
     assert emulator.dataset_rows(DATASET_ID) == []
     # Fixed and retried over the same window: lands once.
-    retry = finished(hook, start_run(hook, ids["flow"], *window_covering(uploaded)))
+    retry = finished(hook, start_run(hook, ids["flow"], *covering_of(uploaded)))
     assert retry["metrics"]["statusSummary"]["status"] == "success"
     assert emulator.dataset_rows(DATASET_ID) == [landed(r) for r in RECORDS]
 
@@ -395,7 +405,7 @@ def test_a_file_without_a_mapped_column_fails_the_run(emulator: Emulator, tmp_pa
     uploaded = hook.upload_files_to_landing_zone([write_csv(tmp_path / "a.csv", bad)], module="Leads",
                                                  flow_id=ids["flow"], window_start=WINDOW_START,
                                                  window_end=WINDOW_END)
-    run = finished(hook, start_run(hook, ids["flow"], *window_covering(uploaded)))
+    run = finished(hook, start_run(hook, ids["flow"], *covering_of(uploaded)))
     (error,) = run["metrics"]["statusSummary"]["extensions"]["errors"]
     assert error["code"] == "MAPPER-3700-400" and "Email" in error["message"]
     assert run["metrics"]["recordSummary"]["outputRecordCount"] == 0

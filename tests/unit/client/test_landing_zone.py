@@ -18,7 +18,6 @@ from airflow_provider_zoho_aep.client.landing_zone import (
     blob_name,
     file_md5,
     module_folder,
-    window_covering,
 )
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -49,16 +48,6 @@ def test_blob_names_are_deterministic_and_carry_only_module_flow_and_window() ->
 def test_bad_name_parts_are_refused(args: tuple, field: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ConfigurationError, match=field):
         blob_name(*args)
-
-
-def test_the_run_window_covers_every_upload_with_a_margin() -> None:
-    stamps = [START + timedelta(seconds=s) for s in (30, 5, 90)]
-    files = [UploadedFile(f"b{i}", 1, "m", stamp) for i, stamp in enumerate(stamps)]
-    start, end = window_covering(files, margin=timedelta(seconds=10))
-    assert start == START - timedelta(seconds=5) and end == START + timedelta(seconds=101)
-    assert all(start <= s < end for s in stamps)
-    with pytest.raises(ValueError, match="empty window"):
-        window_covering([])
 
 
 def test_credentials_never_show_the_token() -> None:
