@@ -1,6 +1,6 @@
 """The curated breaks ``make test-mutations`` applies, one at a time, in a scratch copy (see ``run.py``).
 
-Each entry is one realistic slip a change could make, the README Guarantees-table promise it breaks, and the
+Each entry is one realistic slip a change could make, the promise of docs/guarantees.md it breaks, and the
 tests that must then fail. ``original`` must occur exactly once in ``file``; when the code it names changes,
 the runner reports the entry as stale (never skips it): rewrite the entry against the new code, keeping the
 promise and the tests. Keep the tests narrow (a node ID or one module), since each entry runs them on its own;
@@ -458,5 +458,13 @@ BREAKS: tuple[Break, ...] = (
         tests=("tests/integration/test_data_landing_zone.py::test_no_sas_token_in_any_log_line_or_result",
                "tests/unit/client/test_landing_zone.py"),
         fast=True,
+    ),
+    Break(
+        name="sas-encoded-signature-not-masked",
+        file=f"{PKG}/client/landing_zone.py",
+        original="(self.sas_token, signature, encoded, self.sas_uri)",
+        replacement="(self.sas_token, signature, self.sas_uri)",
+        promise="the SAS signature is masked in the percent-encoded form urllib3 logs each request URL in (DEBUG)",
+        tests=("tests/integration/test_data_landing_zone.py::test_no_sas_token_in_any_log_line_or_result",),
     ),
 )

@@ -1,4 +1,4 @@
-"""``make test-mutations``: does each test the Guarantees table names actually catch the break it guards against?
+"""``make test-mutations``: does each test docs/guarantees.md names actually catch the break it guards against?
 
 For every entry of :data:`tests.mutations.breaks.BREAKS`, in a scratch copy of the repository (the working tree
 is never touched): replace the entry's original text with its break, run the tests the entry names, put the
