@@ -21,7 +21,9 @@ from tests.e2e.test_example_dag import AIRFLOW, assert_no_secret_anywhere, disti
 sys.path.insert(0, str(REPO / "scripts"))
 from demo import DEMO_DATES, DLZ_DAG_ID, airflow_env, xcom_values
 
-pytestmark = pytest.mark.e2e
+# Each test waits on real Airflow processes (their own subprocess timeouts bound them): on a loaded machine,
+# with another Airflow line's suite beside it, they outlast the suite's default 300 s ceiling.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")

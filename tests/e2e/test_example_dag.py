@@ -29,7 +29,9 @@ from tests.conftest import REPO
 sys.path.insert(0, str(REPO / "scripts"))
 from demo import DAG_ID, airflow_env, xcom_values
 
-pytestmark = pytest.mark.e2e
+# Each test waits on real Airflow processes (their own subprocess timeouts bound them): on a loaded machine,
+# with another Airflow line's suite beside it, they outlast the suite's default 300 s ceiling.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
 
