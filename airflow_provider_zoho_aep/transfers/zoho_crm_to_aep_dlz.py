@@ -141,12 +141,14 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
             return self._wait(context, aep, flow_id, window, str(run["id"]))
 
         uploaded, records = self._export_and_upload(context, zoho, aep, module, flow_id, window)
-        if not uploaded:
+        if not uploaded["files"]:
             self.log.info("No %s record was modified in %s: nothing uploaded, no run started", module, window)
             no_records = {"input_record_count": 0, "output_record_count": 0, "failed_record_count": 0}
             return {**run_result(window, no_records), "files": [], "records_exported": 0}
-        files = [f["blob_name"] for f in uploaded]
-        run_window = covering(datetime.fromisoformat(f["last_modified"]) for f in uploaded)
+        files = [f["blob_name"] for f in uploaded["files"]]
+        # The hook names the uploads' run window (windows.covering over their Last-Modified stamps).
+        run_window = Window(datetime.fromisoformat(uploaded["run_window_start"]),
+                            datetime.fromisoformat(uploaded["run_window_end"]))
         self._wait_for_the_clock(run_window.end)
         self._check_no_foreign_files(uploader.list_files(module_folder(module)), files, run_window)
         self._remember(context, files=files, records_exported=records)
@@ -195,13 +197,14 @@ class ZohoCRMToAEPDataLandingZoneOperator(BaseOperator):
     def _export_and_upload(
         self, context: Context, zoho: ZohoCRMHook, aep: AdobeExperiencePlatformHook, module: str, flow_id: str,
         window: Window,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """Export into this task instance's emptied folder, upload what was written, remove the folder again."""
+    ) -> tuple[dict[str, Any], int]:
+        """Export into this task instance's emptied folder, upload what was written, remove the folder again:
+        the upload's answer (files and their run window) and the records exported."""
         folder = empty_folder(run_folder(optional_text(self.base_dir), context))
         try:
             manifest = zoho.export_modified_records(module, window.start, window.end, fields=self.fields,
                                                     out_dir=folder)
-            return aep.upload_export_to_landing_zone(manifest, flow_id)["files"], manifest["records"]
+            return aep.upload_export_to_landing_zone(manifest, flow_id), manifest["records"]
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 

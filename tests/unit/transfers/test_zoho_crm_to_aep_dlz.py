@@ -81,7 +81,10 @@ class Hooks:
         self.record("upload")
         names = [f"{PREFIX}{n:04d}.csv" for n in range(1, len(manifest["files"]) + 1)]
         self.stored += [StoredFile(name, 30, STAMP) for name in names]
-        return {"files": [{"blob_name": name, "last_modified": STAMP.isoformat()} for name in names]}
+        # As the hook answers: the files, and the run window of their stamps (None for both when nothing went).
+        start, end = (STAMP, STAMP + timedelta(seconds=1)) if names else (None, None)
+        return {"files": [{"blob_name": name, "last_modified": STAMP.isoformat()} for name in names],
+                "run_window_start": start and start.isoformat(), "run_window_end": end and end.isoformat()}
 
 
 @pytest.fixture
